@@ -1,0 +1,89 @@
+"""Multibase / multicodec helpers for the few encodings the specs use.
+
+base58btc is written here by hand (about 20 lines) rather than pulling a dependency: the algorithm
+is fixed, tiny, and the Bitcoin alphabet is the only one Data Integrity and Multikey use.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from credkit.errors import KeyFormatError
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX = {c: i for i, c in enumerate(_B58)}
+
+# Multicodec varint headers (CID 1.0 §2.2.2 Multikey; multicodec table).
+ED25519_PUB = b"\xed\x01"
+ED25519_PRIV = b"\x80\x26"
+
+
+def b58encode(data: bytes) -> str:
+    """Bitcoin base58: leading zero bytes become leading '1's."""
+    zeros = len(data) - len(data.lstrip(b"\0"))
+    n = int.from_bytes(data, "big")
+    out = []
+    while n:
+        n, r = divmod(n, 58)
+        out.append(_B58[r])
+    return "1" * zeros + "".join(reversed(out))
+
+
+def b58decode(text: str) -> bytes:
+    """Inverse of :func:`b58encode`; raises ValueError on a character outside the alphabet."""
+    n = 0
+    for ch in text:
+        try:
+            n = n * 58 + _B58_INDEX[ch]
+        except KeyError:
+            raise ValueError(f"invalid base58 character {ch!r}") from None
+    zeros = len(text) - len(text.lstrip("1"))
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
+    return b"\0" * zeros + body
+
+
+def encode_base58btc(data: bytes) -> str:
+    """Multibase base58btc: the ``z`` prefix."""
+    return "z" + b58encode(data)
+
+
+def decode_base58btc(text: str) -> bytes:
+    """Decode a ``z``-prefixed multibase string; anything else is an error, not a guess."""
+    if not isinstance(text, str) or not text.startswith("z") or len(text) < 2:
+        raise ValueError("expected a base58btc multibase string starting with 'z'")
+    return b58decode(text[1:])
+
+
+def encode_base64url(data: bytes) -> str:
+    """Multibase base64url without padding: the ``u`` prefix (Bitstring Status List §2.1)."""
+    return "u" + base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def decode_base64url(text: str) -> bytes:
+    """Decode a ``u``-prefixed multibase string (padding optional)."""
+    if not isinstance(text, str) or not text.startswith("u"):
+        raise ValueError("expected a base64url multibase string starting with 'u'")
+    body = text[1:]
+    if any(c in body for c in "+/="):
+        # base64url with no padding is the only alphabet multibase 'u' allows
+        raise ValueError("invalid character in base64url multibase string")
+    return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+
+
+def encode_multikey(header: bytes, key: bytes) -> str:
+    return encode_base58btc(header + key)
+
+
+def decode_multikey(value: str, header: bytes, length: int, what: str) -> bytes:
+    """Decode a Multikey value, checking its multicodec header and key length."""
+    try:
+        raw = decode_base58btc(value)
+    except ValueError as exc:
+        raise KeyFormatError(f"{what} is not base58btc multibase: {exc}") from None
+    if raw[:2] != header:
+        raise KeyFormatError(
+            f"{what} has multicodec header 0x{raw[:2].hex()}, expected 0x{header.hex()} (Ed25519)"
+        )
+    if len(raw) != 2 + length:
+        raise KeyFormatError(f"{what} must hold {length} key bytes, found {len(raw) - 2}")
+    return raw[2:]

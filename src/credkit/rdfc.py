@@ -1,0 +1,151 @@
+"""RDF Dataset Canonicalization (RDFC-1.0) of JSON-LD documents, in safe mode.
+
+pyld names RDFC-1.0 ``URDNA2015`` (same algorithm) and defaults to the older URGNA2012, so the
+algorithm is always passed explicitly. Safe mode: JSON-LD → RDF silently drops terms no context
+defines and IRIs that are not absolute; signing such a document would sign less than it shows, so VC
+Data Integrity 1.0 §2.4.3 requires an error instead (DATA_LOSS_DETECTION_ERROR). Blank-node-heavy
+inputs can make RDFC exponential (RDFC-1.0 §4.1 "dataset poisoning"); work is bounded.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pyld import jsonld
+from pyld.canon import URDNA2015
+
+from credkit.contexts import DEFAULT_LOADER, DocumentLoader
+from credkit.errors import (
+    CanonicalizationLimitError,
+    ContextError,
+    DataLossError,
+    MalformedValueError,
+    ProofTransformationError,
+)
+
+# RFC 3987 scheme: an IRI is absolute when it starts with one.
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+# Calls into the N-degree hash allowed per blank node before we call the dataset poisoned.
+_WORK_FACTOR = 64
+_MIN_WORK = 256
+
+
+class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]
+    """URDNA2015 that gives up, rather than spinning, on a poisoned dataset."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self._budget = limit
+
+    def hash_n_degree_quads(self, id_: Any, issuer: Any) -> Any:
+        self._budget -= 1
+        if self._budget < 0:
+            raise CanonicalizationLimitError(
+                "canonicalization aborted: too many blank-node comparisons (poisoned dataset?)"
+            )
+        return super().hash_n_degree_quads(id_, issuer)
+
+
+def _raise_dropped(term: Any) -> None:
+    raise DataLossError(
+        f"term {term!r} is not defined by any @context of the document; RDF canonicalization "
+        "would drop it, so the proof would not cover it (add a context that defines it)"
+    )
+
+
+def _check_iris(node: Any, path: str = "$") -> None:
+    """Relative IRIs in @id/@type are dropped by toRdf with a null base: refuse them."""
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            _check_iris(item, f"{path}[{i}]")
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "@id" and isinstance(value, str):
+            if not (value.startswith("_:") or _ABSOLUTE.match(value)):
+                raise DataLossError(f"{path}: identifier {value!r} is not an absolute IRI")
+        elif key == "@type" and "@value" not in node:
+            for t in value if isinstance(value, list) else [value]:
+                if isinstance(t, str) and not (t.startswith("_:") or _ABSOLUTE.match(t)):
+                    raise DataLossError(f"{path}: type {t!r} is not defined by any @context")
+        elif (
+            key == "@type"
+            and isinstance(value, str)
+            and not (value == "@json" or _ABSOLUTE.match(value))
+        ):
+            raise DataLossError(f"{path}: datatype {value!r} is not an absolute IRI")
+        elif key == "@value":
+            continue
+        else:
+            _check_iris(value, f"{path}.{key}")
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    """pyld wraps loader and handler exceptions; surface the credkit error inside, if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ContextError | DataLossError | CanonicalizationLimitError):
+            return seen
+        details = getattr(seen, "details", None)
+        cause = details.get("cause") if isinstance(details, dict) else None
+        seen = cause if isinstance(cause, BaseException) else seen.__cause__ or seen.__context__
+    return exc
+
+
+def expand(document: Any, loader: DocumentLoader | None = None) -> list[Any]:
+    """Safe-mode JSON-LD expansion: an undefined term or relative IRI is an error."""
+    options = {"documentLoader": loader or DEFAULT_LOADER, "base": None}
+    try:
+        processor = jsonld.JsonLdProcessor(on_property_dropped=_raise_dropped)
+        expanded: list[Any] = processor.expand(document, options)
+    except (DataLossError, ContextError, CanonicalizationLimitError):
+        raise
+    except RecursionError:
+        raise MalformedValueError("document is nested too deeply to process") from None
+    except Exception as exc:  # pyld raises JsonLdError and, on odd input, plain Python errors
+        inner = _unwrap(exc)
+        if inner is not exc:
+            raise inner from None
+        raise ProofTransformationError(f"JSON-LD processing failed: {_describe(exc)}") from None
+    _check_iris(expanded)
+    return expanded
+
+
+def canonicalize(document: Any, loader: DocumentLoader | None = None) -> str:
+    """The canonical N-Quads of ``document`` (RDFC-1.0), each line ending in ``\\n``."""
+    expanded = expand(document, loader)
+    processor = jsonld.JsonLdProcessor()
+    try:
+        dataset = processor.to_rdf(
+            expanded, {"documentLoader": loader or DEFAULT_LOADER, "base": None}
+        )
+        blank_nodes = {
+            c["value"]
+            for triples in dataset.values()
+            for t in triples
+            for c in (t["subject"], t["object"])
+            if c["type"] == "blank node"
+        }
+        algo = _BoundedURDNA2015(max(_MIN_WORK, _WORK_FACTOR * len(blank_nodes)))
+        result: str = algo.main(dataset, {"format": "application/n-quads"})
+    except CanonicalizationLimitError:
+        raise
+    except RecursionError:
+        raise MalformedValueError("document is nested too deeply to process") from None
+    except Exception as exc:
+        raise ProofTransformationError(f"RDF canonicalization failed: {_describe(exc)}") from None
+    return result
+
+
+def _describe(exc: BaseException) -> str:
+    parts = [str(exc).strip() or type(exc).__name__]
+    details = getattr(exc, "details", None)
+    cause = exc.__cause__
+    while cause is not None and len(parts) < 4:
+        parts.append(str(cause).strip() or type(cause).__name__)
+        cause = cause.__cause__
+    if isinstance(details, dict) and details.get("code"):
+        parts.append(str(details["code"]))
+    return "; ".join(dict.fromkeys(p.splitlines()[0] for p in parts if p))

@@ -1,0 +1,28 @@
+"""``eddsa-rdfc-2022`` (VC DI EdDSA 1.0 §3.2): RDFC-1.0 canonical N-Quads, Ed25519."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from credkit import rdfc
+from credkit.contexts import DocumentLoader
+from credkit.suites.base import Cryptosuite
+
+
+class EddsaRdfc2022(Cryptosuite):
+    name = "eddsa-rdfc-2022"
+    proof_type = "DataIntegrityProof"
+    cryptosuite: str | None = "eddsa-rdfc-2022"
+
+    def transform(self, unsecured: dict[str, Any], loader: DocumentLoader) -> bytes:
+        # §3.2.3 Transformation: canonical N-Quads of the JSON-LD document
+        return rdfc.canonicalize(unsecured, loader).encode("utf-8")
+
+    def configure(
+        self, proof: dict[str, Any], unsecured: dict[str, Any], loader: DocumentLoader
+    ) -> bytes:
+        # §3.2.5 Proof Configuration: the options take the document's @context, then RDFC
+        config = {k: v for k, v in proof.items() if k not in ("proofValue", "@context")}
+        if "@context" in unsecured:
+            config["@context"] = unsecured["@context"]
+        return rdfc.canonicalize(config, loader).encode("utf-8")
