@@ -1,0 +1,599 @@
+"""W3C Bitstring Status List 1.0: the bitstring, entries, list credentials, checking, fetching.
+
+Revocation and suspension are one bit per credential in a large, gzip-compressed, signed list
+(§2). The list is long (≥ 131,072 entries) and indexes are random so that fetching a list says
+nothing about which credential is being checked (§5.1 "herd privacy"). The issuer's bookkeeping
+lives in :mod:`credkit.store`; this module is the wire format and the verifier's algorithm.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import urllib.parse
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from credkit.errors import (
+    MalformedValueError,
+    StatusListLengthError,
+    StatusRangeError,
+    StatusRetrievalError,
+    StatusVerificationError,
+)
+from credkit.multibase import decode_base64url, encode_base64url
+
+if TYPE_CHECKING:
+    from credkit.keys import KeyPair
+    from credkit.store import IssuerStore
+
+VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+# §3.2 step 5 / §6.1: the minimum list size a verifier accepts unless its ecosystem says otherwise.
+MIN_LENGTH = 131_072
+# A decoded list is refused beyond this: 16 MiB is 134 million entries, far past any real list,
+# and stops a gzip bomb (a few KB that inflate to gigabytes) before it is held in memory.
+MAX_DECODED_BYTES = 16 << 20
+MAX_DOCUMENT_BYTES = 1 << 20
+PURPOSES = ("revocation", "suspension", "refresh", "message")
+_INDEX_RE = re.compile(r"[0-9]{1,20}")
+
+
+# --- §2.1, §3.3-3.4: the bitstring ----------------------------------------------------------
+
+
+class Bitstring:
+    """A status list of ``length`` one-bit entries; index 0 is the most significant bit of byte 0.
+
+    §2.1 leaves no room for guessing: "the first index, with a value of zero (0), is located at
+    the left-most bit in the bitstring", which is ``(byte[i // 8] >> (7 - i % 8)) & 1``.
+    """
+
+    __slots__ = ("_bytes",)
+
+    def __init__(self, length: int = MIN_LENGTH, *, min_length: int = MIN_LENGTH) -> None:
+        if length < min_length or length % 8:
+            raise ValueError(
+                f"a status list needs a multiple of 8 entries, at least {min_length}; got {length}"
+            )
+        self._bytes = bytearray(length // 8)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Bitstring:
+        """Wrap raw bytes as they are stored or decoded; no length floor (the caller decides)."""
+        bits = cls.__new__(cls)
+        bits._bytes = bytearray(data)
+        return bits
+
+    def __len__(self) -> int:
+        return len(self._bytes) * 8
+
+    def __bytes__(self) -> bytes:
+        return bytes(self._bytes)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Bitstring) and self._bytes == other._bytes
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return f"Bitstring(length={len(self)}, set={self.count()})"
+
+    def _check(self, index: int, size: int = 1) -> None:
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise StatusRangeError(f"status index must be a non-negative integer, got {index!r}")
+        if (index + 1) * size > len(self):
+            raise StatusRangeError(
+                f"status index {index} is outside a list of {len(self) // size} entries"
+            )
+
+    def get(self, index: int) -> int:
+        self._check(index)
+        return (self._bytes[index >> 3] >> (7 - (index & 7))) & 1
+
+    def set(self, index: int, value: int | bool = 1) -> None:
+        self._check(index)
+        if value not in (0, 1):
+            raise ValueError(f"a one-bit status is 0 or 1, got {value!r}")
+        mask = 0x80 >> (index & 7)
+        if value:
+            self._bytes[index >> 3] |= mask
+        else:
+            self._bytes[index >> 3] &= ~mask & 0xFF
+
+    def value(self, index: int, size: int = 1) -> int:
+        """The ``size``-bit status at entry ``index`` (§3.2 step 8: bits index×size … +size)."""
+        self._check(index, size)
+        start = index * size
+        out = 0
+        for bit in range(start, start + size):
+            out = (out << 1) | ((self._bytes[bit >> 3] >> (7 - (bit & 7))) & 1)
+        return out
+
+    def count(self) -> int:
+        """How many bits are set (for reports; says nothing about which)."""
+        return sum(bin(b).count("1") for b in self._bytes)
+
+    def encode(self) -> str:
+        """§3.3 Bitstring Generation: GZIP (RFC 1952), then multibase base64url without padding.
+
+        ``mtime=0`` keeps the output a function of the bits alone (no timestamp in the header).
+        """
+        import gzip
+
+        return encode_base64url(gzip.compress(bytes(self._bytes), compresslevel=9, mtime=0))
+
+    @classmethod
+    def decode(cls, encoded: str, *, max_bytes: int = MAX_DECODED_BYTES) -> Bitstring:
+        """§3.4 Bitstring Expansion, refusing anything that is not multibase-``u`` GZIP."""
+        if not isinstance(encoded, str):
+            raise MalformedValueError("encodedList must be a string")
+        try:
+            compressed = decode_base64url(encoded)
+        except ValueError as exc:
+            raise MalformedValueError(f"encodedList is not multibase base64url: {exc}") from None
+        return cls.from_bytes(gunzip_limited(compressed, max_bytes))
+
+
+def gunzip_limited(data: bytes, max_bytes: int = MAX_DECODED_BYTES) -> bytes:
+    """Inflate GZIP (all members, RFC 1952 §2.2) streaming, stopping at ``max_bytes``.
+
+    ``wbits=16+15`` makes zlib demand the gzip header and CRC-32 trailer, so zlib-wrapped or raw
+    deflate data (a common mistake in other implementations) is reported, not half-accepted.
+    """
+    if data[:2] != b"\x1f\x8b":
+        raise MalformedValueError("encodedList is not GZIP-compressed (RFC 1952 magic missing)")
+    out = bytearray()
+    rest = data
+    while rest:
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        pending = rest
+        try:
+            while not inflater.eof and len(out) <= max_bytes:
+                chunk = inflater.decompress(pending, max_bytes + 1 - len(out))
+                out += chunk
+                pending = inflater.unconsumed_tail
+                if not chunk and not pending:
+                    break  # input exhausted before the stream ended
+        except zlib.error as exc:
+            raise MalformedValueError(f"encodedList does not inflate: {exc}") from None
+        if len(out) > max_bytes:
+            raise MalformedValueError(
+                f"encodedList inflates beyond {max_bytes} bytes; refusing it (gzip bomb?)"
+            )
+        if not inflater.eof:
+            raise MalformedValueError("encodedList is truncated: the GZIP stream does not end")
+        rest = inflater.unused_data
+    return bytes(out)
+
+
+# --- §2.1 entry, §2.2 list credential --------------------------------------------------------
+
+
+def status_entry(list_url: str, index: int, purpose: str) -> dict[str, Any]:
+    """The ``credentialStatus`` entry for ``index`` in the list at ``list_url`` (§2.1).
+
+    ``statusListIndex`` is a string (the spec's JSON-LD has no integer type for it); the entry's
+    ``id`` must differ from the list URL, so it is the list URL with the index as fragment.
+    """
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise ValueError(f"status index must be a non-negative integer, got {index!r}")
+    return {
+        "id": f"{list_url}#{index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": purpose,
+        "statusListIndex": str(index),
+        "statusListCredential": list_url,
+    }
+
+
+def _timestamp(when: datetime) -> str:
+    if when.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return when.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def status_list_credential(
+    list_url: str,
+    issuer: str | Mapping[str, Any],
+    purpose: str,
+    bitstring: Bitstring,
+    *,
+    valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
+    ttl: int | None = None,
+) -> dict[str, Any]:
+    """The unsigned ``BitstringStatusListCredential`` (§2.2); its terms are in the VC v2 context.
+
+    ``ttl`` is milliseconds (§2.2) a verifier may cache the list for.
+    """
+    subject: dict[str, Any] = {
+        "id": f"{list_url}#list",
+        "type": "BitstringStatusList",
+        "statusPurpose": purpose,
+        "encodedList": bitstring.encode(),
+    }
+    if ttl is not None:
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
+            raise ValueError("ttl is a positive number of milliseconds")
+        subject["ttl"] = ttl
+    cred: dict[str, Any] = {
+        "@context": [VC_V2_CONTEXT],
+        "id": list_url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": dict(issuer) if isinstance(issuer, Mapping) else issuer,
+        "validFrom": _timestamp(valid_from or datetime.now(UTC)),
+    }
+    if valid_until is not None:
+        cred["validUntil"] = _timestamp(valid_until)
+    cred["credentialSubject"] = subject
+    return cred
+
+
+def sign_status_list(
+    credential: dict[str, Any],
+    key: KeyPair,
+    *,
+    cryptosuite: str = "eddsa-rdfc-2022",
+    created: datetime | None = None,
+) -> dict[str, Any]:
+    """Sign a list credential the way diplomas are signed (§6.3: same securing mechanism)."""
+    from credkit import proofs  # the proofs module pulls in pyld; only the issuer needs it
+
+    signed: dict[str, Any] = proofs.sign(credential, key, cryptosuite=cryptosuite, created=created)
+    return signed
+
+
+# --- §3.2 validation -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    """The outcome of §3.2 for one entry: ``valid`` is ``status_value == 0``."""
+
+    purpose: str
+    status_value: int
+    valid: bool
+    message: str | None = None
+    list_url: str | None = None
+    index: int | None = None
+
+
+def status_entries(credential: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``BitstringStatusListEntry`` objects of a credential (``credentialStatus`` may be a
+    set; entries of other status schemes are left to their own checkers)."""
+    raw = credential.get("credentialStatus")
+    items = raw if isinstance(raw, list) else [] if raw is None else [raw]
+    return [e for e in items if isinstance(e, dict) and e.get("type") == "BitstringStatusListEntry"]
+
+
+def _parse_time(value: Any, what: str) -> datetime:
+    if not isinstance(value, str):
+        raise StatusVerificationError(f"the status list's {what} is not a date-time string")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise StatusVerificationError(
+            f"the status list's {what} {value!r} is not a date-time"
+        ) from None
+    # VCDM 2.0 §4.9: a time without an offset is UTC
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _parse_entry(entry: Any) -> tuple[str, int, str, int]:
+    """Check an entry against §2.1; any breach is a MALFORMED_VALUE_ERROR (§3.2, VCDM §7.1)."""
+    if not isinstance(entry, Mapping):
+        raise MalformedValueError("credentialStatus entry is not an object")
+    if entry.get("type") != "BitstringStatusListEntry":
+        raise MalformedValueError("credentialStatus entry type is not BitstringStatusListEntry")
+    purpose = entry.get("statusPurpose")
+    if not isinstance(purpose, str) or not purpose:
+        raise MalformedValueError("statusPurpose must be a non-empty string")
+    raw_index = entry.get("statusListIndex")
+    if not isinstance(raw_index, str) or not _INDEX_RE.fullmatch(raw_index):
+        raise MalformedValueError(
+            f"statusListIndex must be a string of a base-10 integer ≥ 0, got {raw_index!r}"
+        )
+    url = entry.get("statusListCredential")
+    if not isinstance(url, str) or not urllib.parse.urlsplit(url).scheme:
+        raise MalformedValueError(f"statusListCredential must be a URL, got {url!r}")
+    if entry.get("id") is not None and entry.get("id") == url:
+        raise MalformedValueError("the entry id must not be the status list URL (§2.1)")
+    size = entry.get("statusSize", 1)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1 or size > 32:
+        raise MalformedValueError(f"statusSize must be a positive integer, got {size!r}")
+    if size > 1:
+        messages = entry.get("statusMessage")
+        if not isinstance(messages, list) or len(messages) != 2**size:
+            raise MalformedValueError(
+                f"statusSize {size} needs statusMessage with {2**size} entries (§2.1)"
+            )
+    return purpose, int(raw_index), url, size
+
+
+def _message(entry: Mapping[str, Any], purpose: str, value: int, size: int) -> str:
+    for item in entry.get("statusMessage") or []:
+        if isinstance(item, Mapping) and isinstance(item.get("status"), str):
+            try:
+                if int(item["status"], 16) == value and isinstance(item.get("message"), str):
+                    return str(item["message"])
+            except ValueError:
+                continue
+    if size == 1 and purpose == "revocation":
+        return "revoked" if value else "not revoked"
+    if size == 1 and purpose == "suspension":
+        return "suspended" if value else "not suspended"
+    return f"{purpose} status {value:#x}"
+
+
+def check_status(
+    entry: Mapping[str, Any],
+    fetch: Callable[[str], dict[str, Any]],
+    *,
+    verify_list: Callable[[dict[str, Any]], bool],
+    min_length: int = MIN_LENGTH,
+    now: datetime | None = None,
+) -> StatusResult:
+    """Bitstring Status List 1.0 §3.2 "Validate Algorithm" for one entry.
+
+    ``fetch`` returns the list credential as JSON; ``verify_list`` checks all its proofs (and,
+    at the caller's choice, that its issuer is the credential's). Raises the §3.2 errors.
+    """
+    purpose, index, url, size = _parse_entry(entry)
+    try:  # step 3: dereference statusListCredential
+        listed = fetch(url)
+    except StatusRetrievalError:
+        raise
+    except Exception as exc:
+        raise StatusRetrievalError(f"could not retrieve status list {url}: {exc}") from None
+    if not isinstance(listed, dict):
+        raise StatusRetrievalError(f"status list {url} is not a JSON object")
+    types = listed.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "BitstringStatusListCredential" not in types:
+        raise StatusVerificationError(f"{url} is not a BitstringStatusListCredential")
+    if listed.get("id") is not None and listed.get("id") != url:
+        # a list served under one URL but naming another must not stand in for it
+        raise StatusVerificationError(f"{url} serves the status list {listed.get('id')!r}")
+    try:  # step 4: verify all proofs of the list credential
+        verified = verify_list(listed)
+    except Exception as exc:
+        raise StatusVerificationError(f"status list {url} could not be verified: {exc}") from None
+    if not verified:
+        raise StatusVerificationError(f"status list {url} does not verify (proof invalid)")
+    when = now or datetime.now(UTC)
+    if "validFrom" in listed and _parse_time(listed["validFrom"], "validFrom") > when:
+        raise StatusVerificationError(f"status list {url} is not valid yet")
+    if "validUntil" in listed and _parse_time(listed["validUntil"], "validUntil") < when:
+        raise StatusVerificationError(f"status list {url} expired at {listed['validUntil']}")
+    subject = listed.get("credentialSubject")
+    if isinstance(subject, list) and len(subject) == 1:
+        subject = subject[0]
+    if not isinstance(subject, dict) or subject.get("type") != "BitstringStatusList":
+        raise StatusVerificationError(f"{url} has no BitstringStatusList credentialSubject")
+    purposes = subject.get("statusPurpose")
+    purposes = purposes if isinstance(purposes, list) else [purposes]
+    if purpose not in purposes:  # step 5
+        raise StatusVerificationError(
+            f"entry purpose {purpose!r} is not among the list's purposes {purposes!r}"
+        )
+    bits = Bitstring.decode(subject.get("encodedList"))  # type: ignore[arg-type]  # step 6
+    if len(bits) // size < min_length:  # step 7
+        raise StatusListLengthError(
+            f"status list {url} has {len(bits) // size} entries, fewer than {min_length}"
+        )
+    try:  # step 8
+        value = bits.value(index, size)
+    except StatusRangeError:
+        raise StatusRangeError(
+            f"statusListIndex {index} is outside the {len(bits) // size} entries of {url}"
+        ) from None
+    return StatusResult(
+        purpose=purpose,
+        status_value=value,
+        valid=value == 0,
+        message=_message(entry, purpose, value, size),
+        list_url=url,
+        index=index,
+    )
+
+
+# --- fetchers --------------------------------------------------------------------------------
+
+
+class StatusFetcher(Protocol):
+    """Turns a ``statusListCredential`` URL into the list credential (parsed JSON)."""
+
+    def __call__(self, url: str) -> dict[str, Any]: ...
+
+
+def _parse_json(body: bytes, url: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StatusRetrievalError(f"status list {url} is not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise StatusRetrievalError(f"status list {url} is not a JSON object")
+    return doc
+
+
+class DirectoryFetcher:
+    """Serves list URLs from a folder written by :func:`publish` (tests, air-gapped checks).
+
+    With ``base_url``, ``{base_url}/status/3`` is read from ``root/status/3``; without it the whole
+    URL path is used. Anything resolving outside ``root`` (``..``, ``%2e%2e``, symlinks) is refused.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, base_url: str | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.base_url = base_url.rstrip("/") if base_url else None
+
+    def path_for(self, url: str) -> Path:
+        if self.base_url is not None:
+            if not url.startswith(self.base_url + "/"):
+                raise StatusRetrievalError(f"{url} is not under {self.base_url}")
+            rel = urllib.parse.urlsplit(url[len(self.base_url) :]).path
+        else:
+            rel = urllib.parse.urlsplit(url).path
+        parts = [urllib.parse.unquote(p) for p in rel.split("/") if p]
+        if not parts or any(p in (".", "..") or "/" in p or "\\" in p or "\0" in p for p in parts):
+            raise StatusRetrievalError(f"refusing status list path {rel!r}")
+        path = self.root.joinpath(*parts).resolve()
+        if not path.is_relative_to(self.root):
+            raise StatusRetrievalError(f"{url} resolves outside {self.root}")
+        return path
+
+    def __call__(self, url: str) -> dict[str, Any]:
+        path = self.path_for(url)
+        try:
+            with path.open("rb") as fh:
+                body = fh.read(MAX_DOCUMENT_BYTES + 1)
+        except OSError as exc:
+            raise StatusRetrievalError(f"status list {url} not found at {path}: {exc}") from None
+        if len(body) > MAX_DOCUMENT_BYTES:
+            raise StatusRetrievalError(f"status list {url} is larger than {MAX_DOCUMENT_BYTES}")
+        return _parse_json(body, url)
+
+
+class HttpFetcher:
+    """GET over http(s) with a timeout and a 1 MiB cap; only exists if the caller builds one.
+
+    Wraps :class:`credkit.fetch.HttpFetcher`, which owns the network rules (schemes, limits).
+    """
+
+    def __init__(
+        self, *, timeout: float = 10.0, max_bytes: int = MAX_DOCUMENT_BYTES, allow_http: bool = True
+    ) -> None:
+        from credkit.fetch import HttpFetcher as _Http
+
+        self._http = _Http(timeout=timeout, max_bytes=max_bytes, allow_http=allow_http)
+
+    def __call__(self, url: str) -> dict[str, Any]:
+        try:
+            body = self._http(url)
+        except Exception as exc:
+            raise StatusRetrievalError(f"could not retrieve status list: {exc}") from None
+        return _parse_json(body, url)
+
+
+class CachingFetcher:
+    """Keeps fetched lists until the sooner of ``credentialSubject.ttl`` (ms) and ``validUntil``.
+
+    §6.4 asks verifiers to cache (it also hides which credential is checked, §5.1). Without
+    either hint a list is kept ``default_ttl`` seconds. The clock is injectable for tests.
+    """
+
+    def __init__(
+        self,
+        inner: Callable[[str], dict[str, Any]],
+        *,
+        default_ttl: float = 300.0,
+        clock: Callable[[], datetime] | None = None,
+        max_entries: int = 256,
+    ) -> None:
+        self.inner = inner
+        self.default_ttl = default_ttl
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.max_entries = max_entries
+        self._cache: dict[str, tuple[datetime, dict[str, Any]]] = {}
+
+    def _expiry(self, doc: dict[str, Any], now: datetime) -> datetime:
+        expiry = now + timedelta(seconds=self.default_ttl)
+        subject = doc.get("credentialSubject")
+        ttl = subject.get("ttl") if isinstance(subject, dict) else None
+        if isinstance(ttl, int) and not isinstance(ttl, bool) and ttl >= 0:
+            expiry = now + timedelta(milliseconds=ttl)
+        try:
+            if "validUntil" in doc:
+                expiry = min(expiry, _parse_time(doc["validUntil"], "validUntil"))
+        except StatusVerificationError:
+            return now  # unreadable: do not cache; the check itself will report it
+        return expiry
+
+    def __call__(self, url: str) -> dict[str, Any]:
+        now = self.clock()
+        hit = self._cache.get(url)
+        if hit is not None and now < hit[0]:
+            return hit[1]
+        doc = self.inner(url)
+        expiry = self._expiry(doc, now)
+        if expiry > now:
+            if len(self._cache) >= self.max_entries:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[url] = (expiry, doc)
+        else:
+            self._cache.pop(url, None)
+        return doc
+
+    def clear(self) -> None:
+        self._cache.clear()
+
+
+# --- publishing -----------------------------------------------------------------------------
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Temp file in the same folder, fsync, rename: a reader sees the old list or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # published lists are public by design
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def publish(
+    store: IssuerStore,
+    key: KeyPair,
+    out_dir: str | os.PathLike[str],
+    base_url: str,
+    *,
+    cryptosuite: str = "eddsa-rdfc-2022",
+    valid_for: timedelta | None = None,
+    ttl: int | None = None,
+    now: datetime | None = None,
+) -> list[Path]:
+    """Sign every list in ``store`` and lay it out under ``out_dir`` by URL path.
+
+    ``out_dir`` mirrors ``base_url``: copy it to the web host there. Each list's bits are read in
+    one statement, so a concurrent revocation lands entirely in this publish or the next.
+    """
+    base = base_url.rstrip("/")
+    out = Path(out_dir)
+    when = now or datetime.now(UTC)
+    written: list[Path] = []
+    fetcher = DirectoryFetcher(out, base_url=base)
+    for info in store.lists():
+        if not info.url.startswith(base + "/"):
+            raise ValueError(f"status list {info.url} is not under base URL {base}")
+        unsigned = status_list_credential(
+            info.url,
+            key.controller,
+            info.purpose,
+            store.bitstring(info.id),
+            valid_from=when,
+            valid_until=when + valid_for if valid_for else None,
+            ttl=ttl,
+        )
+        signed = sign_status_list(unsigned, key, cryptosuite=cryptosuite, created=when)
+        path = fetcher.path_for(info.url)
+        body = json.dumps(signed, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+        _write_atomic(path, body)
+        written.append(path)
+    return written
