@@ -1,0 +1,237 @@
+"""The ``credkit`` command: a thin shell over the library.
+
+Every command turns a credkit error into one line on stderr and exit code 2 (unusable input), so a
+script can tell "bad input" from "not verified" (1) and "inconclusive" (3), and nobody sees a
+traceback for a mistake they can fix.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from credkit.did import did_key_document, did_web, did_web_document
+from credkit.errors import CredkitError, KeyFormatError
+from credkit.keys import KeyPair
+from credkit.proofs import sign
+from credkit.suites import SUITES
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_UNUSABLE = 2
+
+
+def fail(message: str, code: int = EXIT_UNUSABLE) -> NoReturn:
+    click.echo(f"credkit: error: {message}", err=True)
+    sys.exit(code)
+
+
+def friendly(func: F) -> F:
+    """Report credkit errors, bad JSON and file errors as one line and exit 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CredkitError as exc:
+            fail(exc.message)
+        except json.JSONDecodeError as exc:
+            fail(f"input is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+        except UnicodeDecodeError:
+            fail("input is not UTF-8 text")
+        except OSError as exc:
+            fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
+        except RecursionError:
+            fail("input is nested too deeply")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def read_json(source: str, max_bytes: int = 1 << 20) -> Any:
+    """Read a JSON document from a path or ``-`` (stdin), refusing oversized input."""
+    if source == "-":
+        data = sys.stdin.buffer.read(max_bytes + 1)
+    else:
+        with open(source, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        fail(f"input is larger than {max_bytes} bytes")
+    return json.loads(data.decode("utf-8-sig"))
+
+
+def write_json(document: Any, out: str | None) -> None:
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if out is None or out == "-":
+        click.echo(text, nl=False)
+    else:
+        Path(out).write_text(text, encoding="utf-8")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="credkit")
+def main() -> None:
+    """Issue and verify verifiable diplomas (W3C VC 2.0, Open Badges 3.0, Data Integrity)."""
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """Create, import and inspect Ed25519 issuer keys (key files are written 0600)."""
+
+
+def _identity(pair: KeyPair, did_web_domain: str | None) -> KeyPair:
+    if not did_web_domain:
+        return pair
+    did = did_web(did_web_domain)
+    return pair.with_controller(did, f"{did}#{pair.public_key.multibase}")
+
+
+def _describe(pair: KeyPair, path: str) -> None:
+    click.echo(f"key file:            {path}")
+    click.echo(f"DID:                 {pair.controller}")
+    click.echo(f"verification method: {pair.id}")
+    click.echo(f"publicKeyMultibase:  {pair.public_key.multibase}")
+
+
+@keys.command("generate")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Key file to write.")
+@click.option("--did-web", "did_web_domain", help="Issue under did:web:DOMAIN instead of did:key.")
+@click.option("--force", is_flag=True, help="Overwrite an existing key file.")
+@friendly
+def keys_generate(out: str, did_web_domain: str | None, force: bool) -> None:
+    """Generate a new key pair; prints the DID, never the secret."""
+    pair = _identity(KeyPair.generate(), did_web_domain)
+    pair.save(out, overwrite=force)
+    _describe(pair, out)
+
+
+@keys.command("import")
+@click.option("--seed-hex", help="32-byte Ed25519 seed as 64 hex digits.")
+@click.option("--secret-key-multibase", help="Multikey secret (z3u2...).")
+@click.option("--jwk", "jwk_file", type=click.Path(exists=True, dir_okay=False), help="OKP JWK.")
+@click.option("--pem", "pem_file", type=click.Path(exists=True, dir_okay=False), help="PKCS#8 PEM.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@click.option("--did-web", "did_web_domain")
+@click.option("--force", is_flag=True)
+@friendly
+def keys_import(
+    seed_hex: str | None,
+    secret_key_multibase: str | None,
+    jwk_file: str | None,
+    pem_file: str | None,
+    out: str,
+    did_web_domain: str | None,
+    force: bool,
+) -> None:
+    """Import an existing Ed25519 private key into a credkit key file."""
+    given = [x for x in (seed_hex, secret_key_multibase, jwk_file, pem_file) if x]
+    if len(given) != 1:
+        fail("give exactly one of --seed-hex, --secret-key-multibase, --jwk, --pem")
+    if seed_hex:
+        try:
+            seed = bytes.fromhex(seed_hex)
+        except ValueError:
+            raise KeyFormatError("--seed-hex is not hexadecimal") from None
+        pair = KeyPair.from_seed(seed)
+    elif secret_key_multibase:
+        pair = KeyPair.from_secret_multibase(secret_key_multibase)
+    elif jwk_file:
+        pair = KeyPair.from_jwk(read_json(jwk_file))
+    else:
+        assert pem_file is not None
+        pair = KeyPair.from_pem(Path(pem_file).read_bytes())
+    pair = _identity(pair, did_web_domain)
+    pair.save(out, overwrite=force)
+    _describe(pair, out)
+
+
+@keys.command("show")
+@click.argument("key_file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="The public Multikey document as JSON.")
+@click.option("--jwk", "as_jwk", is_flag=True, help="The public key as a JWK.")
+@friendly
+def keys_show(key_file: str, as_json: bool, as_jwk: bool) -> None:
+    """Show a key file's DID and public key (never the secret)."""
+    pair = KeyPair.load(key_file)
+    if as_json:
+        write_json(pair.to_multikey(), None)
+    elif as_jwk:
+        write_json(pair.to_jwk(), None)
+    else:
+        _describe(pair, key_file)
+
+
+@keys.command("did-document")
+@click.argument("key_file", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@friendly
+def keys_did_document(key_file: str, out: str | None) -> None:
+    """The DID document for the key: publish a did:web one at /.well-known/did.json."""
+    pair = KeyPair.load(key_file)
+    if pair.controller.startswith("did:web:"):
+        write_json(did_web_document(pair.controller, [pair]), out)
+    else:
+        write_json(did_key_document(pair.controller), out)
+
+
+# --- issue -----------------------------------------------------------------------------------
+
+
+@main.command("issue")
+@click.argument("credential", type=click.Path(allow_dash=True, dir_okay=False))
+@click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--suite",
+    type=click.Choice(sorted(SUITES)),
+    default="eddsa-rdfc-2022",
+    show_default=True,
+    help="Cryptosuite of the proof.",
+)
+@click.option("--created", help="Proof creation time (ISO 8601 / XML Schema dateTimeStamp).")
+@click.option("--proof-purpose", default="assertionMethod", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@friendly
+def issue(
+    credential: str,
+    key_file: str,
+    suite: str,
+    created: str | None,
+    proof_purpose: str,
+    out: str | None,
+) -> None:
+    """Sign CREDENTIAL (a JSON file, or - for stdin) and print the signed credential.
+
+    When the credential has no issuer, the key's DID becomes the issuer.
+    """
+    pair = KeyPair.load(key_file)
+    document = read_json(credential)
+    if not isinstance(document, dict):
+        fail("the credential must be a JSON object")
+    document.setdefault("issuer", pair.controller)
+    signed = sign(document, pair, cryptosuite=suite, created=created, proof_purpose=proof_purpose)
+    write_json(signed, out)
+
+
+def _register_optional_commands() -> None:
+    """Commands whose modules live beside this one (one concern per module)."""
+    try:
+        from credkit.cli_verify import verify as verify_command
+    except ModuleNotFoundError as exc:  # the verifier lands in its own change
+        if exc.name != "credkit.cli_verify":
+            raise
+        return
+    main.add_command(verify_command, "verify")
+
+
+_register_optional_commands()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

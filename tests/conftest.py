@@ -1,0 +1,29 @@
+"""Shared fixtures: the spec test vectors as data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+VECTORS = Path(__file__).parent / "vectors"
+EDDSA = VECTORS / "vc-di-eddsa"
+
+
+def load(path: Path | str) -> Any:
+    return json.loads((VECTORS / path).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def vector_key() -> Any:
+    from credkit.keys import KeyPair
+
+    return KeyPair.from_secret_multibase(load("vc-di-eddsa/keyPair.json")["privateKeyMultibase"])
+
+
+@pytest.fixture
+def unsigned() -> dict[str, Any]:
+    doc: dict[str, Any] = load("vc-di-eddsa/unsigned.json")
+    return doc
