@@ -333,3 +333,46 @@ def test_sigkill_mid_issuance_loses_nothing_and_leaves_no_half_state(tmp_path: P
     issue(store, "urn:after-the-crashes", ("revocation", "suspension"))
     assert store.check_consistency() == []
     print(json.dumps({"issued": len(store.credentials()), "changes": len(reported_changes)}))
+
+
+# --- the status command group (mounted into `credkit` by the lead) -----------------------------
+
+
+def test_status_commands_revoke_suspend_reinstate_show_and_publish(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from credkit import proofs
+    from credkit.cli_status import status
+    from credkit.keys import KeyPair
+
+    db = tmp_path / "issuer.db"
+    issue(SqliteStore(db, base_url=BASE), "urn:c1", ("revocation", "suspension"))
+    key = tmp_path / "key.json"
+    KeyPair.generate().save(key)
+    run = CliRunner().invoke
+    s = ["--store", str(db)]
+
+    r = run(status, [*s, "suspend", "urn:c1", "--reason", "inquiry"])
+    assert r.exit_code == 0 and "suspended" in r.output
+    r = run(status, [*s, "reinstate", "urn:c1"])
+    assert r.exit_code == 0 and "reinstated" in r.output
+    r = run(status, [*s, "revoke", "urn:c1", "--reason", "fraud"])
+    assert r.exit_code == 0 and "revoked" in r.output
+    r = run(status, [*s, "reinstate", "urn:c1"])
+    assert r.exit_code == 0 and "already reinstated" in r.output
+    r = run(status, [*s, "show", "urn:c1", "--json"])
+    shown = json.loads(r.output)
+    assert shown["status"] == {"revocation": 1, "suspension": 0}
+    assert [h["reason"] for h in shown["history"]] == ["inquiry", None, "fraud"]
+    r = run(status, [*s, "show"])
+    assert f"{BASE}/status/1" in r.output and "1 set" in r.output
+
+    r = run(status, [*s, "publish", "--key", str(key), "--out", str(tmp_path / "site")])
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "site" / "status" / "1").read_text())
+    assert proofs.verify(doc).verified
+
+    r = run(status, [*s, "revoke", "urn:nobody"])
+    assert r.exit_code == 2 and "no credential urn:nobody" in r.output
+    r = run(status, ["--store", str(db), "--base-url", "https://moved.example", "show"])
+    assert r.exit_code == 2 and "cannot move" in r.output
