@@ -221,6 +221,10 @@ def issue(
 
 def _register_optional_commands() -> None:
     """Commands whose modules live beside this one (one concern per module)."""
+    from credkit.cli_issuer import init, issue_cohort_command
+
+    main.add_command(init, "init")
+    main.add_command(issue_cohort_command, "issue-cohort")
     try:
         from credkit.cli_verify import verify as verify_command
     except ModuleNotFoundError as exc:  # the verifier lands in its own change
