@@ -1,0 +1,501 @@
+"""The verifier employers use: every check named, one verdict, trusted-issuer lists.
+
+Order follows the design's data flow and VC DM 2.0 §7.1 + Appendix A: parse → well_formed → proof
+(VC DI 1.0 §4.4-4.5, key resolution per CID 1.0 §3.3, issuer binding per DI §2.6) → validity →
+status (Bitstring Status List 1.0 §3.2) → schema → trusted_issuer → endorsements (OB 3.0
+§verification). Everything the verifier touches is injected: loader, resolver, clock, status
+fetcher, trust lists. No check ever raises; a surprise inside one is reported as that check failing.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from credkit import proofs
+from credkit import status as bsl
+from credkit.contexts import DocumentLoader
+from credkit.did import Resolver
+from credkit.errors import (
+    ContextError,
+    CredkitError,
+    MalformedValueError,
+    NetworkDisabledError,
+    ParsingError,
+    ProofVerificationError,
+    StatusError,
+    UnknownCryptosuiteError,
+)
+from credkit.fetch import Fetcher, FetchError
+from credkit.trust import TrustList, TrustRegistry
+from credkit.verify_checks import (
+    as_list,
+    check_contexts,
+    display,
+    issuer_id,
+    load_document,
+    schema,
+    text_of,
+    types_of,
+    validity,
+    well_formed,
+)
+from credkit.verify_result import (
+    FAILED,
+    PASSED,
+    SKIPPED,
+    VERIFIED,
+    WARNING,
+    Check,
+    VerificationResult,
+    problem,
+    unusable_result,
+)
+
+MAX_BYTES = 1 << 20
+MAX_DEPTH = 64
+FINISH_STATUS = "pass --status-dir DIR (a local copy of the status list) or --allow-network"
+
+StatusFetch = Callable[[str], dict[str, Any]]
+
+
+class _UnusableError(Exception):
+    def __init__(self, error: CredkitError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _bounded(call: Callable[[str], Any], timeout: float) -> Callable[[str], Any]:
+    """Run a fetcher in a daemon thread and stop waiting after ``timeout`` seconds.
+
+    A fetcher is caller code; a slow did:web or status server must not hang the verdict.
+    """
+
+    def bounded(url: str) -> Any:
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["value"] = call(url)
+            except BaseException as exc:  # handed back to the caller's thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=run, daemon=True, name="credkit-fetch")
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            raise FetchError(f"{url}: no answer within {timeout:g} s")
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    return bounded
+
+
+class _SafeFetcher:
+    """A DID-document fetcher that always returns bytes under a size cap, or FetchError."""
+
+    def __init__(self, inner: Fetcher, timeout: float, max_bytes: int) -> None:
+        self._call = _bounded(inner, timeout)
+        self.max_bytes = max_bytes
+
+    def __call__(self, url: str) -> bytes:
+        try:
+            body = self._call(url)
+        except (CredkitError, FetchError):
+            raise
+        except Exception as exc:
+            raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
+        if not isinstance(body, bytes | bytearray):
+            raise FetchError(f"{url}: the fetcher returned {type(body).__name__}, not bytes")
+        if len(body) > self.max_bytes:
+            raise FetchError(f"{url}: answer is over {self.max_bytes} bytes")
+        return bytes(body)
+
+
+class Verifier:
+    """Checks credentials and presentations for an employer.
+
+    ``trust`` is a :class:`TrustRegistry` (or None: the trust check is skipped with a warning);
+    ``status_fetcher`` maps a status list URL to the list credential (None: revocation cannot be
+    checked and the verdict is at best inconclusive). ``strict`` turns "could not check" warnings
+    (unknown schemas, unknown proof types next to good ones, inline contexts, unsupported status
+    types) into failures.
+    """
+
+    def __init__(
+        self,
+        loader: DocumentLoader | None = None,
+        resolver: Resolver | None = None,
+        clock: Callable[[], datetime] | None = None,
+        status_fetcher: StatusFetch | None = None,
+        trust: TrustRegistry | None = None,
+        strict: bool = False,
+        max_bytes: int = MAX_BYTES,
+        max_depth: int = MAX_DEPTH,
+        *,
+        fetch_timeout: float = 10.0,
+        status_min_length: int | None = None,
+    ) -> None:
+        self.loader = loader or DocumentLoader()
+        resolver = resolver or Resolver()
+        if type(resolver) is Resolver:  # wrap its fetcher; a subclass is trusted as given
+            resolver = Resolver(
+                fetcher=_SafeFetcher(resolver.fetcher, fetch_timeout, 256 * 1024),
+                documents=resolver.documents,
+            )
+        self.resolver = resolver
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.status_fetcher = _bounded(status_fetcher, fetch_timeout) if status_fetcher else None
+        self.trust = trust
+        self.strict = strict
+        self.max_bytes = max_bytes
+        self.max_depth = max_depth
+        self.status_min_length = status_min_length
+
+    # --- public ------------------------------------------------------------------------------
+
+    def verify_credential(self, doc_or_bytes: Any) -> VerificationResult:
+        """Every check on one credential; never raises."""
+        try:
+            document = self._load(doc_or_bytes)
+            return self._credential(document, self.clock())
+        except _UnusableError as exc:
+            return unusable_result(exc.error)
+
+    def verify_presentation(
+        self, vp: Any, challenge: str | None = None, domain: str | None = None
+    ) -> VerificationResult:
+        """The holder's proof (purpose authentication, challenge, domain), then each credential."""
+        try:
+            document = self._load(vp)
+        except _UnusableError as exc:
+            return unusable_result(exc.error)
+        from credkit.verify_vp import presentation
+
+        return presentation(self, document, challenge, domain)
+
+    # --- steps -------------------------------------------------------------------------------
+
+    def _load(self, source: Any) -> dict[str, Any]:
+        try:
+            document = load_document(source, max_bytes=self.max_bytes, max_depth=self.max_depth)
+            inline = check_contexts(document, self.loader)
+        except (ParsingError, ContextError) as exc:
+            raise _UnusableError(exc) from None
+        if inline and self.strict:
+            raise _UnusableError(ContextError(f"inline @context objects at {', '.join(inline)}"))
+        return document
+
+    def _run(self, check_id: str, step: Callable[[], Check]) -> Check:
+        """One check, with anything unexpected turned into a failure of that check."""
+        try:
+            return step()
+        except _UnusableError:
+            raise
+        except CredkitError as exc:
+            return Check.failed(check_id, f"could not be checked: {exc.message}", exc)
+        except Exception as exc:  # a bug or hostile input reaching a library: never "verified"
+            err = problem("INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
+            return Check.failed(check_id, f"could not be checked ({err.message})", err)
+
+    def core_checks(self, document: dict[str, Any], now: datetime) -> list[Check]:
+        """well_formed, proof, validity: what makes any credential (diploma, endorsement, list)."""
+        return [
+            self._run("well_formed", lambda: well_formed(document)),
+            self._run("proof", lambda: self.proof(document, now)),
+            self._run("validity", lambda: validity(document, now)),
+        ]
+
+    def _credential(self, document: dict[str, Any], now: datetime) -> VerificationResult:
+        result = VerificationResult()
+        for name, value in display(document).items():
+            setattr(result, name, value)
+        result.checks = self.core_checks(document, now)
+        result.checks.append(self._run("status", lambda: self.status(document, now)))
+        result.checks.append(self._run("schema", lambda: schema(document, strict=self.strict)))
+        result.checks.append(self._run("trusted_issuer", lambda: self.trusted_issuer(document)))
+        result.checks.append(self._run("endorsements", lambda: self.endorsements(document, now)))
+        trust = result.check("trusted_issuer")
+        if trust is not None and trust.status == SKIPPED:
+            result.warnings.append("no trust list given: the issuer's identity was not vetted")
+        return result
+
+    # --- proof -------------------------------------------------------------------------------
+
+    def proof(
+        self,
+        document: dict[str, Any],
+        now: datetime,
+        *,
+        owner: str | None = None,
+        purpose: str = "assertionMethod",
+        challenge: str | None = None,
+        domain: str | None = None,
+        check_id: str = "proof",
+        whose: str = "issuer",
+        bind_owner: bool = True,
+    ) -> Check:
+        """Every proof verifies, and each key belongs to ``owner`` (the issuer by default)."""
+        err: CredkitError
+        if "proof" not in document or document["proof"] in (None, [], {}):
+            if check_id == "proof":
+                raise _UnusableError(ParsingError("the credential has no proof: it is not signed"))
+            err = ProofVerificationError(f"the presentation is not signed by its {whose}")
+            return Check.failed(check_id, err.message, err, "not signed")
+        owner = owner if owner is not None else issuer_id(document)
+        raw = as_list(document["proof"])
+        seen = [json.dumps(p, sort_keys=True) for p in raw]
+        if len(set(seen)) != len(seen):
+            err = ProofVerificationError("the same proof appears twice")
+            return Check.failed(check_id, err.message, err, "invalid signature")
+        outcome = proofs.verify(
+            document,
+            resolver=self.resolver,
+            loader=self.loader,
+            expected_proof_purpose=purpose,
+            challenge=challenge,
+            domain=domain,
+            now=now,
+        )
+        unknown = [r for r in outcome.results if isinstance(r.error, UnknownCryptosuiteError)]
+        offline = [r for r in outcome.results if isinstance(r.error, NetworkDisabledError)]
+        failed = [r for r in outcome.results if r.error and r not in unknown and r not in offline]
+        good = [r for r in outcome.results if r.verified]
+        if len(unknown) == len(outcome.results) and check_id == "proof":
+            raise _UnusableError(unknown[0].error or UnknownCryptosuiteError("unknown cryptosuite"))
+        if failed:
+            err = failed[0].error or ProofVerificationError("proof failed")
+            return Check.failed(
+                check_id, f"signature not valid: {err.message}", err, "invalid signature"
+            )
+        strangers = [r for r in good if bind_owner and r.controller != owner]
+        if strangers:
+            r = strangers[0]
+            err = ProofVerificationError(
+                f"signed by a key that does not belong to the {whose}: {r.verification_method} "
+                f"is controlled by {r.controller}, but the {whose} is {owner}",
+                code="INVALID_VERIFICATION_METHOD",
+            )
+            return Check.failed(
+                check_id, err.message, err, f"signed by someone other than the {whose}"
+            )
+        if offline:
+            where = offline[0].proof.get("verificationMethod")
+            return Check.skipped(
+                check_id,
+                f"the {whose}'s key {where} is published online; pass --allow-network to fetch it",
+                conclusive=False,
+            )
+        if unknown:
+            names = ", ".join(
+                str(r.proof.get("cryptosuite") or r.proof.get("type")) for r in unknown
+            )
+            message = f"{len(good)} proof(s) valid; ignored proof(s) of unknown type {names}"
+            if self.strict:
+                err = unknown[0].error or UnknownCryptosuiteError(names)
+                return Check.failed(check_id, message, err, "unknown proof type")
+            return Check.warning(check_id, message)
+        suites = ", ".join(sorted({r.suite or "?" for r in good}))
+        methods = ", ".join(sorted({r.verification_method or "?" for r in good}))
+        return Check.passed(
+            check_id,
+            f"signature valid ({suites}): signed by {methods}, a key of the {whose} {owner}",
+        )
+
+    # --- status ------------------------------------------------------------------------------
+
+    def status(self, document: dict[str, Any], now: datetime) -> Check:
+        """Bitstring Status List 1.0 §3.2 per entry; fails closed when a list cannot be had."""
+        err: CredkitError
+        entries = as_list(document.get("credentialStatus"))
+        if not entries:
+            return Check.passed("status", "no status information: cannot be revoked")
+        if self.status_fetcher is None:
+            urls = [e.get("statusListCredential") for e in entries if isinstance(e, dict)]
+            where = ", ".join(str(u) for u in urls if u) or "its status service"
+            return Check.skipped(
+                "status",
+                f"revocation not checked (status list {where}): {FINISH_STATUS} to finish",
+                conclusive=False,
+            )
+        fetch = self.status_fetcher
+        owner = issuer_id(document)
+        kwargs: dict[str, Any] = {}
+        if self.status_min_length is not None:
+            kwargs["min_length"] = self.status_min_length
+
+        def verify_list(listed: dict[str, Any]) -> bool:
+            return self._list_ok(listed, owner, now)
+
+        notes: list[str] = []
+        for entry in entries:
+            kinds = types_of(entry)
+            if "BitstringStatusListEntry" not in kinds:
+                message = (
+                    f"status type {', '.join(kinds) or '?'} is not supported: revocation unknown"
+                )
+                if self.strict or not isinstance(entry, dict):
+                    err = MalformedValueError(message)
+                    return Check.failed("status", message, err, "status not checkable")
+                return Check.skipped("status", message, conclusive=False)
+            try:
+                found = bsl.check_status(
+                    entry,
+                    fetch,
+                    verify_list=verify_list,
+                    now=now,
+                    **kwargs,
+                )
+            except (StatusError, MalformedValueError) as exc:
+                return Check.failed(
+                    "status",
+                    f"status could not be confirmed: {exc.message}",
+                    exc,
+                    "status not confirmed",
+                )
+            where = f"{found.list_url} #{found.index}"
+            if not found.valid and found.purpose in ("revocation", "suspension"):
+                word = "revoked" if found.purpose == "revocation" else "suspended"
+                err = problem(f"CREDENTIAL_{word.upper()}", f"{word} ({where})")
+                return Check.failed(
+                    "status", f"the issuer has {word} this credential ({where})", err, word
+                )
+            notes.append(f"{found.message or found.purpose} ({where})")
+        return Check.passed("status", "; ".join(notes))
+
+    def _list_ok(self, listed: dict[str, Any], owner: str | None, now: datetime) -> bool:
+        """A status list counts only if signed by the credential's own issuer (BSL §3.2 step 4)."""
+        outcome = proofs.verify(listed, resolver=self.resolver, loader=self.loader, now=now)
+        return outcome.verified and outcome.controllers == {owner}
+
+    # --- trust -------------------------------------------------------------------------------
+
+    def trusted_issuer(self, document: dict[str, Any]) -> Check:
+        issuer = issuer_id(document)
+        if self.trust is None or not len(self.trust):
+            return Check.skipped(
+                "trusted_issuer",
+                f"no trust list given: credkit cannot say whether {issuer} is an accredited "
+                "issuer (pass --trust LIST)",
+            )
+        match = self.trust.lookup(issuer or "", self.check_trust_list)
+        rejected = self.trust.rejected()
+        ignored = "".join(f"; list '{t.name}' was ignored: {t.problem}" for t in rejected)
+        if match is None:
+            names = ", ".join(f"'{t.name}'" for t in self.trust.lists)
+            err = problem("ISSUER_NOT_TRUSTED", f"{issuer} is on none of: {names}")
+            return Check.failed(
+                "trusted_issuer",
+                f"issuer {issuer} is not on your trust lists ({names}){ignored}",
+                err,
+                "issuer not trusted",
+            )
+        label = f" as '{match.issuer.name}'" if match.issuer.name else ""
+        by = f", vouched for by {match.vouched_by}" if match.vouched_by else ""
+        return Check.passed("trusted_issuer", f"issuer listed in '{match.list_name}'{label}{by}")
+
+    def check_trust_list(self, trust_list: TrustList) -> tuple[bool, str]:
+        """Accept a signed trust list only if it verifies and a trust anchor issued it."""
+        document = trust_list.document
+        if document is None:
+            return False, "no credential"
+        try:
+            document = self._load(document)
+        except _UnusableError as exc:
+            return False, exc.error.message
+        checks = self.core_checks(document, self.clock())
+        bad = [
+            c for c in checks if c.status == FAILED or (c.status == SKIPPED and not c.conclusive)
+        ]
+        if bad:
+            return False, f"{bad[0].id}: {bad[0].message}"
+        signer = issuer_id(document)
+        if signer not in trust_list.anchors:
+            return (
+                False,
+                f"issued by {signer}, which is not one of your trust anchors (--trust-anchor)",
+            )
+        issuer = document.get("issuer")
+        name = text_of(issuer.get("name")) if isinstance(issuer, dict) else None
+        trust_list.vouched_by = f"{name} ({signer})" if name else signer
+        return True, ""
+
+    # --- endorsements (OB 3.0 EndorsementCredential) -----------------------------------------
+
+    def endorsements(self, document: dict[str, Any], now: datetime) -> Check:
+        """Each embedded EndorsementCredential must itself verify (OB 3.0 §verification 6)."""
+        err: CredkitError
+        found = _embedded_endorsements(document)
+        if not found:
+            return Check.skipped("endorsements", "no endorsements")
+        good: list[str] = []
+        notes: list[str] = []
+        for where, endorsement in found:
+            if not isinstance(endorsement, dict):
+                err = MalformedValueError(f"{where} is not an object")
+                return Check.failed(
+                    "endorsements",
+                    f"endorsement at {where} is not a credential",
+                    err,
+                    "invalid endorsement",
+                )
+            who = display(endorsement)
+            name = who["issuer_name"] or who["issuer_id"] or "an unnamed endorser"
+            if "EndorsementCredential" not in types_of(endorsement):
+                err = MalformedValueError(f"{where} is not an EndorsementCredential")
+                return Check.failed("endorsements", err.message, err, "invalid endorsement")
+            try:
+                checks = self.core_checks(self._load(endorsement), now)
+            except _UnusableError as exc:
+                return Check.failed(
+                    "endorsements",
+                    f"endorsement by {name}: {exc.error.message}",
+                    exc.error,
+                    "invalid endorsement",
+                )
+            for c in checks:
+                if c.id == "validity" and c.status == FAILED:
+                    notes.append(f"endorsement by {name} {c.message}")
+                elif c.status == FAILED:
+                    err = problem("ENDORSEMENT_INVALID", f"{name}: {c.message}")
+                    return Check.failed(
+                        "endorsements",
+                        f"endorsement by {name} is not valid: {c.message}",
+                        err,
+                        "invalid endorsement",
+                    )
+                elif c.status in (SKIPPED, WARNING) and c.id == "proof":
+                    notes.append(f"endorsement by {name} not fully checked: {c.message}")
+            if not any(n.startswith(f"endorsement by {name}") for n in notes):
+                good.append(name)
+        message = f"endorsed by {', '.join(good)}" if good else "no valid endorsement"
+        if notes:
+            return Check.warning("endorsements", "; ".join([message, *notes]))
+        return Check.passed("endorsements", message)
+
+
+def _embedded_endorsements(document: dict[str, Any]) -> list[tuple[str, Any]]:
+    """OB 3.0 places EndorsementCredentials on the credential, its issuer and its achievement."""
+    places: list[tuple[str, Any]] = [("endorsement", document)]
+    issuer = document.get("issuer")
+    if isinstance(issuer, dict):
+        places.append(("issuer.endorsement", issuer))
+    for subject in as_list(document.get("credentialSubject")):
+        achievement = subject.get("achievement") if isinstance(subject, dict) else None
+        if isinstance(achievement, dict):
+            places.append(("achievement.endorsement", achievement))
+            creator = achievement.get("creator")
+            if isinstance(creator, dict):
+                places.append(("achievement.creator.endorsement", creator))
+    return [
+        (f"{where}[{i}]", e)
+        for where, node in places
+        for i, e in enumerate(as_list(node.get("endorsement")))
+    ]
+
+
+__all__ = ["PASSED", "VERIFIED", "Check", "VerificationResult", "Verifier"]

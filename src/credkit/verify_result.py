@@ -1,0 +1,183 @@
+"""The verifier's answer: named checks, one verdict, and words an employer can act on.
+
+Shaped after digitalcredentials/verifier-core (a list of named steps) and VC DM 2.0 §7.1 (a result
+with ``warnings`` and ``errors`` as RFC 9457 problem details). The verdict is derived from the
+checks by fixed rules, so a program reading ``--json`` and a person reading the checklist always
+see the same decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from credkit.errors import CredkitError
+
+PASSED = "passed"
+FAILED = "failed"
+SKIPPED = "skipped"
+WARNING = "warning"
+
+VERIFIED = "verified"
+NOT_VERIFIED = "not verified"
+INCONCLUSIVE = "inconclusive"
+UNUSABLE = "unusable"
+
+EXIT_CODES = {VERIFIED: 0, NOT_VERIFIED: 1, UNUSABLE: 2, INCONCLUSIVE: 3}
+
+# Problem types credkit reports that no W3C spec names (expiry, revocation, trust, ...). A URN,
+# not a web address: nothing is hosted there and nothing pretends to be.
+CREDKIT_PROBLEMS = "urn:credkit:problem:"
+
+
+class VerificationError(CredkitError):
+    """A verification outcome without a spec-defined error code."""
+
+    namespace: ClassVar[str] = CREDKIT_PROBLEMS
+
+
+def problem(code: str, message: str) -> VerificationError:
+    return VerificationError(message, code=code)
+
+
+@dataclass
+class Check:
+    """One named step. ``error`` is an RFC 9457 problem detail when the step failed.
+
+    ``reason`` is the short phrase the verdict uses ("expired", "issuer not trusted");
+    ``conclusive`` is False for a skipped step whose outcome could change the verdict.
+    """
+
+    id: str
+    status: str
+    message: str
+    error: dict[str, Any] | None = None
+    reason: str | None = None
+    conclusive: bool = True
+
+    @classmethod
+    def passed(cls, check_id: str, message: str) -> Check:
+        return cls(check_id, PASSED, message)
+
+    @classmethod
+    def failed(
+        cls, check_id: str, message: str, error: CredkitError, reason: str | None = None
+    ) -> Check:
+        return cls(check_id, FAILED, message, error.to_problem(), reason or check_id)
+
+    @classmethod
+    def skipped(cls, check_id: str, message: str, *, conclusive: bool = True) -> Check:
+        return cls(check_id, SKIPPED, message, conclusive=conclusive)
+
+    @classmethod
+    def warning(cls, check_id: str, message: str) -> Check:
+        return cls(check_id, WARNING, message)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "status": self.status, "message": self.message}
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+
+@dataclass
+class VerificationResult:
+    """Everything the verifier found, and the display fields a verification page shows."""
+
+    checks: list[Check] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unusable: dict[str, Any] | None = None  # the problem detail when the input is unusable
+    issuer_id: str | None = None
+    issuer_name: str | None = None
+    subject_name: str | None = None
+    achievement_name: str | None = None
+    credential_name: str | None = None
+    credentials: list[VerificationResult] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        if self.unusable is not None:
+            return UNUSABLE
+        if any(c.status == FAILED for c in self.checks):
+            return NOT_VERIFIED
+        if any(c.status == SKIPPED and not c.conclusive for c in self.checks):
+            return INCONCLUSIVE
+        return VERIFIED if self.checks else UNUSABLE
+
+    @property
+    def verified(self) -> bool:
+        return self.verdict == VERIFIED
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.verdict]
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        if self.unusable is not None:
+            return [self.unusable]
+        return [c.error for c in self.checks if c.status == FAILED and c.error is not None]
+
+    @property
+    def all_warnings(self) -> list[str]:
+        return [
+            *self.warnings,
+            *(f"{c.id}: {c.message}" for c in self.checks if c.status == WARNING),
+        ]
+
+    def check(self, check_id: str) -> Check | None:
+        return next((c for c in self.checks if c.id == check_id), None)
+
+    @property
+    def summary(self) -> str:
+        """The verdict as one sentence, starting with the verdict itself."""
+        verdict = self.verdict
+        if verdict == UNUSABLE:
+            detail = (self.unusable or {}).get("detail", "nothing to verify")
+            return f"unusable: {detail}"
+        if verdict == NOT_VERIFIED:
+            reasons: list[str] = []
+            for c in self.checks:
+                if c.status == FAILED and (c.reason or c.id) not in reasons:
+                    reasons.append(c.reason or c.id)
+            return "not verified: " + "; ".join(reasons)
+        if verdict == INCONCLUSIVE:
+            open_checks = [c for c in self.checks if c.status == SKIPPED and not c.conclusive]
+            return "inconclusive: " + "; ".join(c.message for c in open_checks)
+        trust = self.check("trusted_issuer")
+        if trust is not None and trust.status != PASSED:
+            return (
+                "verified: genuine, unaltered and currently valid, but no trust list was given; "
+                f"decide yourself whether you trust the issuer {self.issuer_label}"
+            )
+        return f"verified: genuine diploma from {self.issuer_label}, valid and not revoked"
+
+    @property
+    def issuer_label(self) -> str:
+        if self.issuer_name and self.issuer_id:
+            return f"{self.issuer_name} ({self.issuer_id})"
+        return self.issuer_name or self.issuer_id or "an unnamed issuer"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "verified": self.verified,
+            "verdict": self.verdict,
+            "summary": self.summary,
+            "checks": [c.to_json() for c in self.checks],
+            "warnings": self.all_warnings,
+            "errors": self.errors,
+            "issuer": {"id": self.issuer_id, "name": self.issuer_name},
+            "subject": {"name": self.subject_name},
+            "achievement": {"name": self.achievement_name},
+            "credentialName": self.credential_name,
+        }
+        if self.credentials:
+            out["credentials"] = [c.to_json() for c in self.credentials]
+        return out
+
+
+def unusable_result(error: CredkitError) -> VerificationResult:
+    """The result for input that cannot be verified at all; still one clear failed check."""
+    result = VerificationResult(unusable=error.to_problem())
+    result.checks.append(Check.failed("well_formed", error.message, error, "unusable input"))
+    return result
