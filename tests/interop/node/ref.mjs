@@ -6,6 +6,7 @@
 //
 //   node ref.mjs sign   <contexts-dir>   {credential, key, cryptosuite, created, proofPurpose?}
 //   node ref.mjs verify <contexts-dir>   {credential, mode?: "credential"|"proof", now?}
+//                                        or {credentials: [...], ...} -> {results: [...]}
 //   node ref.mjs bench  <contexts-dir>   {credential, key, cryptosuite, created, iterations}
 //   node ref.mjs info   <contexts-dir>   {}
 //
@@ -15,9 +16,10 @@
 // did:key URLs from the key material in the URL itself, and refuses everything else, so the test
 // never touches the network and the JS side sees byte-identical contexts to credkit.
 //
-// Errors are reported as {"error": "..."} with exit status 2 (bad input / library exception);
+// Errors are reported as {"error": "...", "stack": "..."} with exit status 2 (bad input / library exception);
 // a verification that merely fails is a normal result {"verified": false, ...} with status 0.
 
+import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
@@ -42,7 +44,13 @@ function loadContexts(dir) {
   const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
   const contexts = new Map();
   for(const [url, entry] of Object.entries(index.contexts)) {
-    contexts.set(url, JSON.parse(readFileSync(join(dir, 'files', entry.file), 'utf8')));
+    const bytes = readFileSync(join(dir, 'files', entry.file));
+    // same pin credkit checks: never let the two sides sign over different context bytes
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    if(digest !== entry.sha256) {
+      throw new Error(`context ${url} (${entry.file}) fails its sha256 pin: ${digest}`);
+    }
+    contexts.set(url, JSON.parse(bytes.toString('utf8')));
   }
   return contexts;
 }
@@ -182,6 +190,14 @@ function errorText(result) {
 }
 
 async function verify(input, documentLoader) {
+  if(Array.isArray(input.credentials)) {
+    // batch form: one Node start-up for many documents
+    const results = [];
+    for(const credential of input.credentials) {
+      results.push(await verify({...input, credentials: undefined, credential}, documentLoader));
+    }
+    return {results};
+  }
   const credential = structuredClone(input.credential);
   const suite = verifySuites();
   let result;
@@ -282,9 +298,19 @@ async function main() {
   }
 }
 
+function describe(err) {
+  // jsonld's safe-mode errors carry the offending event in `details`; keep it, it names the term
+  const details = err?.details?.event ?? err?.details;
+  let text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  if(details) {
+    text += ` ${JSON.stringify(details, (k, v) => (k === 'level' ? undefined : v))}`;
+  }
+  return {error: text, stack: err?.stack ?? null};
+}
+
 main().then(out => {
   process.stdout.write(JSON.stringify(out) + '\n');
 }, err => {
-  process.stdout.write(JSON.stringify({error: err?.stack ?? String(err)}) + '\n');
+  process.stdout.write(JSON.stringify(describe(err)) + '\n');
   process.exitCode = 2;
 });
