@@ -7,6 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from credkit import Resolver, sign
+from credkit.contexts import ED25519_2020_V1, VC_V1
+from credkit.verify import Verifier
 from test_verify_helpers import (
     ISSUER,
     NOW,
@@ -22,10 +26,6 @@ from test_verify_helpers import (
     verifier,
     web_issuer,
 )
-
-from credkit import Resolver, sign
-from credkit.contexts import ED25519_2020_V1, VC_V1
-from credkit.verify import Verifier
 
 
 def status_of(result: object, check_id: str) -> str:
@@ -156,7 +156,9 @@ def test_did_web_without_network_is_inconclusive() -> None:
 
 def test_expired_proof_fails() -> None:
     doc = sign(
-        diploma(ISSUER.controller), ISSUER, created="2026-01-01T00:00:00Z",
+        diploma(ISSUER.controller),
+        ISSUER,
+        created="2026-01-01T00:00:00Z",
         expires="2026-02-01T00:00:00Z",
     )
     result = verifier().verify_credential(doc)
@@ -248,7 +250,9 @@ def test_valid_from_in_the_future_fails_validity() -> None:
 
 def test_clock_is_injected() -> None:
     doc = signed_diploma(validUntil="2026-09-01T00:00:00Z")
-    early = Verifier(clock=lambda: datetime(2026, 8, 1, tzinfo=UTC), trust=trust_of(ISSUER.controller))
+    early = Verifier(
+        clock=lambda: datetime(2026, 8, 1, tzinfo=UTC), trust=trust_of(ISSUER.controller)
+    )
     assert early.verify_credential(doc).verified
     assert status_of(early.verify_credential(doc), "validity") == "passed"
 

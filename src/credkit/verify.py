@@ -10,7 +10,6 @@ fetcher, trust lists. No check ever raises; a surprise inside one is reported as
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +28,6 @@ from credkit.errors import (
     StatusError,
     UnknownCryptosuiteError,
 )
-from credkit.fetch import Fetcher, FetchError
 from credkit.trust import TrustList, TrustRegistry
 from credkit.verify_checks import (
     as_list,
@@ -43,13 +41,15 @@ from credkit.verify_checks import (
     validity,
     well_formed,
 )
+from credkit.verify_endorse import check_endorsements
+from credkit.verify_fetch import SafeFetcher, bounded_call
 from credkit.verify_result import (
     FAILED,
     PASSED,
     SKIPPED,
     VERIFIED,
-    WARNING,
     Check,
+    UnusableInputError,
     VerificationResult,
     problem,
     unusable_result,
@@ -60,60 +60,6 @@ MAX_DEPTH = 64
 FINISH_STATUS = "pass --status-dir DIR (a local copy of the status list) or --allow-network"
 
 StatusFetch = Callable[[str], dict[str, Any]]
-
-
-class _UnusableError(Exception):
-    def __init__(self, error: CredkitError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-def _bounded(call: Callable[[str], Any], timeout: float) -> Callable[[str], Any]:
-    """Run a fetcher in a daemon thread and stop waiting after ``timeout`` seconds.
-
-    A fetcher is caller code; a slow did:web or status server must not hang the verdict.
-    """
-
-    def bounded(url: str) -> Any:
-        box: dict[str, Any] = {}
-
-        def run() -> None:
-            try:
-                box["value"] = call(url)
-            except BaseException as exc:  # handed back to the caller's thread
-                box["error"] = exc
-
-        worker = threading.Thread(target=run, daemon=True, name="credkit-fetch")
-        worker.start()
-        worker.join(timeout)
-        if worker.is_alive():
-            raise FetchError(f"{url}: no answer within {timeout:g} s")
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
-
-    return bounded
-
-
-class _SafeFetcher:
-    """A DID-document fetcher that always returns bytes under a size cap, or FetchError."""
-
-    def __init__(self, inner: Fetcher, timeout: float, max_bytes: int) -> None:
-        self._call = _bounded(inner, timeout)
-        self.max_bytes = max_bytes
-
-    def __call__(self, url: str) -> bytes:
-        try:
-            body = self._call(url)
-        except (CredkitError, FetchError):
-            raise
-        except Exception as exc:
-            raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
-        if not isinstance(body, bytes | bytearray):
-            raise FetchError(f"{url}: the fetcher returned {type(body).__name__}, not bytes")
-        if len(body) > self.max_bytes:
-            raise FetchError(f"{url}: answer is over {self.max_bytes} bytes")
-        return bytes(body)
 
 
 class Verifier:
@@ -144,12 +90,14 @@ class Verifier:
         resolver = resolver or Resolver()
         if type(resolver) is Resolver:  # wrap its fetcher; a subclass is trusted as given
             resolver = Resolver(
-                fetcher=_SafeFetcher(resolver.fetcher, fetch_timeout, 256 * 1024),
+                fetcher=SafeFetcher(resolver.fetcher, fetch_timeout, 256 * 1024),
                 documents=resolver.documents,
             )
         self.resolver = resolver
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.status_fetcher = _bounded(status_fetcher, fetch_timeout) if status_fetcher else None
+        self.status_fetcher = (
+            bounded_call(status_fetcher, fetch_timeout) if status_fetcher else None
+        )
         self.trust = trust
         self.strict = strict
         self.max_bytes = max_bytes
@@ -161,9 +109,9 @@ class Verifier:
     def verify_credential(self, doc_or_bytes: Any) -> VerificationResult:
         """Every check on one credential; never raises."""
         try:
-            document = self._load(doc_or_bytes)
+            document = self.load(doc_or_bytes)
             return self._credential(document, self.clock())
-        except _UnusableError as exc:
+        except UnusableInputError as exc:
             return unusable_result(exc.error)
 
     def verify_presentation(
@@ -171,8 +119,8 @@ class Verifier:
     ) -> VerificationResult:
         """The holder's proof (purpose authentication, challenge, domain), then each credential."""
         try:
-            document = self._load(vp)
-        except _UnusableError as exc:
+            document = self.load(vp)
+        except UnusableInputError as exc:
             return unusable_result(exc.error)
         from credkit.verify_vp import presentation
 
@@ -180,21 +128,23 @@ class Verifier:
 
     # --- steps -------------------------------------------------------------------------------
 
-    def _load(self, source: Any) -> dict[str, Any]:
+    def load(self, source: Any) -> dict[str, Any]:
         try:
             document = load_document(source, max_bytes=self.max_bytes, max_depth=self.max_depth)
             inline = check_contexts(document, self.loader)
         except (ParsingError, ContextError) as exc:
-            raise _UnusableError(exc) from None
+            raise UnusableInputError(exc) from None
         if inline and self.strict:
-            raise _UnusableError(ContextError(f"inline @context objects at {', '.join(inline)}"))
+            raise UnusableInputError(
+                ContextError(f"inline @context objects at {', '.join(inline)}")
+            )
         return document
 
     def _run(self, check_id: str, step: Callable[[], Check]) -> Check:
         """One check, with anything unexpected turned into a failure of that check."""
         try:
             return step()
-        except _UnusableError:
+        except UnusableInputError:
             raise
         except CredkitError as exc:
             return Check.failed(check_id, f"could not be checked: {exc.message}", exc)
@@ -243,7 +193,9 @@ class Verifier:
         err: CredkitError
         if "proof" not in document or document["proof"] in (None, [], {}):
             if check_id == "proof":
-                raise _UnusableError(ParsingError("the credential has no proof: it is not signed"))
+                raise UnusableInputError(
+                    ParsingError("the credential has no proof: it is not signed")
+                )
             err = ProofVerificationError(f"the presentation is not signed by its {whose}")
             return Check.failed(check_id, err.message, err, "not signed")
         owner = owner if owner is not None else issuer_id(document)
@@ -266,7 +218,9 @@ class Verifier:
         failed = [r for r in outcome.results if r.error and r not in unknown and r not in offline]
         good = [r for r in outcome.results if r.verified]
         if len(unknown) == len(outcome.results) and check_id == "proof":
-            raise _UnusableError(unknown[0].error or UnknownCryptosuiteError("unknown cryptosuite"))
+            raise UnusableInputError(
+                unknown[0].error or UnknownCryptosuiteError("unknown cryptosuite")
+            )
         if failed:
             err = failed[0].error or ProofVerificationError("proof failed")
             return Check.failed(
@@ -404,8 +358,8 @@ class Verifier:
         if document is None:
             return False, "no credential"
         try:
-            document = self._load(document)
-        except _UnusableError as exc:
+            document = self.load(document)
+        except UnusableInputError as exc:
             return False, exc.error.message
         checks = self.core_checks(document, self.clock())
         bad = [
@@ -426,76 +380,11 @@ class Verifier:
 
     # --- endorsements (OB 3.0 EndorsementCredential) -----------------------------------------
 
+    # --- endorsements ------------------------------------------------------------------------
+
     def endorsements(self, document: dict[str, Any], now: datetime) -> Check:
         """Each embedded EndorsementCredential must itself verify (OB 3.0 §verification 6)."""
-        err: CredkitError
-        found = _embedded_endorsements(document)
-        if not found:
-            return Check.skipped("endorsements", "no endorsements")
-        good: list[str] = []
-        notes: list[str] = []
-        for where, endorsement in found:
-            if not isinstance(endorsement, dict):
-                err = MalformedValueError(f"{where} is not an object")
-                return Check.failed(
-                    "endorsements",
-                    f"endorsement at {where} is not a credential",
-                    err,
-                    "invalid endorsement",
-                )
-            who = display(endorsement)
-            name = who["issuer_name"] or who["issuer_id"] or "an unnamed endorser"
-            if "EndorsementCredential" not in types_of(endorsement):
-                err = MalformedValueError(f"{where} is not an EndorsementCredential")
-                return Check.failed("endorsements", err.message, err, "invalid endorsement")
-            try:
-                checks = self.core_checks(self._load(endorsement), now)
-            except _UnusableError as exc:
-                return Check.failed(
-                    "endorsements",
-                    f"endorsement by {name}: {exc.error.message}",
-                    exc.error,
-                    "invalid endorsement",
-                )
-            for c in checks:
-                if c.id == "validity" and c.status == FAILED:
-                    notes.append(f"endorsement by {name} {c.message}")
-                elif c.status == FAILED:
-                    err = problem("ENDORSEMENT_INVALID", f"{name}: {c.message}")
-                    return Check.failed(
-                        "endorsements",
-                        f"endorsement by {name} is not valid: {c.message}",
-                        err,
-                        "invalid endorsement",
-                    )
-                elif c.status in (SKIPPED, WARNING) and c.id == "proof":
-                    notes.append(f"endorsement by {name} not fully checked: {c.message}")
-            if not any(n.startswith(f"endorsement by {name}") for n in notes):
-                good.append(name)
-        message = f"endorsed by {', '.join(good)}" if good else "no valid endorsement"
-        if notes:
-            return Check.warning("endorsements", "; ".join([message, *notes]))
-        return Check.passed("endorsements", message)
-
-
-def _embedded_endorsements(document: dict[str, Any]) -> list[tuple[str, Any]]:
-    """OB 3.0 places EndorsementCredentials on the credential, its issuer and its achievement."""
-    places: list[tuple[str, Any]] = [("endorsement", document)]
-    issuer = document.get("issuer")
-    if isinstance(issuer, dict):
-        places.append(("issuer.endorsement", issuer))
-    for subject in as_list(document.get("credentialSubject")):
-        achievement = subject.get("achievement") if isinstance(subject, dict) else None
-        if isinstance(achievement, dict):
-            places.append(("achievement.endorsement", achievement))
-            creator = achievement.get("creator")
-            if isinstance(creator, dict):
-                places.append(("achievement.creator.endorsement", creator))
-    return [
-        (f"{where}[{i}]", e)
-        for where, node in places
-        for i, e in enumerate(as_list(node.get("endorsement")))
-    ]
+        return check_endorsements(self, document, now)
 
 
 __all__ = ["PASSED", "VERIFIED", "Check", "VerificationResult", "Verifier"]

@@ -36,6 +36,14 @@ class VerificationError(CredkitError):
     namespace: ClassVar[str] = CREDKIT_PROBLEMS
 
 
+class UnusableInputError(Exception):
+    """Raised inside the verifier when the input cannot be verified at all (verdict unusable)."""
+
+    def __init__(self, error: CredkitError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 def problem(code: str, message: str) -> VerificationError:
     return VerificationError(message, code=code)
 
