@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from credkit.cli import fail, friendly
+from credkit.cli_common import fail, friendly
 from credkit.cohort import CohortReport, issue_cohort
 from credkit.keys import KeyPair
 from credkit.roster import read_roster

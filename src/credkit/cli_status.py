@@ -1,71 +1,101 @@
-"""``credkit status``: revoke, suspend, reinstate, show and publish, over an explicit store file.
+"""``credkit status``: revoke, suspend, reinstate, show and publish for an issuer.
 
-Kept apart from :mod:`credkit.cli` until the issuer workspace exists; the lead mounts it with
-``main.add_command(status)``. It imports nothing from ``credkit.cli`` so that mounting cannot
-create an import cycle. Errors are one line on stderr and exit code 2, as in the main CLI.
+The store, key and base URL come from the issuer workspace (``--issuer-dir``, default: the current
+folder), or from explicit ``--store``/``--key``/``--base-url`` for a store kept elsewhere.
+Errors are one line on stderr and exit code 2, as in the main CLI.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import sys
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any
 
 import click
 
-from credkit.errors import CredkitError
+from credkit.cli_common import friendly as _friendly
+from credkit.errors import StoreError
 from credkit.keys import KeyPair
 from credkit.status import publish
 from credkit.store import SqliteStore
+from credkit.workspace import CONFIG_NAME, Workspace
 
-F = TypeVar("F", bound=Callable[..., Any])
+_ISSUER_DIR = click.option(
+    "--issuer-dir",
+    type=click.Path(file_okay=False),
+    help="Issuer workspace (default: the current folder).",
+)
 
 
-def _friendly(func: F) -> F:
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except CredkitError as exc:
-            click.echo(f"credkit: error: {exc.message}", err=True)
-            sys.exit(2)
-        except OSError as exc:
-            click.echo(f"credkit: error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
-            sys.exit(2)
+def _settings(ctx: click.Context) -> dict[str, Any]:
+    return ctx.ensure_object(dict)
 
-    return wrapper  # type: ignore[return-value]
+
+def _workspace(ctx: click.Context) -> Workspace | None:
+    obj = _settings(ctx)
+    folder = obj.get("issuer_dir")
+    if folder is None and obj.get("store_path") is None:
+        folder = "."
+    if folder is None:
+        return None
+    if obj.get("store_path") is not None and not (Path(folder) / CONFIG_NAME).exists():
+        return None
+    return Workspace.open(folder)
 
 
 def _store(ctx: click.Context) -> SqliteStore:
-    obj: dict[str, Any] = ctx.ensure_object(dict)
-    store: SqliteStore = obj["store"]
-    return store
+    obj = _settings(ctx)
+    if "store" not in obj:
+        ws = _workspace(ctx)
+        path = obj.get("store_path") or (ws.store_path if ws else None)
+        if path is None:
+            raise StoreError("no issuer store: pass --issuer-dir or --store")
+        store = SqliteStore(path, base_url=obj.get("base_url") or (ws.base_url if ws else None))
+        obj["store"] = store
+        ctx.find_root().call_on_close(store.close)
+    store_obj: SqliteStore = obj["store"]
+    return store_obj
+
+
+def _use_dir(ctx: click.Context, issuer_dir: str | None) -> None:
+    if issuer_dir is not None:
+        _settings(ctx)["issuer_dir"] = issuer_dir
+
+
+def _credential_id(ref: str) -> str:
+    """An id as given, or the ``id`` of the credential file it names."""
+    path = Path(ref)
+    if not ref.startswith(("urn:", "http:", "https:", "did:")) and path.is_file():
+        document = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(document, dict) or not isinstance(document.get("id"), str):
+            raise StoreError(f"{ref} is not a credential with an id")
+        return str(document["id"])
+    return ref
 
 
 @click.group("status")
+@_ISSUER_DIR
 @click.option(
     "--store",
     "store_path",
-    required=True,
     type=click.Path(dir_okay=False),
-    help="The issuer store (SQLite file).",
+    help="The issuer store (SQLite file), when not using a workspace.",
 )
 @click.option("--base-url", help="Where status lists are published (fixed at first use).")
 @click.pass_context
-@_friendly
-def status(ctx: click.Context, store_path: str, base_url: str | None) -> None:
+def status(
+    ctx: click.Context, issuer_dir: str | None, store_path: str | None, base_url: str | None
+) -> None:
     """Revoke or suspend issued credentials and publish the status lists."""
-    store = SqliteStore(store_path, base_url=base_url)
-    ctx.ensure_object(dict)["store"] = store
-    ctx.call_on_close(store.close)
+    obj = ctx.ensure_object(dict)
+    obj.update(issuer_dir=issuer_dir, store_path=store_path, base_url=base_url)
 
 
 def _change(
     ctx: click.Context, credential_id: str, purpose: str, value: int, reason: str | None, done: str
 ) -> None:
+    credential_id = _credential_id(credential_id)
     changed = _store(ctx).set_status(credential_id, purpose, value, reason=reason)
     click.echo(f"{credential_id}: {done}" if changed else f"{credential_id}: already {done}")
     if changed:
@@ -74,42 +104,59 @@ def _change(
 
 @status.command("revoke")
 @click.argument("credential_id")
+@_ISSUER_DIR
 @click.option("--reason", help="Kept in the store's change log, never published.")
 @click.pass_context
 @_friendly
-def revoke(ctx: click.Context, credential_id: str, reason: str | None) -> None:
+def revoke(
+    ctx: click.Context, credential_id: str, issuer_dir: str | None, reason: str | None
+) -> None:
     """Revoke a credential. This is final (Bitstring Status List §2.1)."""
+    _use_dir(ctx, issuer_dir)
     _change(ctx, credential_id, "revocation", 1, reason, "revoked")
 
 
 @status.command("suspend")
 @click.argument("credential_id")
+@_ISSUER_DIR
 @click.option("--reason")
 @click.pass_context
 @_friendly
-def suspend(ctx: click.Context, credential_id: str, reason: str | None) -> None:
+def suspend(
+    ctx: click.Context, credential_id: str, issuer_dir: str | None, reason: str | None
+) -> None:
     """Suspend a credential until it is reinstated."""
+    _use_dir(ctx, issuer_dir)
     _change(ctx, credential_id, "suspension", 1, reason, "suspended")
 
 
 @status.command("reinstate")
 @click.argument("credential_id")
+@_ISSUER_DIR
 @click.option("--reason")
 @click.pass_context
 @_friendly
-def reinstate(ctx: click.Context, credential_id: str, reason: str | None) -> None:
+def reinstate(
+    ctx: click.Context, credential_id: str, issuer_dir: str | None, reason: str | None
+) -> None:
     """Lift a suspension (a revocation cannot be lifted)."""
+    _use_dir(ctx, issuer_dir)
     _change(ctx, credential_id, "suspension", 0, reason, "reinstated")
 
 
 @status.command("show")
 @click.argument("credential_id", required=False)
+@_ISSUER_DIR
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @_friendly
-def show(ctx: click.Context, credential_id: str | None, as_json: bool) -> None:
+def show(
+    ctx: click.Context, credential_id: str | None, issuer_dir: str | None, as_json: bool
+) -> None:
     """One credential's status and history, or (without an id) the status lists."""
+    _use_dir(ctx, issuer_dir)
     store = _store(ctx)
+    credential_id = _credential_id(credential_id) if credential_id else None
     if credential_id is None:
         lists = store.lists()
         if as_json:
@@ -144,7 +191,10 @@ def show(ctx: click.Context, credential_id: str | None, as_json: bool) -> None:
 
 
 @status.command("publish")
-@click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False))
+@_ISSUER_DIR
+@click.option(
+    "--key", "key_file", type=click.Path(dir_okay=False), help="Default: the workspace's."
+)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--cryptosuite", default="eddsa-rdfc-2022", show_default=True)
 @click.option("--ttl-ms", type=click.IntRange(min=1), help="How long verifiers may cache a list.")
@@ -153,19 +203,25 @@ def show(ctx: click.Context, credential_id: str | None, as_json: bool) -> None:
 @_friendly
 def publish_cmd(
     ctx: click.Context,
-    key_file: str,
+    issuer_dir: str | None,
+    key_file: str | None,
     out_dir: str,
     cryptosuite: str,
     ttl_ms: int | None,
     valid_days: int | None,
 ) -> None:
     """Sign every status list and write it under OUT, laid out by URL path below the base URL."""
+    _use_dir(ctx, issuer_dir)
     store = _store(ctx)
+    ws = _workspace(ctx)
+    if key_file is None and ws is None:
+        raise click.UsageError("pass --key (or --issuer-dir for a workspace)")
+    key = KeyPair.load(key_file) if key_file else ws.key()  # type: ignore[union-attr]
     if store.base_url is None:
         raise click.UsageError("the store has no base URL yet; pass --base-url")
     written = publish(
         store,
-        KeyPair.load(key_file),
+        key,
         out_dir,
         store.base_url,
         cryptosuite=cryptosuite,

@@ -86,21 +86,52 @@ def _existing_id(path: Path) -> str | None:
 
 # --- signing in worker processes -----------------------------------------------------------------
 
-_WORKER_KEY: KeyPair | None = None
-_WORKER_SUITE = "eddsa-rdfc-2022"
-_WORKER_CREATED = ""
+
+@dataclass
+class _WorkerState:
+    key: KeyPair
+    template: DiplomaTemplate
+    suite: str
+    moment: datetime
 
 
-def _init_worker(secret: str, controller: str, key_id: str, suite: str, created: str) -> None:
-    global _WORKER_KEY, _WORKER_SUITE, _WORKER_CREATED
-    _WORKER_KEY = KeyPair.from_secret_multibase(secret, controller=controller, key_id=key_id)
-    _WORKER_SUITE = suite
-    _WORKER_CREATED = created
+_STATE: _WorkerState | None = None
+
+
+def _init_worker(
+    secret: str,
+    controller: str,
+    key_id: str,
+    template: DiplomaTemplate,
+    suite: str,
+    moment: datetime,
+) -> None:
+    global _STATE
+    key = KeyPair.from_secret_multibase(secret, controller=controller, key_id=key_id)
+    _STATE = _WorkerState(key, template, suite, moment)
+
+
+def _build_in_worker(job: tuple[Graduate, str]) -> dict[str, Any] | str:
+    """The unsigned diploma, or the reason the row cannot become one."""
+    assert _STATE is not None
+    graduate, credential_id = job
+    try:
+        return build_diploma(
+            _STATE.template,
+            graduate,
+            issuer_id=_STATE.key.controller,
+            credential_id=credential_id,
+            now=_STATE.moment,
+        )
+    except CredkitError as exc:
+        return f"roster line {graduate.line}: {exc.message}"
 
 
 def _sign_in_worker(document: dict[str, Any]) -> dict[str, Any]:
-    assert _WORKER_KEY is not None
-    return sign(document, _WORKER_KEY, cryptosuite=_WORKER_SUITE, created=_WORKER_CREATED)
+    assert _STATE is not None
+    return sign(
+        document, _STATE.key, cryptosuite=_STATE.suite, created=format_datetime(_STATE.moment)
+    )
 
 
 class _InProcess(Executor):
@@ -165,25 +196,17 @@ def issue_cohort(
         ProcessPoolExecutor(
             max_workers=count,
             initializer=_init_worker,
-            initargs=(
-                key.secret_multibase,
-                key.controller,
-                key.id,
-                cryptosuite,
-                format_datetime(moment),
-            ),
+            initargs=(key.secret_multibase, key.controller, key.id, template, cryptosuite, moment),
         )
         if use_pool
         else _InProcess()
     )
     if not use_pool:
-        _init_worker(
-            key.secret_multibase, key.controller, key.id, cryptosuite, format_datetime(moment)
-        )
+        _init_worker(key.secret_multibase, key.controller, key.id, template, cryptosuite, moment)
     try:
         for start in range(0, len(pending), batch_size):
             chunk = pending[start : start + batch_size]
-            _issue_batch(chunk, template, key, store, purposes, pool, moment, report)
+            _issue_batch(chunk, store, purposes, pool, report)
             tick(len(chunk))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -210,25 +233,36 @@ def _already_issued(job: _Job, store: Any | None, report: CohortReport) -> bool:
 
 def _issue_batch(
     chunk: list[_Job],
-    template: DiplomaTemplate,
-    key: KeyPair,
     store: Any | None,
     purposes: Sequence[str],
     pool: Executor,
-    moment: datetime,
     report: CohortReport,
 ) -> None:
+    ready: list[_Job] = []
+    built = pool.map(_build_in_worker, [(j.graduate, j.credential_id) for j in chunk])
+    for job, result in zip(chunk, built, strict=True):
+        if isinstance(result, str):
+            report.failed.append(result)
+        else:
+            job.document = result
+            ready.append(job)
     if store is None:
-        ready = _build_all(chunk, template, key, None, purposes, moment, report)
-        for job, signed in zip(
-            ready, pool.map(_sign_in_worker, [j.document for j in ready]), strict=True
-        ):
+        signed_iter = pool.map(_sign_in_worker, [j.document for j in ready])
+        for job, signed in zip(ready, signed_iter, strict=True):
             write_atomic(job.path, _encode(signed))
             report.issued.append(job.path)
         return
     written: list[tuple[_Job, bytes]] = []
     with store.transaction():
-        ready = _build_all(chunk, template, key, store, purposes, moment, report)
+        for job in ready:
+            # allocated only for rows that built, so no index is left without its record
+            entries = []
+            for purpose in purposes:
+                slot = store.allocate(purpose, job.credential_id)
+                entries.append(status_entry(slot.list_url, slot.list_index, purpose))
+            assert job.document is not None
+            # OB 3.0 has credentialStatus 0..1 (an object); a second purpose makes it a set (VC 2.0)
+            job.document["credentialStatus"] = entries[0] if len(entries) == 1 else entries
         signed_all = list(pool.map(_sign_in_worker, [j.document for j in ready]))
         for job, signed in zip(ready, signed_all, strict=True):
             body = _encode(signed)
@@ -245,38 +279,3 @@ def _issue_batch(
     for job, body in written:
         write_atomic(job.path, body)
         report.issued.append(job.path)
-
-
-def _build_all(
-    chunk: list[_Job],
-    template: DiplomaTemplate,
-    key: KeyPair,
-    store: Any | None,
-    purposes: Sequence[str],
-    moment: datetime,
-    report: CohortReport,
-) -> list[_Job]:
-    """Build each unsigned diploma; a row that cannot be built is reported and left out."""
-    ready: list[_Job] = []
-    for job in chunk:
-        try:
-            job.document = build_diploma(
-                template,
-                job.graduate,
-                issuer_id=key.controller,
-                credential_id=job.credential_id,
-                now=moment,
-            )
-        except CredkitError as exc:
-            report.failed.append(f"roster line {job.graduate.line}: {exc.message}")
-            continue
-        if store is not None:
-            # allocated only once the row is known to build, so no index is left without a record
-            entries = []
-            for purpose in purposes:
-                slot = store.allocate(purpose, job.credential_id)
-                entries.append(status_entry(slot.list_url, slot.list_index, purpose))
-            # OB 3.0 has credentialStatus 0..1 (an object); a second purpose makes it a set (VC 2.0)
-            job.document["credentialStatus"] = entries[0] if len(entries) == 1 else entries
-        ready.append(job)
-    return ready

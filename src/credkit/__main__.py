@@ -1,0 +1,5 @@
+"""``python -m credkit`` runs the command line."""
+
+from credkit.cli import main
+
+main()

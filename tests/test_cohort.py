@@ -1,0 +1,205 @@
+"""Cohort issuance: one diploma per graduate, whatever happens (real processes, real SIGKILL)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from credkit.proofs import verify
+from credkit.schema_check import validate_ob3
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "postproduction"
+NAMES = [
+    "प्रिया शर्मा",
+    "สมชาย ใจดี",
+    "Nguyễn Thị Thu Hà",
+    "María Dela Cruz",
+    "Budi Santoso",
+    "Trần Văn Đức",
+    "อรุณี ศรีสุข",
+]
+
+
+def credkit(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "credkit", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+def make_roster(path: Path, rows: int, bad: dict[int, tuple[str, str]] | None = None) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["name", "email"])
+        for i in range(rows):
+            name, email = (bad or {}).get(
+                i, (f"{NAMES[i % len(NAMES)]} {i}", f"grad{i}@example.com")
+            )
+            writer.writerow([name, email])
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    out = credkit(
+        "init", str(ws), "--name", "Reelbridge Post Lab", "--base-url", "https://reelbridge.example"
+    )
+    assert out.returncode == 0, out.stderr
+    (ws / "program.toml").write_text(
+        (EXAMPLE / "program.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    return ws
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.json"))
+    }
+
+
+def test_example_cohort_is_idempotent(workspace: Path) -> None:
+    first = credkit(
+        "issue-cohort", "--roster", str(EXAMPLE / "roster.csv"), "--issuer-dir", str(workspace)
+    )
+    assert first.returncode == 0, first.stderr
+    before = _digests(workspace / "diplomas")
+    assert len(before) >= 30
+    again = credkit(
+        "issue-cohort", "--roster", str(EXAMPLE / "roster.csv"), "--issuer-dir", str(workspace)
+    )
+    assert again.returncode == 0 and f"already issued {len(before)}" in again.stdout
+    assert _digests(workspace / "diplomas") == before  # the already issued are untouched
+    for name in before:
+        doc = json.loads((workspace / "diplomas" / name).read_text(encoding="utf-8"))
+        assert verify(doc).verified
+        assert validate_ob3(doc) == []
+        assert doc["credentialStatus"]["statusListCredential"].startswith(
+            "https://reelbridge.example/status/"
+        )
+
+
+def test_bad_rows_are_reported_with_line_numbers_and_the_rest_proceed(
+    workspace: Path, tmp_path: Path
+) -> None:
+    roster = tmp_path / "roster.csv"
+    make_roster(roster, 10, bad={3: ("", "nobody@example.com"), 6: ("Somchai", "not-an-email")})
+    out = credkit("issue-cohort", "--roster", str(roster), "--issuer-dir", str(workspace))
+    assert out.returncode == 1
+    assert "issued 8" in out.stdout
+    assert ":5:" in out.stderr and ":8:" in out.stderr  # header is line 1, row i is line i + 2
+    assert len(list((workspace / "diplomas").glob("*.json"))) == 8
+
+
+def _kill_midway(args: list[str], cwd: Path, seconds: float) -> int:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "credkit", *args],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: the signal reaches the signing workers too
+    )
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    return proc.returncode
+
+
+@pytest.mark.slow
+def test_killed_cohort_rerun_gives_exactly_one_verifying_diploma_each(
+    workspace: Path, tmp_path: Path
+) -> None:
+    rows = 1000
+    roster = tmp_path / "roster.csv"
+    make_roster(roster, rows)
+    args = ["issue-cohort", "--roster", str(roster), "--issuer-dir", str(workspace)]
+    rng = random.Random()
+    kill_after = rng.uniform(1.0, 6.0)
+    code = _kill_midway(args, tmp_path, kill_after)
+    written = len(list((workspace / "diplomas").glob("*.json")))
+    print(f"killed after {kill_after:.2f}s (exit {code}) with {written} diplomas written")
+    assert code == -signal.SIGKILL, "the run finished before it could be killed"
+    assert written < rows
+    # no half-written file is ever visible
+    for path in (workspace / "diplomas").glob("*.json"):
+        json.loads(path.read_text(encoding="utf-8"))
+
+    out = credkit(*args, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    files = sorted((workspace / "diplomas").glob("*.json"))
+    assert len(files) == rows
+    ids, indexes = set(), set()
+    for path in files:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        ids.add(doc["id"])
+        indexes.add(doc["credentialStatus"]["statusListIndex"])
+        assert verify(doc).verified, path
+    assert len(ids) == rows and len(indexes) == rows
+
+    db = sqlite3.connect(workspace / "issuer.db")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert db.execute("SELECT COUNT(*) FROM credentials").fetchone()[0] == rows
+    assert db.execute("SELECT COUNT(DISTINCT idx) FROM allocations").fetchone()[0] == rows
+    db.close()
+
+
+@pytest.mark.slow
+def test_killed_standalone_cohort_rerun(tmp_path: Path) -> None:
+    """With --template and --key only (no workspace, no store): files decide."""
+    rows = 200
+    roster = tmp_path / "roster.csv"
+    make_roster(roster, rows)
+    assert credkit("keys", "generate", "--out", str(tmp_path / "issuer.key")).returncode == 0
+    args = [
+        "issue-cohort",
+        "--roster",
+        str(roster),
+        "--template",
+        str(EXAMPLE / "program.toml"),
+        "--key",
+        str(tmp_path / "issuer.key"),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    _kill_midway(args, tmp_path, random.uniform(0.5, 2.5))
+    out = credkit(*args, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    files = sorted((tmp_path / "out").glob("*.json"))
+    assert len(files) == rows
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+    assert all(verify(json.loads(p.read_text(encoding="utf-8"))).verified for p in files)
+
+
+def test_workspace_without_base_url_refuses_to_issue_revocable_diplomas(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    assert credkit("init", str(ws), "--name", "Lab").returncode == 0
+    (ws / "program.toml").write_text(
+        (EXAMPLE / "program.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    out = credkit("issue-cohort", "--roster", str(EXAMPLE / "roster.csv"), "--issuer-dir", str(ws))
+    assert out.returncode == 2 and "base_url" in out.stderr
+
+
+def test_init_refuses_an_existing_workspace(workspace: Path) -> None:
+    key_before = (workspace / "issuer.key").read_bytes()
+    out = credkit("init", str(workspace), "--name", "Other")
+    assert out.returncode == 2
+    assert (workspace / "issuer.key").read_bytes() == key_before
+    start = time.monotonic()
+    assert time.monotonic() - start < 1
