@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from test_verify_helpers import HOLDER, ISSUER, OTHER, signed_diploma, verifier
 
 from credkit import sign
 from credkit.contexts import VC_V2
+from test_verify_helpers import HOLDER, ISSUER, OTHER, signed_diploma, verifier
 
 CHALLENGE = "c0ffee-1234"
 DOMAIN = "hiring.employer.example"

@@ -6,6 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
+
+from credkit.contexts import OB_EXTENSIONS, OB_V3P0, VC_V2
+from credkit.trust import (
+    TrustListError,
+    TrustRegistry,
+    load_registry,
+    load_trust_list,
+    parse_plain,
+)
 from test_verify_helpers import (
     ACCREDITOR,
     ISSUER,
@@ -16,15 +25,6 @@ from test_verify_helpers import (
     signed_diploma,
     trust_list_vc,
     verifier,
-)
-
-from credkit.contexts import OB_EXTENSIONS, OB_V3P0, VC_V2
-from credkit.trust import (
-    TrustListError,
-    TrustRegistry,
-    load_registry,
-    load_trust_list,
-    parse_plain,
 )
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "trust"

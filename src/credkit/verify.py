@@ -21,6 +21,7 @@ from credkit.did import Resolver
 from credkit.errors import (
     ContextError,
     CredkitError,
+    DidResolutionError,
     MalformedValueError,
     NetworkDisabledError,
     ParsingError,
@@ -223,6 +224,13 @@ class Verifier:
             )
         if failed:
             err = failed[0].error or ProofVerificationError("proof failed")
+            if isinstance(err, DidResolutionError):
+                return Check.failed(
+                    check_id,
+                    f"the signing key could not be confirmed as the {whose}'s: {err.message}",
+                    err,
+                    "signing key not confirmed",
+                )
             return Check.failed(
                 check_id, f"signature not valid: {err.message}", err, "invalid signature"
             )

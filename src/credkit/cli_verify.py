@@ -1,0 +1,207 @@
+"""``credkit verify``: the employer's command. A thin shell over :class:`credkit.verify.Verifier`.
+
+Exit codes are the verdict (docs/verification.md): 0 verified, 1 not verified, 2 unusable input,
+3 inconclusive (something that could change the answer was not checked; the output says what to
+pass to finish). Offline by default: nothing is fetched unless ``--allow-network`` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import click
+
+from credkit.did import Resolver
+from credkit.errors import CredkitError, ParsingError
+from credkit.fetch import HttpFetcher, NoNetwork
+from credkit.proofs import parse_datetime
+from credkit.trust import TrustListError, TrustRegistry, load_registry
+from credkit.verify import MAX_BYTES, Verifier
+from credkit.verify_result import (
+    FAILED,
+    PASSED,
+    SKIPPED,
+    VerificationResult,
+    unusable_result,
+)
+
+SYMBOLS = {PASSED: "✔", FAILED: "✘", SKIPPED: "–", "warning": "!"}
+ASCII = {PASSED: "ok", FAILED: "FAIL", SKIPPED: "-", "warning": "!"}
+
+
+def _read(source: str, max_bytes: int) -> bytes:
+    """The file (or stdin for ``-``), reading at most one byte past the limit."""
+    try:
+        if source == "-":
+            return sys.stdin.buffer.read(max_bytes + 1)
+        with open(source, "rb") as fh:
+            return fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise ParsingError(f"cannot read {source}: {exc.strerror or exc}") from None
+
+
+def _symbols() -> dict[str, str]:
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        "✔✘–".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return ASCII
+    return SYMBOLS
+
+
+def render(result: VerificationResult, *, indent: str = "") -> list[str]:
+    """The checklist: one line per check, credentials of a presentation nested, verdict last."""
+    marks = _symbols()
+    width = max((len(c.id) for c in result.checks), default=10)
+    lines: list[str] = []
+    if not indent:
+        about = result.achievement_name or result.credential_name
+        if about:
+            lines.append(f"{about} — issued by {result.issuer_label}")
+    for check in result.checks:
+        lines.append(f"{indent}{marks[check.status]} {check.id.ljust(width)}  {check.message}")
+    for number, inner in enumerate(result.credentials):
+        lines.append(f"{indent}  credential[{number}]:")
+        lines.extend(render(inner, indent=indent + "    ")[:-1])
+    lines.append(f"{indent}{result.summary}")
+    return lines
+
+
+def build_verifier(
+    *,
+    trust: tuple[str, ...],
+    anchors: tuple[str, ...],
+    at: datetime | None,
+    allow_network: bool,
+    status_dir: str | None,
+    strict: bool,
+    max_bytes: int,
+) -> Verifier:
+    from credkit import status as bsl
+
+    resolver = Resolver(fetcher=HttpFetcher() if allow_network else NoNetwork())
+    status_fetcher: Callable[[str], dict[str, Any]] | None = None
+    if status_dir:
+        status_fetcher = bsl.DirectoryFetcher(status_dir)
+    elif allow_network:
+        status_fetcher = bsl.CachingFetcher(bsl.HttpFetcher())
+    registry: TrustRegistry | None = load_registry(trust, anchors=anchors) if trust else None
+    return Verifier(
+        resolver=resolver,
+        clock=(lambda: at) if at is not None else None,
+        status_fetcher=status_fetcher,
+        trust=registry,
+        strict=strict,
+        max_bytes=max_bytes,
+    )
+
+
+def _when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date-time like 2026-11-23T12:00:00Z", param_hint="--at"
+        ) from None
+
+
+@click.command("verify")
+@click.argument("source", metavar="FILE|-")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+@click.option(
+    "--trust",
+    multiple=True,
+    metavar="LIST",
+    help="Trust list file (repeatable, most "
+    "authoritative first): plain DIDs, DCC registry JSON, or a signed IssuerTrustList.",
+)
+@click.option(
+    "--trust-anchor",
+    "anchors",
+    multiple=True,
+    metavar="DID",
+    help="Accrediting body whose signed trust lists you accept (repeatable).",
+)
+@click.option("--at", "at", metavar="DATETIME", help="Check validity at this time instead of now.")
+@click.option("--allow-network", is_flag=True, help="Fetch did:web documents and status lists.")
+@click.option(
+    "--status-dir",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Read status lists from this folder (laid out by URL path).",
+)
+@click.option("--strict", is_flag=True, help="Treat anything not checkable as a failure.")
+@click.option("--challenge", metavar="C", help="Presentation: the challenge you asked for.")
+@click.option("--domain", metavar="D", help="Presentation: the domain you asked for.")
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=MAX_BYTES,
+    show_default=True,
+    help="Refuse input larger than this.",
+)
+def verify(
+    source: str,
+    as_json: bool,
+    trust: tuple[str, ...],
+    anchors: tuple[str, ...],
+    at: str | None,
+    allow_network: bool,
+    status_dir: str | None,
+    strict: bool,
+    challenge: str | None,
+    domain: str | None,
+    max_bytes: int,
+) -> None:
+    """Verify a diploma (or a presentation holding diplomas) and say whether to trust it.
+
+    Exit status: 0 verified, 1 not verified, 2 unusable input, 3 inconclusive.
+    """
+    when = _when(at)
+    try:
+        verifier = build_verifier(
+            trust=trust,
+            anchors=anchors,
+            at=when,
+            allow_network=allow_network,
+            status_dir=status_dir,
+            strict=strict,
+            max_bytes=max_bytes,
+        )
+        data = _read(source, max_bytes)
+        result = _verify(verifier, data, challenge, domain)
+    except (TrustListError, CredkitError) as exc:
+        result = unusable_result(exc)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    elif result.verdict == "unusable":
+        click.echo(f"credkit verify: {result.summary}", err=True)
+    else:
+        for line in render(result):
+            click.echo(line)
+    sys.exit(result.exit_code)
+
+
+def _verify(
+    verifier: Verifier, data: bytes, challenge: str | None, domain: str | None
+) -> VerificationResult:
+    """A presentation when its type says so (VC DM 2.0 §6.2 media type precision), else a VC."""
+    try:
+        peek = json.loads(data) if len(data) <= verifier.max_bytes else None
+    except (ValueError, RecursionError):
+        peek = None
+    types = peek.get("type") if isinstance(peek, dict) else None
+    types = types if isinstance(types, list) else [types]
+    if "VerifiablePresentation" in types:
+        return verifier.verify_presentation(data, challenge=challenge, domain=domain)
+    return verifier.verify_credential(data)
+
+
+if __name__ == "__main__":  # python -m credkit.cli_verify
+    verify()
