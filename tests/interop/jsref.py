@@ -286,8 +286,12 @@ class JsReference:
         cryptosuite: str,
         created: str,
         iterations: int,
+        repeats: int = 3,
     ) -> dict[str, Any]:
-        """Time ``iterations`` in-process sign and verify calls: ``{signMs, verifyMs}`` per op."""
+        """Time in-process sign and verify: best of ``repeats`` runs of ``iterations`` each.
+
+        Returns ``{signMs, verifyMs}`` in milliseconds per operation.
+        """
         return self.run(
             "bench",
             {
@@ -296,6 +300,7 @@ class JsReference:
                 "cryptosuite": cryptosuite,
                 "created": created,
                 "iterations": iterations,
+                "repeats": repeats,
             },
         )
 
