@@ -12,4 +12,5 @@ trap 'rm -rf "$work"' EXIT
 "$credkit" keys generate --out "$work/issuer.key" >/dev/null
 "$credkit" issue --key "$work/issuer.key" "$here/credential.json" --out "$work/signed.json"
 "$py" "$here/sign_and_verify.py" >/dev/null
+"$py" "$here/issue_one.py" >/dev/null
 echo "examples: ok"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -16,13 +15,7 @@ from conftest import EDDSA
 from credkit.keys import KeyPair
 from credkit.proofs import verify
 
-CREDKIT = (
-    [
-        shutil.which("credkit") or "",
-    ]
-    if shutil.which("credkit")
-    else [sys.executable, "-m", "credkit.cli"]
-)
+CREDKIT = [sys.executable, "-m", "credkit"]
 
 
 def run(

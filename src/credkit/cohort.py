@@ -33,6 +33,7 @@ from credkit.roster import Graduate, Roster
 from credkit.status import status_entry
 from credkit.template import DiplomaTemplate
 
+OB_SCHEMA_MARK = "/spec/ob/v3p0/schema/"
 Progress = Callable[[int], None]  # called with how many rows were just finished
 
 
@@ -124,7 +125,8 @@ def _build_in_worker(job: tuple[Graduate, str]) -> dict[str, Any] | str:
             now=_STATE.moment,
         )
     except CredkitError as exc:
-        return f"roster line {graduate.line}: {exc.message}"
+        where = "" if "roster line" in exc.message else f"roster line {graduate.line}: "
+        return where + exc.message
 
 
 def _sign_in_worker(document: dict[str, Any]) -> dict[str, Any]:
@@ -231,6 +233,26 @@ def _already_issued(job: _Job, store: Any | None, report: CohortReport) -> bool:
     return False
 
 
+def _attach_status(document: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    """Add the status entries; OB 3.0 allows one (its schema wants an object, 0..1).
+
+    With suspension as well as revocation the diploma carries a set (allowed by VC DM 2.0 §4.11)
+    and no longer conforms to the OB 3.0 JSON Schema, so it must not claim that schema either
+    (see docs/status.md: suspension is off by default for this reason).
+    """
+    if len(entries) == 1:
+        document["credentialStatus"] = entries[0]
+        return
+    document["credentialStatus"] = entries
+    kept = [
+        s for s in document.get("credentialSchema", []) if OB_SCHEMA_MARK not in str(s.get("id"))
+    ]
+    if kept:
+        document["credentialSchema"] = kept
+    else:
+        document.pop("credentialSchema", None)
+
+
 def _issue_batch(
     chunk: list[_Job],
     store: Any | None,
@@ -261,8 +283,7 @@ def _issue_batch(
                 slot = store.allocate(purpose, job.credential_id)
                 entries.append(status_entry(slot.list_url, slot.list_index, purpose))
             assert job.document is not None
-            # OB 3.0 has credentialStatus 0..1 (an object); a second purpose makes it a set (VC 2.0)
-            job.document["credentialStatus"] = entries[0] if len(entries) == 1 else entries
+            _attach_status(job.document, entries)
         signed_all = list(pool.map(_sign_in_worker, [j.document for j in ready]))
         for job, signed in zip(ready, signed_all, strict=True):
             body = _encode(signed)

@@ -425,8 +425,12 @@ def _parse_json(body: bytes, url: str) -> dict[str, Any]:
 class DirectoryFetcher:
     """Serves list URLs from a folder written by :func:`publish` (tests, air-gapped checks).
 
-    With ``base_url``, ``{base_url}/status/3`` is read from ``root/status/3``; without it the whole
-    URL path is used. Anything resolving outside ``root`` (``..``, ``%2e%2e``, symlinks) is refused.
+    With ``base_url``, ``{base_url}/status/3`` is read from ``root/status/3``. Without it the
+    verifier does not know where the issuer's base URL ends, so the longest URL path suffix that
+    exists below ``root`` is used (``/lab/status/3`` → ``root/lab/status/3``, else
+    ``root/status/3``, else ``root/3``); the list is signed and its ``id`` checked against the URL,
+    so a wrong file cannot pass. Anything resolving outside ``root`` (``..``, ``%2e%2e``, symlinks)
+    is refused.
     """
 
     def __init__(self, root: str | os.PathLike[str], *, base_url: str | None = None) -> None:
@@ -443,10 +447,12 @@ class DirectoryFetcher:
         parts = [urllib.parse.unquote(p) for p in rel.split("/") if p]
         if not parts or any(p in (".", "..") or "/" in p or "\\" in p or "\0" in p for p in parts):
             raise StatusRetrievalError(f"refusing status list path {rel!r}")
-        path = self.root.joinpath(*parts).resolve()
-        if not path.is_relative_to(self.root):
-            raise StatusRetrievalError(f"{url} resolves outside {self.root}")
-        return path
+        suffixes = [parts] if self.base_url is not None else [parts[i:] for i in range(len(parts))]
+        candidates = [self.root.joinpath(*tail).resolve() for tail in suffixes]
+        for path in candidates:
+            if not path.is_relative_to(self.root):
+                raise StatusRetrievalError(f"{url} resolves outside {self.root}")
+        return next((p for p in candidates if p.is_file()), candidates[0])
 
     def __call__(self, url: str) -> dict[str, Any]:
         path = self.path_for(url)
