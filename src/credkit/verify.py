@@ -262,10 +262,12 @@ class Verifier:
                 return Check.failed(check_id, message, err, "unknown proof type")
             return Check.warning(check_id, message)
         suites = ", ".join(sorted({r.suite or "?" for r in good}))
-        methods = ", ".join(sorted({r.verification_method or "?" for r in good}))
+        methods = ", ".join(
+            sorted({(r.verification_method or "?").removeprefix(owner or "\0") for r in good})
+        )
+        party = f"the {whose} {owner}" if owner else f"the {whose}"
         return Check.passed(
-            check_id,
-            f"signature valid ({suites}): signed by {methods}, a key of the {whose} {owner}",
+            check_id, f"signature valid ({suites}): signed with key {methods} of {party}"
         )
 
     # --- status ------------------------------------------------------------------------------
