@@ -24,6 +24,7 @@ import pytest
 from credkit.errors import DataLossError, ProofError
 from credkit.keys import KeyPair
 from credkit.proofs import sign, verify
+from credkit.verify import Verifier
 from interop import documents as docs
 from interop.jsref import (
     JsReference,
@@ -343,3 +344,26 @@ def test_both_refuse_to_sign_undefined_terms_under_rdfc(
     ours = sign(document, key, cryptosuite="eddsa-jcs-2022", created=docs.CREATED)
     theirs = js.sign(document, js_key, cryptosuite="eddsa-jcs-2022", created=docs.CREATED)
     assert single_proof(ours)["proofValue"] == single_proof(theirs)["proofValue"]
+
+
+# --- the full verifiers agree (credkit.verify.Verifier vs vc.verifyCredential) -----------------
+
+
+def _proof_check(document: Doc) -> str:
+    checks = {c.id: c for c in Verifier().verify_credential(document).checks}
+    return checks["proof"].status
+
+
+@pytest.mark.parametrize("suite", SUITES)
+def test_full_verifiers_agree_on_issuer_binding(
+    js: JsReference, signed_pairs: Callable[[str, str], tuple[Doc, Doc]], suite: str
+) -> None:
+    """Both credential-level verifiers accept issuer == key controller and reject otherwise."""
+    _, theirs = signed_pairs(suite, "ob3-i18n")
+    assert js.verify(theirs)["verified"] is True
+    assert _proof_check(theirs) == "passed"
+    stranger = docs.load(docs.W3C / W3C_SIGNED[suite])  # issuer https://vc.example/issuers/5678
+    out = js.verify(stranger)
+    assert out["verified"] is False
+    assert "issuer" in (out["error"] or "")
+    assert _proof_check(stranger) == "failed"
