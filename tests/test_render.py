@@ -220,7 +220,8 @@ def _screenshot(html: str, name: str) -> Path:
     page.write_text(html, encoding="utf-8")
     shot = ARTIFACTS / f"{name}.png"
     shot.unlink(missing_ok=True)
-    _browser(page, f"--screenshot={shot}", "--window-size=1400,1000")
+    # The virtual time budget lets sandboxed iframes (issuer designs) paint before the shot.
+    _browser(page, f"--screenshot={shot}", "--window-size=1400,1000", "--virtual-time-budget=3000")
     assert shot.exists() and shot.stat().st_size > 10_000
     return shot
 
@@ -244,6 +245,36 @@ def test_printed_page_with_a_link_qr() -> None:
     shot = _screenshot(_page(credential, "link"), "diploma-link")
     payload = read_payload(shot)
     assert isinstance(payload, LinkPayload) and payload.matches(credential)
+
+
+@needs_chromium
+def test_issuer_design_is_painted_and_its_script_does_not_run() -> None:
+    pytest.importorskip("zxingcpp", reason="reading QR codes needs zxing-cpp ([qr-read])")
+    image_mod = pytest.importorskip("PIL.Image", reason="needs Pillow ([qr-read])")
+    credential = signed_diploma(NAMES["thai"])
+    design = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 200">'
+        '<rect width="400" height="200" fill="#123a6b"/>'
+        '<text x="200" y="90" fill="#fff" font-size="22" text-anchor="middle">'
+        "{{credentialSubject.name}}</text>"
+        '<script>parent.document.body.style.background="red";'
+        'document.documentElement.innerHTML=""</script></svg>'
+    )
+    credential["renderMethod"] = {
+        "type": "TemplateRenderMethod",
+        "renderSuite": "svg-mustache",
+        "template": "data:image/svg+xml;base64," + base64.b64encode(design.encode()).decode(),
+    }
+    shot = _screenshot(_page(credential), "diploma-render-method")
+    image = image_mod.open(shot).convert("RGB")
+    assert image.getpixel((540, 400)) == (
+        18,
+        58,
+        107,
+    )  # the design painted (script did not wipe it)
+    assert image.getpixel((20, 900)) != (255, 0, 0)  # nor reach the page
+    payload = read_payload(shot)
+    assert isinstance(payload, EmbeddedPayload) and payload.credential == credential
 
 
 @needs_chromium

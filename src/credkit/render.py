@@ -15,8 +15,8 @@ Render method (W3C VC Render Method draft, ``TemplateRenderMethod``): credkit ho
 ``{{ /json/pointer }}`` or ``{{ dotted.path }}`` variables (no sections, partials or raw
 ``{{{ }}}``), every value escaped, restricted to ``renderProperty`` when present. The result is
 shown in an ``<iframe sandbox>`` (no scripts, no same-origin) with a CSP that blocks all loads. A
-template
-given by URL is never fetched (privacy: it would tell the issuer who looks at the diploma).
+template given by URL is never fetched (privacy: it would tell the issuer who looks at the
+diploma).
 """
 
 from __future__ import annotations
