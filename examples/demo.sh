@@ -1,11 +1,40 @@
 #!/usr/bin/env bash
-# The main job, end to end: make an issuer key, issue the example diploma, verify it.
+# The main job, end to end, as the post-production lab and an employer would do it:
+# an issuer workspace, a sponsor's endorsement, the whole cohort issued, status lists published,
+# one diploma verified against a trust list, its QR code written, read back and verified again,
+# and its printable page rendered. Everything lands in ./out (or the folder given).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="$here/../.venv/bin"
+credkit() { "$bin/credkit" "$@"; }
 out="${1:-$here/../out}"
-mkdir -p "$out"
-[ -f "$out/issuer.key" ] || "$bin/credkit" keys generate --out "$out/issuer.key"
-"$bin/credkit" issue --key "$out/issuer.key" "$here/credential.json" --out "$out/diploma.json"
-echo "signed diploma: $out/diploma.json"
-"$bin/python" "$here/sign_and_verify.py"
+rm -rf "$out" && mkdir -p "$out"
+
+echo "== the lab creates its issuer workspace"
+credkit init "$out/lab" --name "Reelbridge Post Lab" --url https://reelbridge.example \
+    --base-url https://reelbridge.example/credentials
+cp "$here/postproduction/program.toml" "$out/lab/program.toml"
+
+echo "== the sponsor endorses the diploma with its own key"
+credkit keys generate --out "$out/sponsor.key" >/dev/null
+credkit endorse "$here/postproduction/sponsor-endorsement.toml" --key "$out/sponsor.key" \
+    --template "$out/lab/program.toml" --out "$out/lab/sponsor-endorsement.json"
+printf '\n[[endorsement]]\nfile = "sponsor-endorsement.json"\ntarget = "achievement"\n' \
+    >> "$out/lab/program.toml"
+
+echo "== the lab issues the cohort and publishes its status list"
+credkit issue-cohort --roster "$here/postproduction/roster.csv" --issuer-dir "$out/lab"
+credkit status publish --issuer-dir "$out/lab" --out "$out/site" >/dev/null
+
+echo "== an employer verifies one diploma (trusting the lab)"
+issuer_did="$(sed -n 's/^did = "\(.*\)"/\1/p' "$out/lab/credkit.toml")"
+printf '# issuers this employer trusts\n%s  # Reelbridge Post Lab\n' "$issuer_did" > "$out/trusted.txt"
+diploma="$out/lab/diplomas/RPL26-001.json"
+credkit verify "$diploma" --status-dir "$out/site" --trust "$out/trusted.txt"
+
+echo "== the graduate shares it as a QR code; the employer scans it"
+credkit qr "$diploma" --mode link --base-url https://reelbridge.example/credentials \
+    --out "$out/RPL26-001-qr.png" --caption "Scan to verify"
+echo "QR code reads back as: $(credkit qr --decode "$out/RPL26-001-qr.png")"
+credkit render "$diploma" --base-url https://reelbridge.example/credentials --out "$out/RPL26-001.html"
+echo "diplomas: $out/lab/diplomas  QR: $out/RPL26-001-qr.png  page: $out/RPL26-001.html"

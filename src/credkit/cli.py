@@ -166,25 +166,26 @@ def issue(
     write_json(signed, out)
 
 
-def _register_optional_commands() -> None:
+def _register_commands() -> None:
     """Commands whose modules live beside this one (one concern per module)."""
-    from credkit.cli_issuer import init, issue_cohort_command
+    from credkit.cli_issuer import endorse, init, issue_cohort_command
+    from credkit.cli_qr import qr, render
     from credkit.cli_status import status
+    from credkit.cli_verify import verify as verify_command
 
-    main.add_command(status, "status")
+    for name, command in (
+        ("init", init),
+        ("issue-cohort", issue_cohort_command),
+        ("endorse", endorse),
+        ("status", status),
+        ("verify", verify_command),
+        ("qr", qr),
+        ("render", render),
+    ):
+        main.add_command(command, name)
 
-    main.add_command(init, "init")
-    main.add_command(issue_cohort_command, "issue-cohort")
-    try:
-        from credkit.cli_verify import verify as verify_command
-    except ModuleNotFoundError as exc:  # the verifier lands in its own change
-        if exc.name != "credkit.cli_verify":
-            raise
-        return
-    main.add_command(verify_command, "verify")
 
-
-_register_optional_commands()
+_register_commands()
 
 
 __all__ = ["fail", "friendly", "main", "read_json", "write_json"]

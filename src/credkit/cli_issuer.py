@@ -149,3 +149,84 @@ def _summarise(report: CohortReport, out_dir: Path) -> None:
     )
     for line in report.failed:
         click.echo(f"  failed: {line}", err=True)
+
+
+@click.command("endorse")
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--key", "key_file", required=True, type=click.Path(dir_okay=False), help="The endorser's key."
+)
+@click.option(
+    "--template", type=click.Path(dir_okay=False), help="Program template (for the achievement id)."
+)
+@click.option("--target-id", help="What is endorsed: an achievement id or an issuer DID.")
+@click.option(
+    "--suite", type=click.Choice(sorted(SUITES)), default="eddsa-rdfc-2022", show_default=True
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@friendly
+def endorse(
+    spec: str,
+    key_file: str,
+    template: str | None,
+    target_id: str | None,
+    suite: str,
+    out: str | None,
+) -> None:
+    """Sign an OB 3.0 EndorsementCredential described by SPEC (TOML), with the endorser's key.
+
+    The issuer lists the resulting file under [[endorsement]] in its program template, and every
+    diploma then carries it: this is how a diploma shows accreditation or sponsorship.
+    """
+    from datetime import UTC, datetime
+
+    from credkit.cli_common import write_json
+    from credkit.diploma import issue_endorsement
+    from credkit.errors import TemplateError
+
+    fields = _read_toml(spec)
+    endorser = fields.get("endorser")
+    what = fields.get("endorsement")
+    if not isinstance(endorser, dict) or not isinstance(what, dict):
+        raise TemplateError(f"{spec}: needs an [endorser] and an [endorsement] table")
+    comment = what.get("comment")
+    if not isinstance(comment, str) or not comment.strip():
+        raise TemplateError(f"{spec}: endorsement.comment: missing — say what you endorse and why")
+    target = target_id
+    if target is None:
+        if template is None:
+            raise TemplateError("pass --template (to endorse its achievement) or --target-id")
+        program = load_template(template)
+        wanted = what.get("target", "achievement")
+        if wanted == "achievement":
+            target = program.achievement.id
+        elif program.issuer.id:
+            target = program.issuer.id
+        else:
+            raise TemplateError("endorsing the issuer needs --target-id (the issuer's DID)")
+    now = datetime.now(UTC)
+    years = what.get("valid_years")
+    until = now.replace(year=now.year + int(years)) if isinstance(years, int) else None
+    key = KeyPair.load(key_file)
+    profile = {k: v for k, v in endorser.items() if isinstance(v, str)}
+    document = issue_endorsement(
+        profile,
+        target,
+        comment,
+        key,
+        cryptosuite=suite,
+        name=what.get("name"),
+        valid_until=until,
+    )
+    write_json(document, out)
+
+
+def _read_toml(path: str) -> dict[str, object]:
+    import tomllib
+
+    from credkit.errors import TemplateError
+
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(f"{path}: {exc}") from None
