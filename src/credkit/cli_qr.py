@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from credkit.cli import fail, friendly, read_json
+from credkit.cli_common import fail, friendly, read_json
 from credkit.qr import (
     DEFAULT_ECC,
     EmbeddedPayload,
