@@ -133,13 +133,14 @@ def keys_did_document(key_file: str, out: str | None) -> None:
 
 @main.command("issue")
 @click.argument("credential", type=click.Path(allow_dash=True, dir_okay=False))
-@click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--key", "key_file", type=click.Path(dir_okay=False), help="Default: the workspace's."
+)
+@click.option("--issuer-dir", type=click.Path(file_okay=False), help="Workspace (default: .).")
 @click.option(
     "--suite",
     type=click.Choice(sorted(SUITES)),
-    default="eddsa-rdfc-2022",
-    show_default=True,
-    help="Cryptosuite of the proof.",
+    help="Cryptosuite of the proof (default: the workspace's, else eddsa-rdfc-2022).",
 )
 @click.option("--created", help="Proof creation time (ISO 8601 / XML Schema dateTimeStamp).")
 @click.option("--proof-purpose", default="assertionMethod", show_default=True)
@@ -147,8 +148,9 @@ def keys_did_document(key_file: str, out: str | None) -> None:
 @friendly
 def issue(
     credential: str,
-    key_file: str,
-    suite: str,
+    key_file: str | None,
+    issuer_dir: str | None,
+    suite: str | None,
     created: str | None,
     proof_purpose: str,
     out: str | None,
@@ -157,11 +159,15 @@ def issue(
 
     When the credential has no issuer, the key's DID becomes the issuer.
     """
-    pair = KeyPair.load(key_file)
+    from credkit.workspace import Workspace
+
+    ws = Workspace.open(issuer_dir or ".") if key_file is None else None
+    pair = KeyPair.load(key_file) if key_file else ws.key()  # type: ignore[union-attr]
     document = read_json(credential)
     if not isinstance(document, dict):
         fail("the credential must be a JSON object")
     document.setdefault("issuer", pair.controller)
+    suite = suite or (ws.cryptosuite if ws else "eddsa-rdfc-2022")
     signed = sign(document, pair, cryptosuite=suite, created=created, proof_purpose=proof_purpose)
     write_json(signed, out)
 

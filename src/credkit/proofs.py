@@ -243,8 +243,9 @@ def verify(
 ) -> ProofSetResult:
     """Verify every proof of ``document`` (VC DI §4.4, §4.5).
 
-    Raises :class:`ParsingError` for a document that is not a JSON object with a proof object or
-    set; every other failure is recorded on that proof's :class:`ProofResult`.
+    Raises :class:`ParsingError` for a document that is not a JSON object (or whose proofs are not
+    objects, or share an id) and :class:`MalformedProofError` for one with no proof at all; every
+    other failure is recorded on that proof's :class:`ProofResult`.
     """
     if not isinstance(document, dict):
         raise ParsingError("a secured document must be a JSON object")
