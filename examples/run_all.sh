@@ -13,4 +13,5 @@ trap 'rm -rf "$work"' EXIT
 "$credkit" issue --key "$work/issuer.key" "$here/credential.json" --out "$work/signed.json"
 "$py" "$here/sign_and_verify.py" >/dev/null
 "$py" "$here/issue_one.py" >/dev/null
+"$py" "$here/qr_example.py" >/dev/null
 echo "examples: ok"
