@@ -1,0 +1,62 @@
+"""The ASGI app: VC-API, hosted material and the verification page, in one FastAPI instance.
+
+``create_app(config)`` builds everything from a :class:`ServerConfig`; the CLI runs it with
+uvicorn. The OpenAPI description is at ``/openapi.json`` (interactive docs at ``/docs``).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from credkit import __version__
+from credkit.hosting import did_document_path
+from credkit.server import errors, hosting, pages, vcapi
+from credkit.server.limits import BodyLimit
+from credkit.server.state import ServerConfig, ServerState
+
+DESCRIPTION = """
+Issue and verify W3C Verifiable Credential 2.0 diplomas (Open Badges 3.0) with Data Integrity
+EdDSA proofs. Issuing and status changes need `Authorization: Bearer TOKEN`; verifying is open.
+Employers can use the form at `/verify`.
+"""
+
+
+def create_app(config: ServerConfig | None = None) -> FastAPI:
+    """A ready app; raises a credkit error when the workspace or trust lists cannot be read."""
+    config = config or ServerConfig()
+    state = ServerState(config)
+    app = FastAPI(
+        title="credkit",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=[
+            {"name": "VC-API", "description": "W3C CCG VC-API: issue, verify, status"},
+            {"name": "hosting", "description": "What the issuer publishes"},
+        ],
+    )
+    app.state.credkit = state
+    errors.install(app)
+    app.include_router(vcapi.router)
+    app.include_router(hosting.router)
+    app.include_router(pages.router)
+    did_paths = {"/.well-known/did.json"}
+    if state.ws is not None:
+        own = did_document_path(state.ws)
+        if own:
+            did_paths.add(own)
+    for path in sorted(did_paths):
+        hosting.add_did_route(app.router, path)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        return JSONResponse(
+            {
+                "ok": True,
+                "issuer": state.ws.issuer_did if state.ws else None,
+                "issuing": state.issuing,
+            }
+        )
+
+    app.add_middleware(BodyLimit, max_body=config.max_body)
+    return app

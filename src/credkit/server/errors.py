@@ -1,0 +1,76 @@
+"""One error shape for every endpoint: ``{"detail": message, "code": CODE}`` and a status code.
+
+Handlers turn credkit errors into 400s, request-shape errors into 422s with a readable sentence,
+and anything unforeseen into a logged 500 that says nothing about internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from credkit.errors import ContextError, CredkitError
+
+log = logging.getLogger("credkit.server")
+
+
+class ApiError(Exception):
+    """An answer other than success, with the message the client should read."""
+
+    def __init__(
+        self, status: int, detail: str, code: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.code = code
+        self.headers = headers
+
+
+def _json(status: int, detail: str, code: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status)
+
+
+def _where(loc: Any) -> str:
+    parts = [str(p) for p in loc if p != "body"]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        response = _json(exc.status, exc.detail, exc.code)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(CredkitError)
+    async def credkit_error(request: Request, exc: CredkitError) -> Response:
+        status = 422 if isinstance(exc, ContextError) else 400
+        return _json(status, exc.message, exc.code, problem=exc.to_problem())
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = [f"{_where(e.get('loc', ()))}: {e.get('msg', 'invalid')}" for e in exc.errors()]
+        return _json(422, "invalid request: " + "; ".join(problems[:10]), "INVALID_REQUEST")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = str(exc.detail)
+        if "text/html" in request.headers.get("accept", ""):
+            from credkit.server.pages import error_page
+
+            return HTMLResponse(error_page(exc.status_code, detail), status_code=exc.status_code)
+        return _json(exc.status_code, detail, "HTTP_ERROR")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _json(500, "internal error (logged on the server)", "INTERNAL_ERROR")

@@ -1,0 +1,170 @@
+"""What the issuer publishes: status lists, the did:web document, the profile, hosted diplomas.
+
+All of it is public by design, so it is served with ``Access-Control-Allow-Origin: *`` (a
+verifier running in someone's browser may fetch it) and a short cache lifetime. A hosted diploma
+is one URL for people and programs alike: a browser asking for HTML gets the printable page with
+a live verification; anything asking for JSON gets the signed credential, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from credkit.hosting import STATUS_TTL_MS, did_document, issuer_profile, stored_document
+from credkit.qr_payload import LINK_ID_RE
+from credkit.server.errors import ApiError
+from credkit.server.results import render_status
+from credkit.server.state import ServerState
+
+router = APIRouter()
+PUBLIC = {"Access-Control-Allow-Origin": "*"}
+VC_TYPES = ("application/vc", "application/vc+ld+json", "application/ld+json", "application/json")
+
+
+def _state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.credkit
+    return state
+
+
+def _need_issuer(state: ServerState) -> None:
+    if state.ws is None:
+        raise ApiError(
+            404, "this server publishes nothing: it has no issuer workspace", "NOT_FOUND"
+        )
+
+
+def _media(accept: str, default: str = "application/vc+ld+json") -> str:
+    """``application/vc`` when the client names it (VC DM 2.0 REC), else the OB 3.0 type."""
+    names = [p.split(";")[0].strip().lower() for p in accept.split(",")]
+    return "application/vc" if "application/vc" in names else default
+
+
+def wants_html(accept: str) -> bool:
+    """True when the client prefers HTML to JSON (what a browser opening a QR link sends)."""
+    best_html = best_json = None
+    for position, part in enumerate(accept.split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        kind = fields[0].lower()
+        q = 1.0
+        for f in fields[1:]:
+            if f.startswith("q="):
+                try:
+                    q = float(f[2:])
+                except ValueError:
+                    q = 0.0
+        if q <= 0:
+            continue
+        rank = (q, -position)
+        if kind in ("text/html", "application/xhtml+xml"):
+            best_html = max(best_html or rank, rank)
+        elif kind in VC_TYPES:
+            best_json = max(best_json or rank, rank)
+    if best_html is None:
+        return False
+    return best_json is None or best_html > best_json
+
+
+def _vc_response(body: bytes, accept: str, extra: dict[str, str] | None = None) -> Response:
+    headers = {**PUBLIC, "Cache-Control": "public, max-age=300", **(extra or {})}
+    return Response(body, media_type=_media(accept), headers=headers)
+
+
+@router.get("/status/{list_id}", tags=["hosting"], responses={404: {}})
+def status_list(list_id: int, request: Request) -> Response:
+    """A signed BitstringStatusListCredential, re-signed whenever the store changed."""
+    state = _state(request)
+    _need_issuer(state)
+    assert state.table is not None and state.signer is not None
+    signed = state.signer.signed(state.table, list_id)
+    if signed is None:
+        raise ApiError(404, f"no status list {list_id}", "NOT_FOUND")
+    body = json.dumps(signed, ensure_ascii=False).encode("utf-8")
+    max_age = STATUS_TTL_MS // 1000
+    return _vc_response(
+        body, request.headers.get("accept", ""), {"Cache-Control": f"public, max-age={max_age}"}
+    )
+
+
+def did_json(request: Request) -> Response:
+    """The did:web document of the issuer (404 for a did:key issuer: nothing to publish)."""
+    state = _state(request)
+    _need_issuer(state)
+    assert state.ws is not None and state.key is not None
+    document = did_document(state.ws, state.key)
+    if document is None:
+        raise ApiError(
+            404,
+            f"the issuer is {state.ws.issuer_did}; a did:key needs no published document",
+            "NOT_FOUND",
+        )
+    return JSONResponse(
+        document,
+        media_type="application/did+json",
+        headers={**PUBLIC, "Cache-Control": "public, max-age=300"},
+    )
+
+
+@router.get("/issuer", tags=["hosting"])
+def issuer(request: Request) -> JSONResponse:
+    """The issuer's Open Badges Profile (id, name, url)."""
+    state = _state(request)
+    _need_issuer(state)
+    assert state.ws is not None
+    return JSONResponse(issuer_profile(state.ws), headers=PUBLIC)
+
+
+def hosted(state: ServerState, ident: str) -> tuple[dict[str, Any], bytes]:
+    """The hosted credential (parsed, and the exact stored bytes), or 404."""
+    ident = ident.lower()
+    if state.table is None or not LINK_ID_RE.match(ident):
+        raise ApiError(404, "no diploma is hosted at this address", "NOT_FOUND")
+    credential_id = state.table.lookup(ident)
+    if credential_id is None:
+        raise ApiError(404, "no diploma is hosted at this address", "NOT_FOUND")
+    record = state.store().credential(credential_id)
+    if record is None or record.document is None:
+        raise ApiError(404, "no diploma is hosted at this address", "NOT_FOUND")
+    return stored_document(state.store(), credential_id), bytes(record.document)
+
+
+def diploma_page(state: ServerState, credential: dict[str, Any], ident: str) -> str:
+    """The printable diploma with its QR link and a verification made just now."""
+    from credkit.qr import make_symbol, svg
+    from credkit.render import render_html
+
+    link = state.link_for(ident)
+    qr_svg = svg(make_symbol(link, ecc="Q"), xml_declaration=False) if link else None
+    result = state.verifier().verify_credential(credential)
+    checked = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return render_html(
+        credential, qr_svg=qr_svg, link=link, verification=render_status(result, checked)
+    )
+
+
+@router.get("/c/{ident}", tags=["hosting"], responses={404: {}})
+def hosted_diploma(ident: str, request: Request) -> Response:
+    """A hosted diploma: the page for browsers, the signed JSON for programs (``.json`` too)."""
+    state = _state(request)
+    as_json = ident.endswith(".json")
+    ident = ident.removesuffix(".json").removesuffix(".html")
+    credential, raw = hosted(state, ident)
+    accept = request.headers.get("accept", "")
+    if not as_json and wants_html(accept):
+        return HTMLResponse(
+            diploma_page(state, credential, ident),
+            headers={
+                "Cache-Control": "no-store",
+                "Referrer-Policy": "no-referrer",
+                "Vary": "Accept",
+            },
+        )
+    return _vc_response(raw, accept, {"Vary": "Accept", "Cache-Control": "no-store"})
+
+
+def add_did_route(router_: APIRouter, path: str) -> None:
+    router_.add_api_route(path, did_json, methods=["GET"], tags=["hosting"])

@@ -1,0 +1,175 @@
+"""What the server knows: its settings, the issuer workspace, tokens, and the verifier it builds.
+
+One :class:`ServerState` per app. SQLite connections are bound to the thread that opened them, so
+the issuer store is opened once per worker thread; the hosting table is one shared connection
+behind a lock (status lists are read from threads the verifier starts for fetching).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from credkit.contexts import DocumentLoader
+from credkit.did import Resolver
+from credkit.errors import CredkitError, StatusRetrievalError
+from credkit.fetch import HttpFetcher, NoNetwork
+from credkit.hosting import HostedTable, StatusListSigner, did_document
+from credkit.keys import KeyPair
+from credkit.store import SqliteStore
+from credkit.trust import TrustRegistry, load_registry
+from credkit.verify import Verifier
+from credkit.workspace import Workspace
+
+TOKEN_ENV = "CREDKIT_API_TOKEN"
+MIN_TOKEN_CHARS = 16
+MAX_BODY_BYTES = 1 << 20
+
+
+class ServerConfigError(CredkitError):
+    """The server cannot start as configured (bad token file, missing workspace parts)."""
+
+    code = "SERVER_CONFIG_ERROR"
+
+
+def load_tokens(token_file: str | os.PathLike[str] | None, env: dict[str, str]) -> frozenset[str]:
+    """Bearer tokens from a file (one per line, ``#`` comments) and/or ``CREDKIT_API_TOKEN``.
+
+    Short tokens are refused: a guessable token would let anyone issue in the issuer's name.
+    """
+    tokens: list[str] = []
+    if token_file is not None:
+        try:
+            text = Path(token_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ServerConfigError(f"cannot read token file {token_file}: {exc}") from None
+        tokens += [ln.split("#", 1)[0].strip() for ln in text.splitlines()]
+    if env.get(TOKEN_ENV):
+        tokens.append(env[TOKEN_ENV].strip())
+    tokens = [t for t in tokens if t]
+    for token in tokens:
+        if len(token) < MIN_TOKEN_CHARS or any(c.isspace() for c in token):
+            raise ServerConfigError(
+                f"API tokens must be at least {MIN_TOKEN_CHARS} characters without spaces "
+                "(try `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+    if token_file is not None and not tokens:
+        raise ServerConfigError(f"token file {token_file} holds no token")
+    return frozenset(tokens)
+
+
+@dataclass
+class ServerConfig:
+    """Settings of one server; everything optional makes a verify-only server."""
+
+    issuer_dir: Path | None = None
+    tokens: frozenset[str] = frozenset()
+    trust: tuple[str, ...] = ()
+    anchors: tuple[str, ...] = ()
+    allow_network: bool = False
+    max_body: int = MAX_BODY_BYTES
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class LocalStatusFetcher:
+    """Status lists for the verifier: this issuer's own from the store, others only if allowed.
+
+    Reading our own lists from the store needs no network, and is always current: a revocation
+    is seen by the very next verification.
+    """
+
+    def __init__(
+        self, state: ServerState, fallback: Callable[[str], dict[str, Any]] | None
+    ) -> None:
+        self.state = state
+        self.fallback = fallback
+
+    def __call__(self, url: str) -> dict[str, Any]:
+        table, signer = self.state.table, self.state.signer
+        if table is not None and signer is not None:
+            list_id = table.list_id_for(url)
+            if list_id is not None:
+                signed = signer.signed(table, list_id)
+                if signed is not None:
+                    return signed
+        if self.fallback is None:
+            raise StatusRetrievalError(
+                f"status list {url} belongs to another server, and this server does not fetch "
+                "from the network (start it with --allow-network)"
+            )
+        return self.fallback(url)
+
+
+class ServerState:
+    """The workspace parts and verifier pieces shared by every request."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        from credkit import status as bsl
+
+        self.config = config
+        self.ws: Workspace | None = None
+        self.key: KeyPair | None = None
+        self.table: HostedTable | None = None
+        self.signer: StatusListSigner | None = None
+        self._local = threading.local()
+        self.loader = DocumentLoader()
+        if config.issuer_dir is not None:
+            self.ws = Workspace.open(config.issuer_dir)
+            self.key = self.ws.key()
+            self.store().close()  # fail at start, not at the first request, if it cannot open
+            self._local.store = None
+            self.table = HostedTable(self.ws.store_path)
+            self.signer = StatusListSigner(self.ws, self.key)
+        self.trust: TrustRegistry | None = (
+            load_registry(config.trust, anchors=config.anchors) if config.trust else None
+        )
+        documents: dict[str, dict[str, Any]] = {}
+        if self.ws is not None and self.key is not None:
+            own = did_document(self.ws, self.key)
+            if own is not None:
+                documents[own["id"]] = own  # our own did:web resolves without a round trip
+        self.resolver = Resolver(
+            fetcher=HttpFetcher() if config.allow_network else NoNetwork(), documents=documents
+        )
+        fallback = bsl.CachingFetcher(bsl.HttpFetcher()) if config.allow_network else None
+        self.status_fetcher = LocalStatusFetcher(self, fallback)
+
+    # --- parts -------------------------------------------------------------------------------
+
+    @property
+    def issuing(self) -> bool:
+        return self.ws is not None and bool(self.config.tokens)
+
+    def store(self) -> SqliteStore:
+        """This thread's connection to the issuer store."""
+        if self.ws is None:
+            raise ServerConfigError("this server has no issuer workspace (--issuer-dir)")
+        store: SqliteStore | None = getattr(self._local, "store", None)
+        if store is None:
+            store = SqliteStore(self.ws.store_path, base_url=self.ws.base_url)
+            self._local.store = store
+        return store
+
+    def token_ok(self, presented: str) -> bool:
+        """Constant-time comparison against every configured token."""
+        given = presented.encode("utf-8")
+        return any(hmac.compare_digest(given, t.encode("utf-8")) for t in self.config.tokens)
+
+    def verifier(self) -> Verifier:
+        """A fresh verifier (cheap) around the shared resolver, fetchers and trust lists."""
+        return Verifier(
+            loader=self.loader,
+            resolver=self.resolver,
+            status_fetcher=self.status_fetcher,
+            trust=self.trust,
+            max_bytes=self.config.max_body,
+        )
+
+    def link_for(self, ident: str) -> str | None:
+        base = self.ws.base_url if self.ws is not None else None
+        return f"{base.rstrip('/')}/c/{ident}" if base else None

@@ -1,0 +1,278 @@
+"""The VC-API endpoints (W3C CCG VC-API): issue, verify, presentations, status.
+
+Issuing and status changes act in the issuer's name, so they need a bearer token; verifying is
+open to anyone. Every failure is an answer with a message (400, 401, 403, 404, 409, 413, 422,
+501), never a 500: a credential is input from strangers.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from credkit.errors import DataLossError, StoreError
+from credkit.server.errors import ApiError
+from credkit.server.issuing import IssueConflictError, prepare, sign_into_store
+from credkit.server.results import UnknownCheckError, restrict, vcapi_json, wanted_checks
+from credkit.server.state import ServerState
+
+router = APIRouter()
+bearer = HTTPBearer(auto_error=False, description="The token from --token-file")
+
+
+def state_of(request: Request) -> ServerState:
+    state: ServerState = request.app.state.credkit
+    return state
+
+
+def require_issuer(
+    request: Request, auth: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> ServerState:
+    """Issuing is off without a workspace (501) or without a token (403); a bad token is 401."""
+    state = state_of(request)
+    if state.ws is None:
+        raise ApiError(
+            501,
+            "this server has no issuer workspace (start it with --issuer-dir)",
+            "ISSUING_NOT_CONFIGURED",
+        )
+    if not state.config.tokens:
+        raise ApiError(
+            403,
+            "issuing is disabled on this server: no API token is configured "
+            "(start it with --token-file FILE or CREDKIT_API_TOKEN)",
+            "ISSUING_DISABLED",
+        )
+    if auth is None or auth.scheme.lower() != "bearer" or not state.token_ok(auth.credentials):
+        raise ApiError(
+            401,
+            "a valid bearer token is required (Authorization: Bearer TOKEN)",
+            "UNAUTHORIZED",
+            headers={"WWW-Authenticate": 'Bearer realm="credkit"'},
+        )
+    return state
+
+
+# --- models ------------------------------------------------------------------------------------
+
+
+class StatusOption(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["BitstringStatusListEntry"] = "BitstringStatusListEntry"
+    statusPurpose: Literal["revocation", "suspension"] | None = None  # noqa: N815 (VC-API name)
+
+
+class IssueOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cryptosuite: str | None = Field(default=None, examples=["eddsa-rdfc-2022"])
+    credentialStatus: StatusOption | None = None  # noqa: N815
+    credentialId: str | None = Field(default=None, description="id for a credential that has none")  # noqa: N815
+
+
+class IssueRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    credential: dict[str, Any]
+    options: IssueOptions = Field(default_factory=lambda: IssueOptions())
+
+
+class IssueResponse(BaseModel):
+    verifiableCredential: dict[str, Any]  # noqa: N815
+
+
+class VerifyOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    checks: list[str] | None = Field(default=None, examples=[["proof", "status"]])
+
+
+class VerifyCredentialRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    verifiableCredential: dict[str, Any]  # noqa: N815
+    options: VerifyOptions = Field(default_factory=lambda: VerifyOptions())
+
+
+class PresentationOptions(VerifyOptions):
+    challenge: str | None = None
+    domain: str | None = None
+
+
+class VerifyPresentationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    verifiablePresentation: dict[str, Any]  # noqa: N815
+    options: PresentationOptions = Field(default_factory=lambda: PresentationOptions())
+
+
+class VerificationResponse(BaseModel):
+    verified: bool
+    checks: list[str]
+    warnings: list[str]
+    errors: list[dict[str, Any]]
+    verdict: str
+    summary: str
+    results: list[dict[str, Any]]
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["BitstringStatusListEntry"] = "BitstringStatusListEntry"
+    status: str | bool = Field(examples=["revoked", "suspended", "active"])
+    statusPurpose: Literal["revocation", "suspension"] | None = None  # noqa: N815
+
+
+class StatusRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    credentialId: str  # noqa: N815
+    credentialStatus: list[StatusChange] = Field(min_length=1, max_length=2)  # noqa: N815
+
+
+# --- issue -------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/credentials/issue",
+    status_code=201,
+    response_model=IssueResponse,
+    tags=["VC-API"],
+    responses={400: {}, 401: {}, 403: {}, 409: {}, 413: {}, 422: {}, 501: {}},
+)
+def issue_credential(
+    body: IssueRequest, state: Annotated[ServerState, Depends(require_issuer)]
+) -> dict[str, Any]:
+    """Sign a credential as this server's issuer, with a status entry from the issuer's store."""
+    ws, key = state.ws, state.key
+    assert ws is not None and key is not None  # require_issuer
+    credential = dict(body.credential)
+    if body.options.credentialId and "id" not in credential:
+        credential["id"] = body.options.credentialId
+    status = body.options.credentialStatus
+    purposes: list[str]
+    if status is not None:
+        purposes = [status.statusPurpose] if status.statusPurpose else list(ws.status_purposes)
+    else:
+        purposes = list(ws.status_purposes) if ws.base_url else []
+    loader = state.loader
+    try:
+        document = prepare(credential, ws, loader, want_status=bool(purposes))
+        signed = sign_into_store(
+            document,
+            ws,
+            key,
+            state.store(),
+            purposes,
+            body.options.cryptosuite or ws.cryptosuite,
+            loader,
+        )
+    except IssueConflictError as exc:
+        raise ApiError(409, exc.message, exc.code) from None
+    except DataLossError as exc:
+        raise ApiError(
+            422,
+            f"{exc.message} (add the context that defines these terms, or "
+            "https://www.w3.org/ns/credentials/undefined-terms/v2 as the last context)",
+            exc.code,
+        ) from None
+    return {"verifiableCredential": signed}
+
+
+# --- verify ------------------------------------------------------------------------------------
+
+
+def _answer(result: Any) -> JSONResponse:
+    return JSONResponse(vcapi_json(result), status_code=200 if result.verified else 400)
+
+
+def _wanted(checks: list[str] | None) -> set[str] | None:
+    try:
+        return wanted_checks(checks)
+    except UnknownCheckError as exc:
+        raise ApiError(400, str(exc), "UNKNOWN_CHECK") from None
+
+
+@router.post(
+    "/credentials/verify",
+    response_model=VerificationResponse,
+    tags=["VC-API"],
+    responses={400: {"model": VerificationResponse}, 413: {}, 422: {}},
+)
+def verify_credential(body: VerifyCredentialRequest, request: Request) -> JSONResponse:
+    """Verify a credential: 200 when verified, 400 with the failed checks otherwise."""
+    wanted = _wanted(body.options.checks)
+    result = state_of(request).verifier().verify_credential(body.verifiableCredential)
+    return _answer(restrict(result, wanted))
+
+
+@router.post(
+    "/presentations/verify",
+    response_model=VerificationResponse,
+    tags=["VC-API"],
+    responses={400: {"model": VerificationResponse}, 413: {}, 422: {}},
+)
+def verify_presentation(body: VerifyPresentationRequest, request: Request) -> JSONResponse:
+    """Verify a presentation (holder proof, challenge, domain) and every credential in it."""
+    _wanted(body.options.checks)  # names are checked; a presentation is judged on every check
+    result = (
+        state_of(request)
+        .verifier()
+        .verify_presentation(
+            body.verifiablePresentation,
+            challenge=body.options.challenge,
+            domain=body.options.domain,
+        )
+    )
+    return _answer(result)
+
+
+# --- status ------------------------------------------------------------------------------------
+
+_SET = {"revoked": ("revocation", 1), "suspended": ("suspension", 1)}
+_CLEAR = {"active", "reinstated", "unsuspended", "valid"}
+
+
+def _change(change: StatusChange) -> tuple[str, int]:
+    """``(purpose, bit)`` for one requested change."""
+    value = change.status
+    if isinstance(value, bool):
+        if change.statusPurpose is None:
+            raise ApiError(400, "a true/false status needs statusPurpose", "BAD_STATUS")
+        return change.statusPurpose, int(value)
+    word = value.strip().lower()
+    if word in _SET:
+        purpose, bit = _SET[word]
+        if change.statusPurpose not in (None, purpose):
+            raise ApiError(400, f"status {word!r} belongs to purpose {purpose}", "BAD_STATUS")
+        return purpose, bit
+    if word in _CLEAR:
+        purpose = change.statusPurpose or "suspension"
+        return purpose, 0
+    raise ApiError(
+        400,
+        f"unknown status {value!r}: use revoked, suspended or active (to lift a suspension)",
+        "BAD_STATUS",
+    )
+
+
+@router.post(
+    "/credentials/status",
+    tags=["VC-API"],
+    responses={400: {}, 401: {}, 403: {}, 404: {}, 409: {}, 422: {}, 501: {}},
+)
+def update_status(
+    body: StatusRequest, state: Annotated[ServerState, Depends(require_issuer)]
+) -> dict[str, Any]:
+    """Revoke, suspend or reinstate an issued credential; the next status list shows it."""
+    store = state.store()
+    if store.credential(body.credentialId) is None:
+        raise ApiError(404, f"no credential {body.credentialId} was issued here", "NOT_FOUND")
+    changes = [_change(c) for c in body.credentialStatus]
+    applied = []
+    for purpose, bit in changes:
+        try:
+            changed = store.set_status(body.credentialId, purpose, bit, reason="VC-API")
+        except StoreError as exc:
+            raise ApiError(409, exc.message, exc.code) from None
+        applied.append({"statusPurpose": purpose, "value": bit, "changed": changed})
+    current = store.get_status(body.credentialId)
+    return {"credentialId": body.credentialId, "credentialStatus": applied, "current": current}
