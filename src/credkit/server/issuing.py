@@ -99,7 +99,12 @@ def prepare(
         )
     issuer = _issuer_of(document)
     if "issuer" not in document:
-        document["issuer"] = {"id": ws.issuer_did, "type": ["Profile"], "name": ws.issuer_name}
+        # VC 1.1's context defines no issuer name or Profile: a bare DID there
+        document["issuer"] = (
+            ws.issuer_did
+            if base_version(document) == 1
+            else {"id": ws.issuer_did, "type": ["Profile"], "name": ws.issuer_name}
+        )
     elif issuer != ws.issuer_did:
         raise IssueRefusedError(
             f"this server issues as {ws.issuer_did}, but the credential names {issuer!r} as issuer"

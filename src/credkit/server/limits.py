@@ -1,7 +1,7 @@
 """Request limits, enforced before any framework code parses a body.
 
-A body over the limit gets 413 without being read to the end (the ``Content-Length`` says so, or
-the count passes the limit while streaming). JSON nested deeper than a verifier would accept is
+A body over the limit gets 413 and is never kept: a modestly oversized one is read and dropped
+first (so clients that send everything before reading see the 413), a flood is cut off. JSON nested deeper than a verifier would accept is
 refused with 400 here, because the standard library's parser answers very deep nesting with a
 ``RecursionError`` that a framework would turn into a 500.
 """
@@ -15,6 +15,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_JSON_DEPTH = 64
+DRAIN_FACTOR = 8  # bodies up to 8x the limit are read to the end (and dropped) before 413
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 _BRACKETS = re.compile(rb"[\[\]{}]")
 
@@ -61,23 +62,31 @@ class BodyLimit:
         declared = headers.get(b"content-length")
         if declared is not None:
             try:
-                if int(declared) > self.max_body:
+                if int(declared) > DRAIN_FACTOR * self.max_body:
                     await _answer(send, 413, too_big, "PAYLOAD_TOO_LARGE")
                     return
             except ValueError:
                 await _answer(send, 400, "Content-Length is not a number", "BAD_REQUEST")
                 return
         body = bytearray()
+        seen = 0
         more = True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
-            body += message.get("body", b"")
-            if len(body) > self.max_body:
-                await _answer(send, 413, too_big, "PAYLOAD_TOO_LARGE")
-                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen <= self.max_body:
+                body += chunk
+            elif seen > DRAIN_FACTOR * self.max_body:
+                break  # stop reading a flood; the answer goes out and the connection closes
             more = bool(message.get("more_body", False))
+        if seen > self.max_body:
+            # the rest was read and dropped, so a simple client that sends everything before
+            # reading sees this answer instead of a broken pipe
+            await _answer(send, 413, too_big, "PAYLOAD_TOO_LARGE")
+            return
         content_type = headers.get(b"content-type", b"").lower()
         if b"json" in content_type and json_depth(bytes(body)) > self.max_depth:
             await _answer(
