@@ -1,9 +1,10 @@
 """Request limits, enforced before any framework code parses a body.
 
 A body over the limit gets 413 and is never kept: a modestly oversized one is read and dropped
-first (so clients that send everything before reading see the 413), a flood is cut off. JSON nested deeper than a verifier would accept is
-refused with 400 here, because the standard library's parser answers very deep nesting with a
-``RecursionError`` that a framework would turn into a 500.
+first (so clients that send everything before reading see the 413), a flood is cut off.
+JSON nested deeper than a verifier would accept is refused with 400 here, because the standard
+library's parser answers very deep nesting with a ``RecursionError`` that a framework would turn
+into a 500.
 """
 
 from __future__ import annotations
