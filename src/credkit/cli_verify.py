@@ -16,8 +16,8 @@ from typing import Any
 import click
 
 from credkit.did import Resolver
-from credkit.errors import CredkitError, ParsingError
-from credkit.fetch import HttpFetcher, NoNetwork
+from credkit.errors import CredkitError, NetworkDisabledError, ParsingError
+from credkit.fetch import FetchError, HttpFetcher, NoNetwork
 from credkit.proofs import parse_datetime
 from credkit.trust import TrustListError, TrustRegistry, load_registry
 from credkit.verify import MAX_BYTES, Verifier
@@ -112,7 +112,13 @@ def _when(value: str | None) -> datetime | None:
 
 
 @click.command("verify")
-@click.argument("source", metavar="FILE|-")
+@click.argument("source", metavar="FILE|-", required=False)
+@click.option(
+    "--qr",
+    "qr_image",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Read the diploma from a QR code image (PNG or SVG) instead of a file.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
 @click.option(
     "--trust",
@@ -147,7 +153,8 @@ def _when(value: str | None) -> datetime | None:
     help="Refuse input larger than this.",
 )
 def verify(
-    source: str,
+    source: str | None,
+    qr_image: str | None,
     as_json: bool,
     trust: tuple[str, ...],
     anchors: tuple[str, ...],
@@ -174,10 +181,17 @@ def verify(
             strict=strict,
             max_bytes=max_bytes,
         )
-        data = _read(source, max_bytes)
+        if (source is None) == (qr_image is None):
+            raise ParsingError("give a diploma file (or - for stdin), or --qr IMAGE")
+        if qr_image is not None:
+            data = _from_qr(qr_image, allow_network, max_bytes)
+        else:
+            data = _read(source or "-", max_bytes)
         result = _verify(verifier, data, challenge, domain)
     except (TrustListError, CredkitError) as exc:
         result = unusable_result(exc)
+    except FetchError as exc:
+        result = unusable_result(ParsingError(str(exc)))
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     elif result.verdict == "unusable":
@@ -186,6 +200,34 @@ def verify(
         for line in render(result):
             click.echo(line)
     sys.exit(result.exit_code)
+
+
+def _from_qr(image: str, allow_network: bool, max_bytes: int) -> bytes:
+    """The credential a QR code carries, or fetches from its link (only with --allow-network).
+
+    A link's last segment is a content address of the signed credential (docs/qr.md), so what the
+    server returns must be exactly the credential the QR code was made for.
+    """
+    from credkit.qr import EmbeddedPayload, read_payload
+
+    payload = read_payload(image)
+    if isinstance(payload, EmbeddedPayload):
+        return json.dumps(payload.credential, ensure_ascii=False).encode("utf-8")
+    if not allow_network:
+        raise NetworkDisabledError(
+            f"the QR code holds a link ({payload.url}); pass --allow-network to fetch the "
+            "diploma from it"
+        )
+    body = HttpFetcher(max_bytes=max_bytes)(payload.url)
+    try:
+        credential = json.loads(body)
+    except ValueError:
+        raise ParsingError(f"{payload.url} did not return a JSON credential") from None
+    if not isinstance(credential, dict) or not payload.matches(credential):
+        raise ParsingError(
+            f"{payload.url} returned a different document than the one this QR code was made for"
+        )
+    return body
 
 
 def _verify(

@@ -15,7 +15,7 @@ from typing import Any
 
 from credkit.contexts import DID_V1, ED25519_2020_V1, MULTIKEY_V1
 from credkit.errors import DidResolutionError, KeyFormatError
-from credkit.fetch import Fetcher, FetchError, NoNetwork
+from credkit.fetch import Fetcher, NoNetwork
 from credkit.keys import KeyPair, PublicKey
 from credkit.multibase import b58decode
 
@@ -177,10 +177,14 @@ class Resolver:
     def _fetch(self, identifier: str, url: str) -> dict[str, Any]:
         try:
             body = self.fetcher(url)
-        except FetchError as exc:
+        except DidResolutionError:
+            raise
+        except Exception as exc:  # a fetcher is caller code: any failure means "not resolved"
             raise DidResolutionError(
                 f"cannot resolve {identifier}: {exc}", code="notFound"
             ) from None
+        if not isinstance(body, bytes | bytearray):
+            raise DidResolutionError(f"{identifier}: the fetcher returned no bytes")
         if len(body) > _MAX_DOC_BYTES:
             raise DidResolutionError(f"{identifier}: document too large")
         try:

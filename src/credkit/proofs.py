@@ -17,7 +17,6 @@ from credkit.contexts import DEFAULT_LOADER, ED25519_2020_V1, DocumentLoader
 from credkit.did import Resolver
 from credkit.errors import (
     CredkitError,
-    DidResolutionError,
     InvalidChallengeError,
     InvalidDomainError,
     MalformedProofError,
@@ -291,8 +290,12 @@ def verify(
             outcome.controller = method.controller
             suite.verify(signing_input, proof, method.public_key, loader)
             outcome.verified = True
-        except DidResolutionError as exc:
-            outcome.error = exc
         except CredkitError as exc:
             outcome.error = exc
+        except RecursionError:
+            outcome.error = ProofVerificationError("the document is nested too deeply to verify")
+        except Exception as exc:  # never let an unexpected failure read as anything but "no"
+            outcome.error = ProofVerificationError(
+                f"proof could not be verified ({type(exc).__name__}: {exc})"
+            )
     return result
