@@ -203,3 +203,16 @@ def test_init_refuses_an_existing_workspace(workspace: Path) -> None:
     assert (workspace / "issuer.key").read_bytes() == key_before
     start = time.monotonic()
     assert time.monotonic() - start < 1
+
+
+def test_legacy_proof_adds_an_ed25519signature2020_proof(workspace: Path) -> None:
+    out = credkit(
+        "issue-cohort", "--roster", str(EXAMPLE / "roster.csv"), "--issuer-dir", str(workspace), "--legacy-proof"
+    )
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(next((workspace / "diplomas").glob("*.json")).read_text(encoding="utf-8"))
+    assert [p["type"] for p in doc["proof"]] == ["DataIntegrityProof", "Ed25519Signature2020"]
+    assert "https://w3id.org/security/suites/ed25519-2020/v1" in doc["@context"]
+    result = verify(doc)
+    assert result.verified and {r.suite for r in result.results} == {"eddsa-rdfc-2022", "Ed25519Signature2020"}
+    assert validate_ob3(doc) == []

@@ -87,6 +87,11 @@ def _progress_bar(total: int) -> tuple[object | None, object]:
     "--workers", type=click.IntRange(min=1), help="Processes to sign with (default: all cores)."
 )
 @click.option("--no-status", is_flag=True, help="Issue without status entries (not revocable).")
+@click.option(
+    "--legacy-proof/--no-legacy-proof",
+    default=None,
+    help="Add an Ed25519Signature2020 proof for older wallets (default: the workspace's setting).",
+)
 @friendly
 def issue_cohort_command(
     roster: str,
@@ -97,6 +102,7 @@ def issue_cohort_command(
     suite: str | None,
     workers: int | None,
     no_status: bool,
+    legacy_proof: bool | None,
 ) -> None:
     """Issue one signed diploma per roster row; safe to re-run (each graduate gets exactly one).
 
@@ -129,6 +135,7 @@ def issue_cohort_command(
             store=store,
             purposes=ws.status_purposes if ws else ("revocation",),
             cryptosuite=suite or (ws.cryptosuite if ws else "eddsa-rdfc-2022"),
+            legacy_proof=legacy_proof if legacy_proof is not None else bool(ws and ws.legacy_proof),
             workers=workers,
             progress=tick,  # type: ignore[arg-type]
         )

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from credkit.contexts import ED25519_2020_V1
 from credkit.diploma import build_diploma, credential_id_for
 from credkit.errors import CredkitError
 from credkit.keys import KeyPair
@@ -94,6 +95,7 @@ class _WorkerState:
     template: DiplomaTemplate
     suite: str
     moment: datetime
+    legacy_proof: bool = False
 
 
 _STATE: _WorkerState | None = None
@@ -106,10 +108,11 @@ def _init_worker(
     template: DiplomaTemplate,
     suite: str,
     moment: datetime,
+    legacy_proof: bool,
 ) -> None:
     global _STATE
     key = KeyPair.from_secret_multibase(secret, controller=controller, key_id=key_id)
-    _STATE = _WorkerState(key, template, suite, moment)
+    _STATE = _WorkerState(key, template, suite, moment, legacy_proof)
 
 
 def _build_in_worker(job: tuple[Graduate, str]) -> dict[str, Any] | str:
@@ -131,9 +134,15 @@ def _build_in_worker(job: tuple[Graduate, str]) -> dict[str, Any] | str:
 
 def _sign_in_worker(document: dict[str, Any]) -> dict[str, Any]:
     assert _STATE is not None
-    return sign(
-        document, _STATE.key, cryptosuite=_STATE.suite, created=format_datetime(_STATE.moment)
-    )
+    created = format_datetime(_STATE.moment)
+    if not _STATE.legacy_proof:
+        return sign(document, _STATE.key, cryptosuite=_STATE.suite, created=created)
+    # a second, Ed25519Signature2020 proof for wallets that verify nothing newer (the DCC
+    # Learner Credential Wallet); its context goes in before the first proof, so both proofs
+    # sign the same document
+    document = {**document, "@context": [*document["@context"], ED25519_2020_V1]}
+    signed = sign(document, _STATE.key, cryptosuite=_STATE.suite, created=created)
+    return sign(signed, _STATE.key, cryptosuite="Ed25519Signature2020", created=created)
 
 
 class _InProcess(Executor):
@@ -155,6 +164,7 @@ def issue_cohort(
     store: Any | None = None,
     purposes: Sequence[str] = ("revocation",),
     cryptosuite: str = "eddsa-rdfc-2022",
+    legacy_proof: bool = False,
     workers: int | None = None,
     batch_size: int = 64,
     progress: Progress | None = None,
@@ -198,13 +208,29 @@ def issue_cohort(
         ProcessPoolExecutor(
             max_workers=count,
             initializer=_init_worker,
-            initargs=(key.secret_multibase, key.controller, key.id, template, cryptosuite, moment),
+            initargs=(
+                key.secret_multibase,
+                key.controller,
+                key.id,
+                template,
+                cryptosuite,
+                moment,
+                legacy_proof,
+            ),
         )
         if use_pool
         else _InProcess()
     )
     if not use_pool:
-        _init_worker(key.secret_multibase, key.controller, key.id, template, cryptosuite, moment)
+        _init_worker(
+            key.secret_multibase,
+            key.controller,
+            key.id,
+            template,
+            cryptosuite,
+            moment,
+            legacy_proof,
+        )
     try:
         for start in range(0, len(pending), batch_size):
             chunk = pending[start : start + batch_size]

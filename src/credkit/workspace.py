@@ -46,6 +46,7 @@ class Workspace:
     issuer_url: str | None = None
     cryptosuite: str = "eddsa-rdfc-2022"
     status_purposes: tuple[str, ...] = ("revocation",)
+    legacy_proof: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     # --- creation ---------------------------------------------------------------------------
@@ -108,6 +109,8 @@ class Workspace:
             "# revocation only keeps diplomas valid against the OB 3.0 schema (credentialStatus",
             "# is 0..1 there); adding suspension gives each diploma two status entries",
             "status_purposes = [" + ", ".join(_toml_str(p) for p in purposes) + "]",
+            "# also sign an Ed25519Signature2020 proof, for wallets that verify nothing newer",
+            "legacy_proof = false",
             "",
         ]
         (folder / CONFIG_NAME).write_text("\n".join(lines), encoding="utf-8")
@@ -155,6 +158,7 @@ class Workspace:
             base_url=(publish.get("base_url") or None),
             cryptosuite=str(issue.get("cryptosuite", "eddsa-rdfc-2022")),
             status_purposes=purposes,
+            legacy_proof=bool(issue.get("legacy_proof", False)),
             extra=config,
         )
 
