@@ -56,3 +56,23 @@ def test_link_qr_is_not_followed_offline(signed: Path, tmp_path: Path) -> None:
 def test_file_and_qr_together_is_an_error(signed: Path) -> None:
     out = credkit("verify", str(signed), "--qr", str(signed))
     assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
+def test_the_postproduction_example_diploma_scans_from_a_300px_png(tmp_path: Path) -> None:
+    """The README's example (Devanagari name, long criteria text): embedded, 300 × 300 pixels."""
+    from credkit.diploma import issue_diploma
+    from credkit.proofs import verify
+    from credkit.qr import qr_for, read_payload, write_image
+    from credkit.roster import read_roster
+    from credkit.template import load_template
+
+    example = ROOT / "examples" / "postproduction"
+    graduate = next(iter(read_roster(example / "roster.csv")))
+    signed = issue_diploma(load_template(example / "program.toml"), graduate, KeyPair.generate())
+    symbol = qr_for(signed, "embed")
+    image = tmp_path / "example-300.png"
+    write_image(symbol, image, size_px=300)
+    print(f"example diploma: QR version {symbol.version}, {symbol.modules} modules, ECC {symbol.ecc}")
+    payload = read_payload(image)
+    assert payload.credential == signed  # type: ignore[union-attr]
+    assert verify(payload.credential).verified  # type: ignore[union-attr]
