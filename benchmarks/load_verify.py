@@ -1,0 +1,121 @@
+"""Load check: N concurrent clients POST /credentials/verify for D seconds; not a timed test.
+
+Prints requests/s, p50/p90/p99 latency and errors (anything but the expected answer counts).
+Point it at a running server::
+
+    credkit serve --issuer-dir WS &
+    python benchmarks/load_verify.py --url http://127.0.0.1:8000 --clients 8 --duration 30
+
+Without ``--credential FILE`` it signs a diploma with a throwaway did:key (no status entry), so
+the figure measures proof verification, schema and the HTTP path. Give a credential issued by the
+server to include the status check against the server's own list. Exit code 1 on any error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from typing import Any
+
+import httpx
+
+
+def sample_credential() -> dict[str, Any]:
+    from credkit import KeyPair, sign
+    from credkit.contexts import OB_V3P0, VC_V2
+
+    key = KeyPair.generate()
+    doc = {
+        "@context": [VC_V2, OB_V3P0],
+        "id": "urn:uuid:6a1e4c2e-0d59-4a8e-9d0b-6c1b2f9e5a11",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": key.controller, "type": ["Profile"], "name": "Load Test Lab"},
+        "validFrom": "2026-06-30T00:00:00Z",
+        "credentialSubject": {
+            "id": "did:example:graduate",
+            "type": ["AchievementSubject"],
+            "name": "Ananya Sharma",
+            "achievement": {
+                "id": "https://lab.example/a/1",
+                "type": ["Achievement"],
+                "achievementType": "Diploma",
+                "name": "Film Post-production",
+                "description": "One year.",
+                "criteria": {"narrative": "Passed."},
+            },
+        },
+    }
+    signed: dict[str, Any] = sign(doc, key)
+    return signed
+
+
+async def client(
+    http: httpx.AsyncClient, url: str, body: bytes, stop: float, out: list[float], errors: list[str]
+) -> None:
+    headers = {"Content-Type": "application/json"}
+    while time.monotonic() < stop:
+        start = time.perf_counter()
+        try:
+            answer = await http.post(url, content=body, headers=headers)
+            ok = answer.status_code == 200 and answer.json().get("verified") is True
+            if not ok:
+                errors.append(f"HTTP {answer.status_code}: {answer.text[:200]}")
+        except httpx.HTTPError as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+        out.append(time.perf_counter() - start)
+
+
+async def run(url: str, clients: int, duration: float, credential: dict[str, Any]) -> int:
+    body = json.dumps({"verifiableCredential": credential}).encode("utf-8")
+    endpoint = url.rstrip("/") + "/credentials/verify"
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(timeout=60, limits=limits, verify=True) as http:
+        warm = await http.post(endpoint, content=body, headers={"Content-Type": "application/json"})
+        if warm.status_code != 200:
+            print(f"warm-up failed: HTTP {warm.status_code} {warm.text[:300]}", file=sys.stderr)
+            return 1
+        latencies: list[float] = []
+        errors: list[str] = []
+        started = time.monotonic()
+        stop = started + duration
+        await asyncio.gather(
+            *(client(http, endpoint, body, stop, latencies, errors) for _ in range(clients))
+        )
+        elapsed = time.monotonic() - started
+    count = len(latencies)
+    cuts = statistics.quantiles(latencies, n=100) if count >= 2 else latencies * 99
+    print(f"url         {endpoint}")
+    print(f"clients     {clients}")
+    print(f"duration    {elapsed:.1f} s")
+    print(f"requests    {count}")
+    print(f"throughput  {count / elapsed:.1f} requests/s")
+    print(f"latency p50 {cuts[49] * 1000:.1f} ms")
+    print(f"latency p90 {cuts[89] * 1000:.1f} ms")
+    print(f"latency p99 {cuts[98] * 1000:.1f} ms")
+    print(f"errors      {len(errors)}")
+    for line in sorted(set(errors))[:5]:
+        print(f"  {line}")
+    return 1 if errors else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds")
+    parser.add_argument("--credential", help="a signed credential file to verify")
+    args = parser.parse_args()
+    if args.credential:
+        with open(args.credential, encoding="utf-8") as fh:
+            credential = json.load(fh)
+    else:
+        credential = sample_credential()
+    return asyncio.run(run(args.url, args.clients, args.duration, credential))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
