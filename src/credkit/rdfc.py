@@ -5,16 +5,21 @@ algorithm is always passed explicitly. Safe mode: JSON-LD → RDF silently drops
 defines and IRIs that are not absolute; signing such a document would sign less than it shows, so VC
 Data Integrity 1.0 §2.4.3 requires an error instead (DATA_LOSS_DETECTION_ERROR). Blank-node-heavy
 inputs can make RDFC exponential (RDFC-1.0 §4.1 "dataset poisoning"); work is bounded.
+
+Speed: pyld runs through :mod:`credkit.fastld`, which memoizes context processing exactly and
+skips ``to_rdf``'s second expansion where that is provably a no-op; output and errors are those of
+stock pyld (differential-tested; ``CREDKIT_FASTLD=0`` or ``fastld.set_enabled(False)`` for stock).
 """
 
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from typing import Any
 
-from pyld import jsonld
 from pyld.canon import URDNA2015
 
+from credkit import contexts, fastld
 from credkit.contexts import DEFAULT_LOADER, DocumentLoader
 from credkit.errors import (
     CanonicalizationLimitError,
@@ -98,8 +103,8 @@ def expand(document: Any, loader: DocumentLoader | None = None) -> list[Any]:
     """Safe-mode JSON-LD expansion: an undefined term or relative IRI is an error."""
     options = {"documentLoader": loader or DEFAULT_LOADER, "base": None}
     try:
-        processor = jsonld.JsonLdProcessor(on_property_dropped=_raise_dropped)
-        expanded: list[Any] = processor.expand(document, options)
+        processor = fastld.processor(on_property_dropped=_raise_dropped)
+        expanded: list[Any] = processor.expand(fastld.expand_input(document), options)
     except (DataLossError, ContextError, CanonicalizationLimitError):
         raise
     except RecursionError:
@@ -116,10 +121,10 @@ def expand(document: Any, loader: DocumentLoader | None = None) -> list[Any]:
 def canonicalize(document: Any, loader: DocumentLoader | None = None) -> str:
     """The canonical N-Quads of ``document`` (RDFC-1.0), each line ending in ``\\n``."""
     expanded = expand(document, loader)
-    processor = jsonld.JsonLdProcessor()
+    processor = fastld.processor()
     try:
-        dataset = processor.to_rdf(
-            expanded, {"documentLoader": loader or DEFAULT_LOADER, "base": None}
+        dataset = fastld.to_rdf(
+            processor, expanded, {"documentLoader": loader or DEFAULT_LOADER, "base": None}
         )
         blank_nodes = {
             c["value"]
@@ -136,6 +141,38 @@ def canonicalize(document: Any, loader: DocumentLoader | None = None) -> str:
         raise MalformedValueError("document is nested too deeply to process") from None
     except Exception as exc:
         raise ProofTransformationError(f"RDF canonicalization failed: {_describe(exc)}") from None
+    return result
+
+
+_REPEATED: OrderedDict[Any, str] = OrderedDict()
+_REPEATED_MAX = 256
+
+
+def canonicalize_repeated(document: Any, loader: DocumentLoader | None = None) -> str:
+    """:func:`canonicalize` for a document canonicalized again and again unchanged.
+
+    A cohort's proof configurations are identical (same ``created``, options and ``@context``), so
+    the result is kept, keyed on the exact JSON (types and key order included), and reused only
+    while every ``@context`` entry is a shipped context that pyld resolves to credkit's own copy --
+    then stock pyld would compute the very same string (see :mod:`credkit.fastld`).
+    """
+    key = None
+    if fastld.available() and isinstance(document, dict):
+        try:
+            key = fastld.typed_key(document)
+        except fastld.UncacheableError:
+            key = None
+        if key is not None and fastld.shipped_contexts_live(document.get("@context"), contexts.get):
+            kept = _REPEATED.get(key)
+            if kept is not None:
+                fastld.STATS["config_hit"] += 1
+                return kept
+    result = canonicalize(document, loader)
+    if key is not None and fastld.shipped_contexts_live(document.get("@context"), contexts.get):
+        fastld.STATS["config_miss"] += 1
+        _REPEATED[key] = result
+        while len(_REPEATED) > _REPEATED_MAX:
+            _REPEATED.popitem(last=False)
     return result
 
 

@@ -25,4 +25,5 @@ class EddsaRdfc2022(Cryptosuite):
         config = {k: v for k, v in proof.items() if k not in ("proofValue", "@context")}
         if "@context" in unsecured:
             config["@context"] = unsecured["@context"]
-        return rdfc.canonicalize(config, loader).encode("utf-8")
+        # identical across a cohort (same created): kept, exactly (see rdfc.canonicalize_repeated)
+        return rdfc.canonicalize_repeated(config, loader).encode("utf-8")
