@@ -18,8 +18,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from credkit.contexts import OB_V3P0, VC_V1, VC_V2
-from credkit.workspace import Workspace
+import pytest
+
+for _module in ("fastapi", "uvicorn", "multipart"):
+    pytest.importorskip(_module, reason="the server tests need: pip install 'credkit[server]'")
+
+from credkit.contexts import OB_V3P0, VC_V1, VC_V2  # noqa: E402
+from credkit.workspace import Workspace  # noqa: E402
 
 TOKEN = "test-token-" + "x" * 24
 
