@@ -14,4 +14,5 @@ trap 'rm -rf "$work"' EXIT
 "$py" "$here/sign_and_verify.py" >/dev/null
 "$py" "$here/issue_one.py" >/dev/null
 "$py" "$here/qr_example.py" >/dev/null
+bash "$here/server_example.sh" >/dev/null
 echo "examples: ok"

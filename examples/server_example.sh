@@ -5,7 +5,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 py="${PYTHON:-$here/../.venv/bin/python}"
-web() { "$py" -m credkit.cli_serve "$@"; }   # = `credkit serve|host|site` once registered
+web() { "$(dirname "$py")/credkit" "$@"; }
 port="${1:-8787}"
 base="http://127.0.0.1:$port"
 work="$(mktemp -d)"

@@ -176,6 +176,7 @@ def _register_commands() -> None:
     """Commands whose modules live beside this one (one concern per module)."""
     from credkit.cli_issuer import endorse, init, issue_cohort_command
     from credkit.cli_qr import qr, render
+    from credkit.cli_serve import host, serve, site
     from credkit.cli_status import status
     from credkit.cli_verify import verify as verify_command
 
@@ -187,6 +188,9 @@ def _register_commands() -> None:
         ("verify", verify_command),
         ("qr", qr),
         ("render", render),
+        ("serve", serve),
+        ("site", site),
+        ("host", host),
     ):
         main.add_command(command, name)
 
