@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from credkit import fastcheck, fastld, rdfc
+from credkit import fastcheck, fastjcs, fastld, rdfc
 from credkit.contexts import OB_V3P0, VC_V2, DocumentLoader
 from credkit.errors import DataLossError
 from credkit.keys import KeyPair
@@ -56,6 +56,7 @@ def test_generated_documents_canonicalize_identically_fast_and_stock() -> None:
     assert report.stats["config_hit"] > 0
     assert report.stats["fallback_reserved_or_import"] > 0
     assert report.canonicalized > COUNT // 2 and report.errors > COUNT // 10
+    assert report.jcs == 2 * COUNT  # fastjcs vs rfc8785 on each document and on random JSON
 
 
 def test_signatures_are_identical_fast_and_stock() -> None:
@@ -173,3 +174,22 @@ def test_a_scoped_context_edited_in_place_gets_a_new_key() -> None:
     scoped["@protected"] = True
     scoped["x"]["@id"] = "https://ex.example/y"
     assert fastld._local_key(scoped) != first
+
+
+def test_jcs_fast_path_and_fallbacks_match_rfc8785() -> None:
+    import rfc8785
+
+    cases: list[Any] = [
+        {"\ue000": 1, "😀": 2, "é": 3, "z": 4},  # UTF-16 order differs from code points
+        {"a": '\x00\x1f\x7f\u2028"\\/'},
+        {"k": [True, False, None, 2**53 - 1, -(2**53) + 1, ""]},
+        {"f": [0.1, 1e21, 1e-7, -0.0, 120.0]},
+    ]
+    for value in cases:
+        assert fastjcs.dumps(value) == rfc8785.dumps(value)
+    for bad in ({"k": 2**53}, {"s": "\ud800"}, {1: "x"}, {"n": float("nan")}):
+        with pytest.raises(Exception) as fast:
+            fastjcs.dumps(bad)
+        with pytest.raises(Exception) as slow:
+            rfc8785.dumps(bad)
+        assert (type(fast.value), str(fast.value)) == (type(slow.value), str(slow.value))

@@ -20,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from credkit import fastld, rdfc
+import rfc8785
+
+from credkit import fastjcs, fastld, rdfc
 from credkit.contexts import OB_V3P0, UNDEFINED_TERMS_V2, VC_V2
 
 OB = "https://purl.imsglobal.org/spec/ob/v3p0/"
@@ -390,6 +392,7 @@ class Report:
     canonicalized: int = 0
     errors: int = 0
     configs: int = 0
+    jcs: int = 0
     tampered: int = 0
     mismatches: list[str] = field(default_factory=list)
     tamper_collisions: list[str] = field(default_factory=list)  # fast only: a fast-path bug
@@ -399,7 +402,39 @@ class Report:
     seconds: float = 0.0
 
 
-def _outcome(fn: Callable[[Any], str], document: Any) -> tuple[str, str]:
+_KEYS = ["a", "b", "A", "é", "\ue000", "😀", "\ud7ff", "\uffff", "", " ", "\x00", "10", "1"]
+_STRINGS = [*_NAMES, "\ud800", "\x7f\u2028\u2029", "\\u0000", "</script>"]
+_SCALARS: list[Any] = [
+    *_NUMBERS,
+    None,
+    False,
+    2**53 - 1,
+    -(2**53) + 1,
+    2**53,
+    1e300,
+    5e-324,
+    1e-6,
+    1e-7,
+    123e-20,
+]
+
+
+def _json_value(rng: random.Random, depth: int) -> Any:
+    """Arbitrary JSON for the JCS comparison: key order traps, escapes, numbers at the edges."""
+    roll = rng.random()
+    if depth < 4 and roll < 0.3:
+        return {
+            _pick(rng, _KEYS) + _pick(rng, _KEYS): _json_value(rng, depth + 1)
+            for _ in range(rng.randrange(6))
+        }
+    if depth < 4 and roll < 0.45:
+        return [_json_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+    if roll < 0.75:
+        return _pick(rng, _STRINGS)
+    return _pick(rng, _SCALARS)
+
+
+def _outcome(fn: Callable[[Any], str | bytes], document: Any) -> tuple[str, str | bytes]:
     try:
         return ("ok", fn(document))
     except Exception as exc:  # compared, not handled
@@ -424,6 +459,10 @@ def run(
             break
         doc = diploma(rng)
         report.documents += 1
+        for value in (doc, _json_value(rng, 0)):
+            report.jcs += 1
+            if _outcome(fastjcs.dumps, value) != _outcome(rfc8785.dumps, value):
+                report.mismatches.append(f"seed={seed} jcs#{i}: {value!r:.300}")
         first_stock = i % 2 == 1  # alternate, so no side's caches are always warmed by the other
         if first_stock:
             with fastld.stock():

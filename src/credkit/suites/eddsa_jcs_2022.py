@@ -10,6 +10,7 @@ from typing import Any
 
 import rfc8785
 
+from credkit import fastjcs
 from credkit.contexts import DocumentLoader
 from credkit.errors import MalformedValueError, ProofVerificationError
 from credkit.suites.base import Cryptosuite
@@ -17,7 +18,7 @@ from credkit.suites.base import Cryptosuite
 
 def jcs(value: Any) -> bytes:
     try:
-        data: bytes = rfc8785.dumps(value)
+        data: bytes = fastjcs.dumps(value)  # rfc8785 output, via json's C encoder when exact
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         # e.g. integers beyond I-JSON's 2^53 or NaN: JCS cannot represent them exactly
         raise MalformedValueError(f"cannot canonicalize as RFC 8785 JSON: {exc}") from None

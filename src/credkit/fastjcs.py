@@ -1,0 +1,73 @@
+"""RFC 8785 (JCS) serialization through the C JSON encoder, for the inputs where that is exact.
+
+Why: ``rfc8785.dumps`` writes value by value in Python (~4x slower than ``json.dumps``). The
+standard library's compact, ``sort_keys``, ``ensure_ascii=False`` output *is* JCS when
+
+* every value is exactly a ``dict`` with ``str`` keys, ``list``, ``str``, ``bool``, ``None`` or an
+  ``int`` within I-JSON's ±(2^53 - 1) (the same range rfc8785 enforces);
+* there is no ``float`` (ECMAScript number formatting differs from Python's ``repr``);
+* no key holds a code point at or above U+D800 (below it, UTF-16 code-unit order, which JCS sorts
+  by, equals code-point order, which Python sorts by);
+* every string encodes to UTF-8 (no lone surrogates);
+
+and the string escaping is the same (``\\"``, ``\\\\``, ``\\b \\f \\n \\r \\t``, other controls as
+lowercase ``\\u00xx``, everything else literal). Anything else goes to ``rfc8785`` unchanged, so
+its output and its errors are what the caller gets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import rfc8785
+
+STATS: Counter[str] = Counter()
+_INT_MAX = 2**53 - 1
+_MAX_DEPTH = 256
+_enabled = True
+_encode = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+).encode
+
+
+def set_enabled(on: bool) -> None:
+    global _enabled
+    _enabled = on
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is of the kind the C encoder serializes exactly as JCS (see above)."""
+    t = type(value)
+    if t is str or t is bool or value is None:
+        return True
+    if t is int:
+        return bool(-_INT_MAX <= value <= _INT_MAX)
+    if depth >= _MAX_DEPTH:
+        return False
+    if t is dict:
+        for k, v in value.items():
+            if type(k) is not str or not (k.isascii() or max(map(ord, k)) < 0xD800):
+                return False
+            if type(v) is not str and not _plain(v, depth + 1):
+                return False
+        return True
+    if t is list:
+        return all(type(v) is str or _plain(v, depth + 1) for v in value)
+    return False
+
+
+def dumps(value: Any) -> bytes:
+    """The RFC 8785 serialization of ``value``, byte-identical to ``rfc8785.dumps``."""
+    if _enabled and _plain(value):
+        try:
+            data = _encode(value).encode("utf-8")
+        except (UnicodeEncodeError, ValueError, RecursionError):
+            pass  # a lone surrogate, a cycle: let rfc8785 say what is wrong
+        else:
+            STATS["fast"] += 1
+            return data
+    STATS["rfc8785"] += 1
+    result: bytes = rfc8785.dumps(value)
+    return result
