@@ -82,11 +82,11 @@ def contexts_dir() -> Path:
     return folder
 
 
-def lock_hash() -> str:
+def lock_hash(project: Path = NODE_DIR) -> str:
     """Install key: the lockfile (exact versions + integrity hashes) and the manifest."""
     digest = hashlib.sha256()
     for name in ("package.json", "package-lock.json"):
-        digest.update((NODE_DIR / name).read_bytes())
+        digest.update((project / name).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -129,8 +129,13 @@ def _tail(text: str, lines: int = 25) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def ensure_installed() -> Path:
-    """Install the pinned packages (once per lockfile) and return the install folder."""
+def ensure_installed(project: Path = NODE_DIR) -> Path:
+    """Install the pinned packages (once per lockfile) and return the install folder.
+
+    ``project`` is a folder holding ``package.json`` + ``package-lock.json``: by default the
+    Digital Bazaar stack in ``node/``; other pinned projects (``dcc/``) install the same way,
+    each into its own ``<lock-hash>`` folder.
+    """
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         raise ReferenceUnavailableError(
@@ -140,7 +145,7 @@ def ensure_installed() -> Path:
     major, version = _node_version(node)
     if major < MIN_NODE_MAJOR:
         raise ReferenceUnavailableError(f"node {version} is too old; need >= {MIN_NODE_MAJOR}")
-    key = lock_hash()
+    key = lock_hash(project)
     root = cache_root()
     target = root / key
     marker = target / ".credkit-installed"
@@ -152,7 +157,7 @@ def ensure_installed() -> Path:
         staging = Path(tempfile.mkdtemp(prefix=f"{key}.staging-", dir=root))
         try:
             for name in ("package.json", "package-lock.json"):
-                shutil.copyfile(NODE_DIR / name, staging / name)
+                shutil.copyfile(project / name, staging / name)
             # `npm ci` installs exactly the lockfile (integrity-checked) and fails when it does not
             # match package.json. --ignore-scripts: nothing in this tree needs an install script.
             proc = subprocess.run(
@@ -182,10 +187,10 @@ def ensure_installed() -> Path:
     return target
 
 
-def _install_script(folder: Path) -> Path:
-    """Copy ref.mjs beside node_modules (content-addressed, atomic) and return its path."""
-    source = (NODE_DIR / "ref.mjs").read_bytes()
-    script = folder / f"ref-{hashlib.sha256(source).hexdigest()[:12]}.mjs"
+def _install_script(folder: Path, source_path: Path = NODE_DIR / "ref.mjs") -> Path:
+    """Copy a driver (ref.mjs) beside node_modules (content-addressed, atomic); return its path."""
+    source = source_path.read_bytes()
+    script = folder / f"{source_path.stem}-{hashlib.sha256(source).hexdigest()[:12]}.mjs"
     if not script.is_file():
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".mjs.tmp")
         with os.fdopen(fd, "wb") as fh:
