@@ -33,8 +33,8 @@ diploma="$out/lab/diplomas/RPL26-001.json"
 credkit verify "$diploma" --status-dir "$out/site" --trust "$out/trusted.txt"
 
 echo "== the graduate shares it as a QR code; the employer scans it"
-credkit qr "$diploma" --mode link --base-url https://reelbridge.example/credentials \
+credkit qr "$diploma" --mode link --issuer-dir "$out/lab" \
     --out "$out/RPL26-001-qr.png" --caption "Scan to verify"
 echo "QR code reads back as: $(credkit qr --decode "$out/RPL26-001-qr.png")"
-credkit render "$diploma" --base-url https://reelbridge.example/credentials --out "$out/RPL26-001.html"
+credkit render "$diploma" --issuer-dir "$out/lab" --out "$out/RPL26-001.html"
 echo "diplomas: $out/lab/diplomas  QR: $out/RPL26-001-qr.png  page: $out/RPL26-001.html"

@@ -69,6 +69,15 @@ def render_file(
     return symbol
 
 
+def _base_url(base_url: str | None, issuer_dir: str | None) -> str | None:
+    """An explicit --base-url wins; else the workspace's (the URL its diplomas are hosted at)."""
+    if base_url or issuer_dir is None:
+        return base_url
+    from credkit.workspace import Workspace
+
+    return Workspace.open(issuer_dir).require_base_url()
+
+
 @click.command("qr")
 @click.argument("diploma", required=False, type=click.Path(allow_dash=True, dir_okay=False))
 @click.option(
@@ -79,6 +88,11 @@ def render_file(
     help="link: a short URL to the hosted diploma; embed: the whole signed diploma (offline).",
 )
 @click.option("--base-url", help="Where signed diplomas are published (link mode): URL/c/<id>.")
+@click.option(
+    "--issuer-dir",
+    type=click.Path(file_okay=False),
+    help="Take --base-url from this issuer workspace's publish.base_url.",
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Image to write: .png or .svg.")
 @click.option(
     "--ecc",
@@ -98,6 +112,7 @@ def qr(
     diploma: str | None,
     mode: str,
     base_url: str | None,
+    issuer_dir: str | None,
     out: str | None,
     ecc: str | None,
     caption: str | None,
@@ -122,7 +137,7 @@ def qr(
         _credential(diploma),
         out,
         mode=mode,
-        base_url=base_url,
+        base_url=_base_url(base_url, issuer_dir),
         ecc=ecc.upper() if ecc else None,
         caption=caption,
         size_px=size_px,
@@ -144,9 +159,15 @@ def qr(
 @click.argument("diploma", type=click.Path(allow_dash=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
 @click.option("--base-url", help="Put a link QR (URL/c/<id>) on the page instead of the diploma.")
+@click.option(
+    "--issuer-dir",
+    type=click.Path(file_okay=False),
+    help="Take --base-url from this issuer workspace's publish.base_url.",
+)
 @friendly
-def render(diploma: str, out: str, base_url: str | None) -> None:
+def render(diploma: str, out: str, base_url: str | None, issuer_dir: str | None) -> None:
     """Write a printable, self-contained HTML page for a signed DIPLOMA (A4 landscape)."""
+    base_url = _base_url(base_url, issuer_dir)
     symbol = render_file(_credential(diploma), out, base_url=base_url)
     kind = "link" if base_url else "embedded diploma"
     click.echo(f"wrote {out} (QR: {kind}, version {symbol.version})", err=True)
