@@ -1,0 +1,467 @@
+"""The accelerator (credkit.fastld, fastjcs) against stock pyld / rfc8785 and the JS reference.
+
+    .venv/bin/python benchmarks/bench_fast.py [--rounds R] [--budget S] [--no-js]
+    .venv/bin/python benchmarks/bench_fast.py --long [--docs N]       # differential, >= 100,000
+    .venv/bin/python benchmarks/bench_fast.py --cohort 1000,10000     # credkit issue-cohort
+
+Table: sign and verify, ``eddsa-rdfc-2022`` and ``eddsa-jcs-2022``, in two modes:
+
+* ``single``: one credential (``benchmarks/diploma.json``), a *different* ``created`` on every
+  operation, so nothing is reused between operations but the processed contexts (the honest cost
+  of one credential; the JS harness re-signs one credential with one ``created``);
+* ``batch``: a same-shape cohort -- 200 diplomas differing in id, identity hash, dates and grade,
+  one ``created`` (as ``credkit issue-cohort`` signs them) -- per-operation average.
+
+The machine is shared and noisy, so the three sides are measured *interleaved*, in rounds: each
+round times stock, fast and JS once per cell (each figure the best of 3 timings, as the JS harness
+reports its own); the table shows the median over rounds, and each ratio is the median of the
+per-round ratios (paired, so a burst of load affects both sides of a ratio alike).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import hashlib
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+import pyld.__about__  # noqa: E402
+import rfc8785  # noqa: E402
+
+from credkit import fastcheck, fastjcs, fastld  # noqa: E402
+from credkit.keys import KeyPair  # noqa: E402
+from credkit.proofs import sign, verify  # noqa: E402
+from interop import documents  # noqa: E402
+from interop.jsref import (  # noqa: E402
+    JsReference,
+    ReferenceRunError,
+    ReferenceUnavailableError,
+)
+
+SUITES = ["eddsa-rdfc-2022", "eddsa-jcs-2022"]
+BATCH = 200
+BASE = datetime(2026, 11, 23, tzinfo=UTC)
+
+
+@contextmanager
+def stock() -> Iterator[None]:
+    """Both accelerators off: stock pyld and rfc8785."""
+    with fastld.stock():
+        fastjcs.set_enabled(False)
+        try:
+            yield
+        finally:
+            fastjcs.set_enabled(True)
+
+
+def _stamp(i: int) -> str:
+    return (BASE + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cohort_documents(issuer: str, n: int, seed: int = 1) -> list[dict[str, Any]]:
+    """Same-shape diplomas: what differs between graduates of one programme."""
+    rng = random.Random(seed)
+    base = documents.ob3_diploma(issuer)
+    out = []
+    for i in range(n):
+        doc = copy.deepcopy(base)
+        doc["id"] = f"urn:uuid:{rng.randrange(16**32):032x}"
+        subject = doc["credentialSubject"]
+        subject["identifier"][0]["identityHash"] = "sha256$" + hashlib.sha256(b"%d" % i).hexdigest()
+        subject["identifier"][0]["salt"] = f"s{rng.randrange(10**9)}"
+        subject["activityEndDate"] = f"2026-06-{rng.randrange(1, 29):02d}T00:00:00Z"
+        subject["result"][0]["value"] = f"{rng.uniform(2.5, 4.0):.1f}"
+        out.append(doc)
+    return out
+
+
+def _best_ms(op: Callable[[int], object], n: int, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for i in range(n):
+            op(i)
+        best = min(best, (time.perf_counter() - start) / n * 1000.0)
+    return best
+
+
+class Cells:
+    """The credkit operations of one suite, prepared once (signed inputs for verification)."""
+
+    def __init__(self, suite: str, key: KeyPair, n_single: int) -> None:
+        self.suite = suite
+        self.key = key
+        self.doc = documents.ob3_diploma(key.controller)
+        self.batch = cohort_documents(key.controller, BATCH)
+        self.n_single = n_single
+        self.single_signed = [self._sign(self.doc, _stamp(i)) for i in range(n_single)]
+        self.batch_signed = [self._sign(d, _stamp(0)) for d in self.batch]
+
+    def _sign(self, doc: dict[str, Any], created: str) -> dict[str, Any]:
+        return sign(doc, self.key, cryptosuite=self.suite, created=created)
+
+    def _verify(self, doc: dict[str, Any]) -> None:
+        if not verify(doc).verified:
+            raise SystemExit(f"{self.suite}: credkit failed to verify its own credential")
+
+    def measure(self) -> dict[tuple[str, str], float]:
+        n, m = self.n_single, len(self.batch)
+        offset = random.randrange(10**6)  # fresh `created` values each round: no config reuse
+        return {
+            ("sign", "single"): _best_ms(lambda i: self._sign(self.doc, _stamp(offset + i)), n),
+            ("verify", "single"): _best_ms(lambda i: self._verify(self.single_signed[i]), n),
+            ("sign", "batch"): _best_ms(lambda i: self._sign(self.batch[i], _stamp(0)), m),
+            ("verify", "batch"): _best_ms(lambda i: self._verify(self.batch_signed[i]), m),
+        }
+
+
+def _identical_outputs(cells: Cells) -> None:
+    """The table is only meaningful if both sides produce the same bytes: check first."""
+    for doc in (cells.doc, *cells.batch[:20]):
+        fast = cells._sign(doc, _stamp(0))
+        with stock():
+            slow = cells._sign(doc, _stamp(0))
+        if fast != slow:
+            raise SystemExit(f"{cells.suite}: fast and stock signatures differ")
+
+
+def run_table(args: argparse.Namespace) -> None:
+    key = KeyPair.from_seed(hashlib.sha256(b"credkit benchmark issuer").digest())
+    js: JsReference | None = None
+    js_note = "disabled (--no-js)"
+    if not args.no_js:
+        try:
+            js = JsReference.setup()
+            info = js.info()
+            js_note = f"node {info['node']}, " + ", ".join(
+                f"{k.split('/')[-1]} {v}"
+                for k, v in info["versions"].items()
+                if k in ("@digitalbazaar/vc", "jsonld", "rdf-canonize", "canonicalize")
+                or "cryptosuite" in k
+            )
+        except (ReferenceUnavailableError, ReferenceRunError) as exc:
+            js_note = f"unavailable ({str(exc).splitlines()[0]})"
+            js = None
+    size = len(json.dumps(documents.ob3_diploma(key.controller), separators=(",", ":")).encode())
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"python {platform.python_version()}, pyld {pyld.__about__.__version__}, "
+        f"rfc8785 {getattr(rfc8785, '__version__', '?')}; JS: {js_note}"
+    )
+    print(f"document: benchmarks/diploma.json ({size} bytes); batch: {BATCH} same-shape diplomas")
+    print()
+
+    results: dict[tuple[str, str, str, str], list[float]] = {}
+    ratios: dict[tuple[str, str, str, str], list[float]] = {}
+    cells = {suite: Cells(suite, key, args.single) for suite in SUITES}
+    for suite in SUITES:
+        _identical_outputs(cells[suite])
+        cells[suite].measure()  # warm-up (both paths)
+        with stock():
+            cells[suite].measure()
+    for r in range(args.rounds):
+        for suite in SUITES:
+            fast = cells[suite].measure()
+            with stock():
+                slow = cells[suite].measure()
+            theirs: dict[str, float] = {}
+            if js is not None:
+                out = js.bench(
+                    cells[suite].doc,
+                    key.to_multikey(include_secret=True),
+                    cryptosuite=suite,
+                    created=documents.CREATED,
+                    iterations=args.js_iterations,
+                    repeats=3,
+                )
+                theirs = {"sign": out["signMs"], "verify": out["verifyMs"]}
+            for (op, mode), ms in fast.items():
+                results.setdefault((suite, op, mode, "fast"), []).append(ms)
+                results.setdefault((suite, op, mode, "stock"), []).append(slow[(op, mode)])
+                ratios.setdefault((suite, op, mode, "fast/stock"), []).append(slow[(op, mode)] / ms)
+                if theirs:
+                    results.setdefault((suite, op, mode, "js"), []).append(theirs[op])
+                    ratios.setdefault((suite, op, mode, "fast/js"), []).append(theirs[op] / ms)
+        print(f"round {r + 1}/{args.rounds} done (load {os.getloadavg()[0]:.2f})", file=sys.stderr)
+
+    def med(key: tuple[str, str, str, str], table: dict[Any, list[float]]) -> float | None:
+        values = table.get(key)
+        return statistics.median(values) if values else None
+
+    header = [
+        "suite",
+        "op",
+        "mode",
+        "stock ops/s",
+        "fast ops/s",
+        "fast ms",
+        "JS ops/s",
+        "fast÷stock",
+        "fast÷JS",
+    ]
+    rows = [header]
+    for suite in SUITES:
+        for op in ("sign", "verify"):
+            for mode in ("single", "batch"):
+                k = (suite, op, mode)
+                s, f, j = (med((*k, side), results) for side in ("stock", "fast", "js"))
+                rs, rj = med((*k, "fast/stock"), ratios), med((*k, "fast/js"), ratios)
+                rows.append(
+                    [
+                        suite,
+                        op,
+                        mode,
+                        f"{1000 / s:,.0f}" if s else "-",
+                        f"{1000 / f:,.0f}" if f else "-",
+                        f"{f:.3f}" if f else "-",
+                        (f"{1000 / j:,.0f}" if j else "-")
+                        + (" (1 doc)" if j and mode == "batch" else ""),
+                        f"{rs:.2f}x" if rs else "-",
+                        f"{rj:.2f}x" if rj else "-",
+                    ]
+                )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for i, row in enumerate(rows):
+        print(
+            "  ".join(
+                c.ljust(w) if j < 3 else c.rjust(w)
+                for j, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    print(
+        f"\n{args.rounds} rounds; medians; ratios = median of per-round ratios (above 1: fast is "
+        "faster). JS: the reference harness, one credential re-signed with one `created`, best of "
+        f"3 x {args.js_iterations}; its figure is repeated on the batch rows for comparison."
+    )
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"fastld counters: {dict(fastld.STATS)}")
+    print(f"fastjcs counters: {dict(fastjcs.STATS)}")
+    if args.json:
+        print(json.dumps({"|".join(k): v for k, v in results.items()}, indent=1))
+
+
+# --- the long differential run -------------------------------------------------------------------
+
+
+def run_long(args: argparse.Namespace) -> int:
+    import warnings
+
+    warnings.simplefilter("ignore", SyntaxWarning)
+    total = fastcheck.Report()
+    chunk = 5000
+    seed = args.seed
+    start = time.perf_counter()
+    while total.documents < args.docs:
+        report = fastcheck.run(min(chunk, args.docs - total.documents), seed=seed)
+        seed += 1
+        for name in ("documents", "canonicalized", "errors", "configs", "jcs", "tampered"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        total.mismatches += report.mismatches
+        total.tamper_collisions += report.tamper_collisions
+        total.stock_collisions += report.stock_collisions
+        total.error_kinds.update(report.error_kinds)
+        total.stats.update(report.stats)
+        print(
+            f"{total.documents:>7} docs, {len(total.mismatches)} mismatches, "
+            f"{time.perf_counter() - start:.0f}s",
+            file=sys.stderr,
+        )
+    fallbacks = {k: v for k, v in total.stats.items() if k.startswith(("fallback", "rdf_stock"))}
+    print(f"documents: {total.documents} (seeds {args.seed}..{seed - 1})")
+    print(f"  canonicalized: {total.canonicalized}; errors: {dict(total.error_kinds)}")
+    print(f"  proof configs compared: {total.configs}; JCS values compared: {total.jcs}")
+    print(f"  tampered (one leaf changed): {total.tampered}")
+    print(f"MISMATCHES fast vs stock: {len(total.mismatches)}")
+    for line in total.mismatches[:20]:
+        print("   ", line)
+    print(
+        f"tampered docs canonicalizing to the original's form, fast only: "
+        f"{len(total.tamper_collisions)}"
+    )
+    print(
+        f"  ... and with stock too (stock safe-mode hole, not the accelerator): "
+        f"{len(total.stock_collisions)}"
+    )
+    print(
+        f"memo: hits {total.stats['hit']}, stored misses {total.stats['miss']}, "
+        f"nested/unfrozen stock calls {total.stats['stock_call']}"
+    )
+    print(
+        f"to_rdf direct {total.stats['rdf_direct']} (incl. stock side: rdf_stock "
+        f"{total.stats['rdf_stock']})"
+    )
+    print(
+        f"proof config kept: hits {total.stats['config_hit']}, misses {total.stats['config_miss']}"
+    )
+    print(f"fallbacks: {fallbacks}")
+    print(f"fastjcs: {dict(fastjcs.STATS)}")
+    print(f"time: {time.perf_counter() - start:.0f}s")
+    return 1 if total.mismatches or total.tamper_collisions else 0
+
+
+# --- the cohort ----------------------------------------------------------------------------------
+
+
+_GIVEN = ["प्रिया", "Ananya", "José", "Nguyễn Thị", "محمد", "Ada", "சரண்யா", "Łukasz", "Zoë"]
+_FAMILY = ["Sharma", "Iyer", "Martí", "Minh Khai", "الخوارزمي", "Lovelace", "ராமகிருஷ்ணன்"]
+
+
+def write_roster(path: Path, rows: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["id", "name", "email", "grade", "country", "notes"])
+        for i in range(rows):
+            out.writerow(
+                [
+                    f"B-{i:06d}",
+                    f"{rng.choice(_GIVEN)} {rng.choice(_FAMILY)}",
+                    f"graduate{i}@example.com",
+                    rng.choice(["Distinction", "Merit", "Pass", ""]),
+                    rng.choice(["India", "Viet Nam", "Spain", "Poland"]),
+                    "",
+                ]
+            )
+
+
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of ``root`` and all its descendants (from /proc), in KiB."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+        except OSError:
+            continue
+        pid, ppid = int(entry), int(fields.get("PPid", "0").strip() or 0)
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_cohort_once(rows: int, workers: int | None, extra: list[str]) -> dict[str, Any]:
+    credkit = str(ROOT / ".venv" / "bin" / "credkit")
+    with tempfile.TemporaryDirectory(prefix="credkit-cohort-") as tmp:
+        ws = Path(tmp) / "ws"
+        subprocess.run(
+            [credkit, "init", str(ws), "--name", "Bench Institute", "--base-url",
+             "https://x.example"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        shutil.copy(ROOT / "examples" / "postproduction" / "program.toml", ws / "program.toml")
+        roster = Path(tmp) / "roster.csv"
+        write_roster(roster, rows)
+        cmd = [credkit, "issue-cohort", "--issuer-dir", str(ws), "--roster", str(roster), *extra]
+        if workers is not None:
+            cmd += ["--workers", str(workers)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak_tree = 0
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak_tree
+            while not done.wait(0.1):
+                peak_tree = max(peak_tree, _tree_rss_kb(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _out, err = proc.communicate()
+        wall = time.perf_counter() - start
+        done.set()
+        sampler.join()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        files = len(list((ws / "diplomas").glob("*.json")))
+        if proc.returncode != 0 or files != rows:
+            raise SystemExit(
+                f"issue-cohort failed ({proc.returncode}, {files} files): {err[-500:]!r}"
+            )
+        return {
+            "rows": rows,
+            "workers": workers or os.cpu_count(),
+            "wall_s": wall,
+            "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+            "peak_rss_process_mb": after.ru_maxrss / 1024,
+            "peak_rss_tree_mb": peak_tree / 1024,
+            "ms_per_diploma": wall / rows * 1000,
+        }
+
+
+def run_cohort(args: argparse.Namespace) -> None:
+    sizes = [int(x) for x in args.cohort.split(",")]
+    print(
+        f"credkit issue-cohort, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; "
+        "workspace by `credkit init`, examples/postproduction/program.toml"
+    )
+    print("rows    workers  wall s  CPU s   ms/diploma  peak RSS/process MB  peak RSS tree MB")
+    for rows in sizes:
+        for workers in (1, None):
+            for env_fast in ["1"] if not args.cohort_stock else ["1", "0"]:
+                os.environ["CREDKIT_FASTLD"] = env_fast
+                r = run_cohort_once(rows, workers, [])
+                label = "" if env_fast == "1" else "  (stock pyld)"
+                print(
+                    f"{r['rows']:<7} {r['workers']:<8} {r['wall_s']:<7.1f} {r['cpu_s']:<7.1f} "
+                    f"{r['ms_per_diploma']:<11.2f} {r['peak_rss_process_mb']:<20.0f} "
+                    f"{r['peak_rss_tree_mb']:.0f}{label}",
+                    flush=True,
+                )
+    os.environ.pop("CREDKIT_FASTLD", None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--single", type=int, default=100, help="ops per single-mode timing")
+    parser.add_argument("--js-iterations", type=int, default=100)
+    parser.add_argument("--no-js", action="store_true")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--long", action="store_true", help="differential run instead of table")
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1_000)
+    parser.add_argument("--cohort", help="comma-separated roster sizes, e.g. 1000,10000")
+    parser.add_argument("--cohort-stock", action="store_true", help="also with CREDKIT_FASTLD=0")
+    args = parser.parse_args(argv)
+    if args.long:
+        return run_long(args)
+    if args.cohort:
+        run_cohort(args)
+        return 0
+    run_table(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
