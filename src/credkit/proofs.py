@@ -20,11 +20,13 @@ from credkit.errors import (
     InvalidChallengeError,
     InvalidDomainError,
     MalformedProofError,
+    MalformedValueError,
     MismatchedProofPurposeError,
     ParsingError,
     ProofGenerationError,
     ProofVerificationError,
 )
+from credkit.jsonview import json_view_problems
 from credkit.keys import KeyPair
 from credkit.suites import DEFAULT_SUITE, by_name, for_proof
 from credkit.suites.base import DATETIME
@@ -298,4 +300,33 @@ def verify(
             outcome.error = ProofVerificationError(
                 f"proof could not be verified ({type(exc).__name__}: {exc})"
             )
+    _check_json_view(document, result)
     return result
+
+
+# Suites that sign the RDF a document expands to, not its JSON.
+RDF_SUITES = ("eddsa-rdfc-2022", "Ed25519Signature2020")
+
+
+def _check_json_view(document: dict[str, Any], result: ProofSetResult) -> None:
+    """An RDF proof holds only if the JSON a reader sees says what was signed (VC DM 2.0 §7.1).
+
+    JSON-LD can spell one RDF statement many ways (``@nest``, full-IRI keys, ``@id`` for ``id``,
+    inline aliases), so a signed ``validUntil`` or ``credentialStatus`` could be moved where a JSON
+    reader does not look; see :mod:`credkit.jsonview`. Such a document is not the compacted form
+    VC DM 2.0 §4.1 requires: the proof counts as failed, with MALFORMED_VALUE_ERROR.
+    """
+    rdf = [r for r in result.results if r.verified and r.suite in RDF_SUITES]
+    if not rdf:
+        return
+    problems = json_view_problems(document)
+    if not problems:
+        return
+    shown = "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
+    error = MalformedValueError(
+        "the JSON is not written the way its contexts define (compacted JSON-LD), so it may not "
+        f"say what the proof signed: {shown}"
+    )
+    for outcome in rdf:
+        outcome.verified = False
+        outcome.error = error

@@ -231,6 +231,8 @@ class Verifier:
                     err,
                     "signing key not confirmed",
                 )
+            if isinstance(err, MalformedValueError):  # signed, but not the JSON it claims to be
+                return Check.failed(check_id, err.message, err, "malformed")
             return Check.failed(
                 check_id, f"signature not valid: {err.message}", err, "invalid signature"
             )

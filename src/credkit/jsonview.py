@@ -1,0 +1,147 @@
+"""The JSON a verifier reads must say what an RDF-canonicalized proof signed.
+
+An ``eddsa-rdfc-2022`` (or ``Ed25519Signature2020``) proof signs the RDF a document expands to,
+not its JSON. credkit, like most verifiers, reads the JSON: ``validUntil``, ``credentialStatus``,
+a status list's ``id``, a proof's ``expires``. JSON-LD offers many spellings of one RDF statement,
+so a holder can move a signed statement where a JSON reader does not look and the signature still
+verifies: ``"@nest": {"validUntil": …}``, the full IRI
+``"https://www.w3.org/2018/credentials#validUntil"`` as a key, ``"@id"`` for ``"id"``, or an
+inline context that aliases a term (``{"vu": "…#validUntil"}``) or a keyword (``{"n": "@nest"}``).
+An expired or revoked diploma would then read as valid.
+
+VC Data Model 2.0 §4.1 says a conforming document is *compacted* JSON-LD under its contexts, and
+§7.1 turns a proof that verifies over a non-conforming document into ``MALFORMED_VALUE_ERROR``;
+VC Data Integrity 1.0 §4.6/§5.14 asks verifiers to make sure the contexts give the document the
+meaning the application expects. This module is that check, kept syntactic so it costs nothing on
+a clean document: property names are terms (or IRIs outside the vocabularies the shipped contexts
+define), keywords appear only in value objects, and inline contexts alias neither a keyword nor a
+term of those vocabularies.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from credkit import contexts
+
+# Keywords that may appear as keys outside @context: those of a value object (JSON-LD 1.1 §9.5).
+_VALUE_KEYWORDS = {"@value", "@language", "@direction", "@type"}
+# Terms of the shipped contexts whose values are JSON literals (``@type: @json``): not JSON-LD.
+_JSON_LITERAL_TERMS = {"jsonSchema", "_sd", "jwk", "publicKeyJwk", "secretKeyJwk"}
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+
+def _namespace(iri: str) -> str | None:
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[: cut + 1] if cut > iri.find("://") + 2 and "://" in iri else None
+
+
+@cache
+def vocabularies() -> tuple[frozenset[str], dict[str, str]]:
+    """Namespaces of every term the shipped contexts define, and their prefixes (``cred:``…)."""
+    namespaces = {_RDF}
+    prefixes: dict[str, str] = {}
+    found: list[str] = []
+
+    def walk(ctx: Any) -> None:
+        for item in ctx if isinstance(ctx, list) else [ctx]:
+            if not isinstance(item, dict):
+                continue
+            for term, definition in item.items():
+                if term == "@vocab" and isinstance(definition, str):
+                    found.append(definition)
+                if term.startswith("@"):
+                    continue
+                if isinstance(definition, str):
+                    found.append(definition)
+                    if definition[-1:] in "#/":
+                        prefixes[term] = definition
+                elif isinstance(definition, dict):
+                    for key in ("@id", "@reverse"):
+                        if isinstance(definition.get(key), str):
+                            found.append(definition[key])
+                    walk(definition.get("@context"))
+
+    for url in contexts.shipped():
+        document = contexts.get(url)
+        walk(document.get("@context") if isinstance(document, dict) else None)
+    for iri in found:
+        head, sep, rest = iri.partition(":")
+        full = prefixes[head] + rest if sep and head in prefixes else iri
+        ns = _namespace(full)
+        if ns is not None:
+            namespaces.add(ns)
+    return frozenset(namespaces), prefixes
+
+
+def _vocabulary_iri(value: str) -> bool:
+    """Whether ``value`` names (or is a prefix of) a term IRI of the shipped vocabularies."""
+    namespaces, prefixes = vocabularies()
+    head, sep, rest = value.partition(":")
+    full = prefixes[head] + rest if sep and head in prefixes else value
+    return any(full.startswith(ns) or (len(full) > 0 and ns.startswith(full)) for ns in namespaces)
+
+
+def _inline_problems(ctx: Any, path: str, problems: list[str]) -> None:
+    for item in ctx if isinstance(ctx, list) else [ctx]:
+        if not isinstance(item, dict):
+            continue
+        for term, definition in item.items():
+            if term in ("@vocab", "@base") and isinstance(definition, str):
+                if definition.startswith("@") or _vocabulary_iri(definition):
+                    problems.append(f"{path}: inline context sets {term} to {definition!r}")
+                continue
+            if term.startswith("@"):
+                continue
+            if ":" in term and _vocabulary_iri(term):
+                problems.append(f"{path}: inline context defines the IRI {term!r} as a term")
+            targets: list[Any] = []
+            if isinstance(definition, str):
+                targets.append(definition)
+            elif isinstance(definition, dict):
+                if "@reverse" in definition:
+                    problems.append(f"{path}: inline context defines a reverse property {term!r}")
+                targets.append(definition.get("@id"))
+                _inline_problems(definition.get("@context"), f"{path}.{term}", problems)
+            for target in targets:
+                if not isinstance(target, str):
+                    continue
+                if target.startswith("@"):
+                    problems.append(f"{path}: inline context makes {term!r} an alias of {target}")
+                elif _vocabulary_iri(target):
+                    problems.append(
+                        f"{path}: inline context makes {term!r} another name for {target}"
+                    )
+
+
+def json_view_problems(document: Any) -> list[str]:
+    """Where ``document``'s JSON could hide or rename a statement its RDF carries (see above)."""
+    problems: list[str] = []
+    stack: list[tuple[Any, str]] = [(document, "$")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        is_value = "@value" in node
+        for key, value in node.items():
+            where = f"{path}.{key}"
+            if key == "@context":
+                _inline_problems(value, where, problems)
+                continue
+            if key.startswith("@"):
+                if not (is_value and key in _VALUE_KEYWORDS):
+                    problems.append(f"{where}: the keyword {key} is not allowed here")
+                continue
+            if ":" in key and _vocabulary_iri(key):
+                problems.append(f"{where}: a property must be named by its term, not by an IRI")
+            if key in _JSON_LITERAL_TERMS:
+                continue
+            stack.append((value, where))
+    return problems
+
+
+__all__ = ["json_view_problems", "vocabularies"]
