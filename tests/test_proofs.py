@@ -218,3 +218,12 @@ def test_any_edit_makes_verification_fail(suite: str, where: str, pick: int, new
     assert not result.verified
     error = result.errors[0]
     assert isinstance(error, ProofError | ContextError | DidResolutionError)
+
+
+@pytest.mark.parametrize("bad", ["https://ex.example/a b", "https://ex.example/a\tb", "urn:x\n"])
+def test_an_iri_that_rdf_would_drop_cannot_be_signed(bad: str) -> None:
+    """toRdf drops a node whose IRI holds whitespace, and with it every claim about that node."""
+    doc = diploma()
+    doc["credentialSubject"]["achievement"]["criteria"]["id"] = bad
+    with pytest.raises(DataLossError, match="absolute IRI"):
+        sign(doc, KEY)

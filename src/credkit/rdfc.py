@@ -13,11 +13,11 @@ stock pyld (differential-tested; ``CREDKIT_FASTLD=0`` or ``fastld.set_enabled(Fa
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from typing import Any
 
 from pyld.canon import URDNA2015
+from pyld.jsonld import _is_absolute_iri as _pyld_is_absolute_iri
 
 from credkit import contexts, fastld
 from credkit.contexts import DEFAULT_LOADER, DocumentLoader
@@ -29,8 +29,12 @@ from credkit.errors import (
     ProofTransformationError,
 )
 
-# RFC 3987 scheme: an IRI is absolute when it starts with one.
-_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+def _absolute(value: str) -> bool:
+    """Exactly pyld's own test for what toRdf keeps (a scheme, or ``_:``, and no whitespace):
+    anything it would drop must be refused here, or the proof would not cover it."""
+    return bool(_pyld_is_absolute_iri(value))
+
 # Calls into the N-degree hash allowed per blank node before we call the dataset poisoned.
 _WORK_FACTOR = 64
 _MIN_WORK = 256
@@ -83,16 +87,14 @@ def _check_iris(node: Any, path: str = "$") -> None:
         return
     for key, value in node.items():
         if key == "@id" and isinstance(value, str):
-            if not (value.startswith("_:") or _ABSOLUTE.match(value)):
+            if not _absolute(value):
                 raise DataLossError(f"{path}: identifier {value!r} is not an absolute IRI")
         elif key == "@type" and "@value" not in node:
             for t in value if isinstance(value, list) else [value]:
-                if isinstance(t, str) and not (t.startswith("_:") or _ABSOLUTE.match(t)):
+                if isinstance(t, str) and not _absolute(t):
                     raise DataLossError(f"{path}: type {t!r} is not defined by any @context")
         elif (
-            key == "@type"
-            and isinstance(value, str)
-            and not (value == "@json" or _ABSOLUTE.match(value))
+            key == "@type" and isinstance(value, str) and not (value == "@json" or _absolute(value))
         ):
             raise DataLossError(f"{path}: datatype {value!r} is not an absolute IRI")
         elif key == "@value":
