@@ -18,8 +18,10 @@ inputs is provably the same. This module keeps it only then:
   (pyld mutates the imported document) and returned a frozen context.
 
 Anything else runs stock pyld, and is counted in :data:`STATS`. The memo is used only through
-:func:`processor` (a subclass; pyld itself is not patched) and only on the pyld version it was
-written and differential-tested against: on any other version it warns once and stays stock.
+:func:`processor` (a subclass) and only on the pyld version it was written and differential-tested
+against: on any other version it warns once and stays stock. One pure pyld helper is replaced
+module-wide, on that version only: ``_is_absolute_iri`` (answered from a memo; every caller tests
+only its truth, and when the accelerator is off it calls the original).
 ``CREDKIT_FASTLD=0`` in the environment, or :func:`set_enabled`, turns it off.
 """
 
@@ -52,6 +54,8 @@ STATS: Counter[str] = Counter()
 _lock = threading.Lock()
 _memo: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
 _doc_safe: dict[int, tuple[Any, bool]] = {}
+_subtrees: OrderedDict[tuple[Any, ...], _Subtree] = OrderedDict()
+MAX_SUBTREES = 4096
 _key_of: OrderedDict[int, tuple[Any, str, Any]] = OrderedDict()
 _iri_memo: OrderedDict[int, tuple[Any, dict[tuple[Any, ...], Any]]] = OrderedDict()
 MAX_IRI_CONTEXTS = 1024
@@ -100,6 +104,7 @@ def clear() -> None:
         _doc_safe.clear()
         _iri_memo.clear()
         _key_of.clear()
+        _subtrees.clear()
 
 
 @contextmanager
@@ -255,8 +260,139 @@ class _RecordingResolver(ContextResolver):  # type: ignore[misc]
         return tags.get("static") if tags else None
 
 
+class _Subtree:
+    __slots__ = ("active", "blob", "handler", "scoped", "urls")
+
+    def __init__(
+        self, active: Any, scoped: Any, handler: Any, blob: bytes, urls: tuple[Any, ...]
+    ) -> None:
+        self.active = active
+        self.scoped = scoped
+        self.handler = handler
+        self.blob = blob
+        self.urls = urls
+
+
+class _Trace:
+    """What one subtree's expansion relied on: memoized contexts (their URLs), or stock."""
+
+    __slots__ = ("tainted", "urls")
+
+    def __init__(self) -> None:
+        self.urls: list[tuple[str, Any]] = []
+        self.tainted = False
+
+
 class _MemoProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
-    """pyld's processor with ``_process_context`` memoized under the guards in the module doc."""
+    """pyld's processor with ``_process_context``, ``_expand_iri`` and ``_expand`` memoized
+    under the guards in the module doc."""
+
+    def __init__(self, on_property_dropped: Callable[[Any], None] = jsonld.noop) -> None:
+        self._handler = on_property_dropped
+        self._drops = 0
+        self._traces: list[_Trace] = []
+
+        def counted(term: Any) -> None:
+            self._drops += 1  # a handler that returns (does not raise) was called: no memo
+            on_property_dropped(term)
+
+        super().__init__(on_property_dropped=counted)
+
+    def _taint(self) -> None:
+        for trace in self._traces:
+            trace.tainted = True
+
+    def _used(self, urls: tuple[tuple[str, Any], ...]) -> None:
+        for trace in self._traces:
+            trace.urls.extend(urls)
+
+    def _expand(
+        self,
+        active_ctx: Any,
+        active_property: Any,
+        element: Any,
+        options: Any,
+        inside_list: bool = False,
+        inside_index: bool = False,
+        type_scoped_ctx: Any = None,
+    ) -> Any:
+        """Memoized for node objects: the expansion of a subtree is a pure function of the
+        (frozen) active and type-scoped contexts, the property, the subtree and a few options --
+        the issuer and achievement parts of a cohort's diplomas are the same every time.
+
+        The subtree is keyed by ``repr``: exact and injective for the builtin JSON types, which
+        is all :func:`expand_input`'s ``marshal`` copy can hold. Not kept: subtrees holding an
+        ``@context`` (resolved through the loader), or whose expansion ran any context
+        processing stock, called a drop handler that returned, or raised. A kept result is
+        reused only while every context URL its context processing relied on still resolves to
+        the same pyld object, and handed out as a fresh copy.
+        """
+        stock = super()._expand
+        if (
+            not _enabled
+            or type(element) is not dict
+            or len(element) < 3
+            or type(active_ctx) is not _FROZEN
+            or not (type_scoped_ctx is None or type(type_scoped_ctx) is _FROZEN)
+        ):
+            return stock(active_ctx, active_property, element, options, inside_list,
+                         inside_index, type_scoped_ctx)  # fmt: skip
+        text = repr(element)
+        if "'@context'" in text:
+            self._taint()
+            return stock(active_ctx, active_property, element, options, inside_list,
+                         inside_index, type_scoped_ctx)  # fmt: skip
+        key = (
+            id(active_ctx),
+            active_property,
+            text,
+            inside_list,
+            inside_index,
+            id(type_scoped_ctx),
+            id(self._handler),
+            typed_key(options.get("base", "")),
+            options.get("isFrame"),
+            options.get("keepFreeFloatingNodes"),
+            options.get("processingMode"),
+            id(options.get("documentLoader")),
+        )
+        resolver = options.get("contextResolver")
+        entry = _subtrees.get(key)
+        if (
+            entry is not None
+            and entry.active is active_ctx
+            and entry.scoped is type_scoped_ctx
+            and entry.handler is self._handler
+            and all(resolver._get(url) is rc for url, rc in entry.urls)
+        ):
+            STATS["subtree_hit"] += 1
+            self._used(entry.urls)
+            return marshal.loads(entry.blob)
+        trace = _Trace()
+        drops = self._drops
+        self._traces.append(trace)
+        try:
+            result = stock(active_ctx, active_property, element, options, inside_list,
+                           inside_index, type_scoped_ctx)  # fmt: skip
+        finally:
+            self._traces.pop()
+        if trace.tainted or self._drops != drops:
+            self._taint()
+            STATS["subtree_uncacheable"] += 1
+            return result
+        try:
+            blob = marshal.dumps(result)
+        except ValueError:
+            self._taint()
+            return result
+        STATS["subtree_miss"] += 1
+        urls = tuple(trace.urls)
+        self._used(urls)
+        with _lock:
+            _subtrees[key] = _Subtree(active_ctx, type_scoped_ctx, self._handler, blob, urls)
+            while len(_subtrees) > MAX_SUBTREES:
+                _subtrees.popitem(last=False)
+        return result
 
     def _process_context(
         self,
@@ -276,6 +412,8 @@ class _MemoProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
             or "_uuid" not in active_ctx
         ):
             STATS["stock_call"] += 1
+            if cycles is None:
+                self._taint()
             return stock(active_ctx, local_ctx, options, override_protected, propagate,
                          validate_scoped, cycles)  # fmt: skip
         resolver = options.get("contextResolver")
@@ -292,12 +430,14 @@ class _MemoProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
             )
         except UncacheableError:
             STATS["fallback_local_type"] += 1
+            self._taint()
             return stock(active_ctx, local_ctx, options, override_protected, propagate,
                          validate_scoped)  # fmt: skip
         entry = _memo.get(key)
         if entry is not None and entry.active is active_ctx:
             if all(resolver._get(url) is rc for url, rc in entry.urls):
                 STATS["hit"] += 1
+                self._used(entry.urls)
                 return entry.result
             STATS["fallback_url_changed"] += 1
 
@@ -312,8 +452,10 @@ class _MemoProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         reason = self._uncacheable(result, local_ctx, recorder)
         if reason:
             STATS[f"fallback_{reason}"] += 1
+            self._taint()
             return result
         STATS["miss"] += 1
+        self._used(tuple(recorder.seen))
         with _lock:
             _memo[key] = _Entry(active_ctx, result, tuple(recorder.seen))
             while len(_memo) > MAX_ENTRIES:
@@ -365,6 +507,27 @@ class _MemoProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
 
 # pyld's own absolute-IRI test (``jsonld._is_absolute_iri``), compiled once
 _PYLD_ABSOLUTE = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
+
+
+_stock_is_absolute_iri = jsonld._is_absolute_iri
+_absolute_memo: dict[str, bool] = {}
+
+
+def _is_absolute_iri(value: Any) -> Any:
+    """pyld's ``_is_absolute_iri`` from a memo (pyld calls it ~150 times per diploma)."""
+    if _enabled and type(value) is str:
+        known = _absolute_memo.get(value)
+        if known is None:
+            known = _PYLD_ABSOLUTE.match(value) is not None
+            if len(_absolute_memo) >= 65536:
+                _absolute_memo.clear()
+            _absolute_memo[value] = known
+        return known
+    return _stock_is_absolute_iri(value)
+
+
+if _version_ok:
+    jsonld._is_absolute_iri = _is_absolute_iri
 
 
 def _absolute(value: Any) -> bool:
