@@ -227,3 +227,11 @@ def test_an_iri_that_rdf_would_drop_cannot_be_signed(bad: str) -> None:
     doc["credentialSubject"]["achievement"]["criteria"]["id"] = bad
     with pytest.raises(DataLossError, match="absolute IRI"):
         sign(doc, KEY)
+
+
+@pytest.mark.parametrize("bad", ['urn:x> <urn:evil> "1" .', 'urn:a"b', "urn:a{b}", "urn:a\\b"])
+def test_an_iri_that_could_forge_nquads_cannot_be_signed(bad: str) -> None:
+    doc = diploma()
+    doc["credentialSubject"]["achievement"]["id"] = bad
+    with pytest.raises(DataLossError):
+        sign(doc, KEY)

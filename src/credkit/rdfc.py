@@ -13,6 +13,7 @@ stock pyld (differential-tested; ``CREDKIT_FASTLD=0`` or ``fastld.set_enabled(Fa
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from typing import Any
 
@@ -29,11 +30,16 @@ from credkit.errors import (
     ProofTransformationError,
 )
 
+# Characters RFC 3987 §2.2 never allows in an IRI. N-Quads writes IRIs between <> unescaped, so
+# one of these (a '>' or a newline) could forge other quads in the canonical form; pyld's own
+# absolute-IRI test also lets a trailing newline through (Python's `$`), where jsonld.js drops it.
+_NOT_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
+
 
 def _absolute(value: str) -> bool:
-    """Exactly pyld's own test for what toRdf keeps (a scheme, or ``_:``, and no whitespace):
-    anything it would drop must be refused here, or the proof would not cover it."""
-    return bool(_pyld_is_absolute_iri(value))
+    """An IRI toRdf keeps (pyld's own test: a scheme or ``_:``) and that N-Quads can carry
+    verbatim: anything else must be refused here, or the proof would not cover what it shows."""
+    return bool(_pyld_is_absolute_iri(value)) and not _NOT_IRI.search(value)
 
 # Calls into the N-degree hash allowed per blank node before we call the dataset poisoned.
 _WORK_FACTOR = 64
