@@ -12,6 +12,10 @@ from credkit.errors import KeyFormatError
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(_B58)}
+# Decoding is quadratic in the length (one big-integer multiply per character): a 1 MB proofValue
+# took minutes. Nothing credkit decodes is near this (a signature is 88 characters, a Multikey 48);
+# 4096 characters (about 3 KB) bounds the work to milliseconds.
+MAX_BASE58_CHARS = 4096
 
 # Multicodec varint headers (CID 1.0 §2.2.2 Multikey; multicodec table).
 ED25519_PUB = b"\xed\x01"
@@ -31,6 +35,8 @@ def b58encode(data: bytes) -> str:
 
 def b58decode(text: str) -> bytes:
     """Inverse of :func:`b58encode`; raises ValueError on a character outside the alphabet."""
+    if len(text) > MAX_BASE58_CHARS:
+        raise ValueError(f"base58 text of {len(text)} characters, over {MAX_BASE58_CHARS}")
     n = 0
     for ch in text:
         try:

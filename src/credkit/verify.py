@@ -58,6 +58,9 @@ from credkit.verify_result import (
 
 MAX_BYTES = 1 << 20
 MAX_DEPTH = 64
+# Each proof may resolve a did:web key over the network (up to the fetch timeout each): a document
+# carrying hundreds of proofs would hold the verifier for hours. Real documents carry one to three.
+MAX_PROOFS = 16
 FINISH_STATUS = "pass --status-dir DIR (a local copy of the status list) or --allow-network"
 
 StatusFetch = Callable[[str], dict[str, Any]]
@@ -201,6 +204,9 @@ class Verifier:
             return Check.failed(check_id, err.message, err, "not signed")
         owner = owner if owner is not None else issuer_id(document)
         raw = as_list(document["proof"])
+        if len(raw) > MAX_PROOFS:
+            err = ProofVerificationError(f"{len(raw)} proofs; credkit checks at most {MAX_PROOFS}")
+            return Check.failed(check_id, err.message, err, "too many proofs")
         seen = [json.dumps(p, sort_keys=True) for p in raw]
         if len(set(seen)) != len(seen):
             err = ProofVerificationError("the same proof appears twice")

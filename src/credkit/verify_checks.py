@@ -43,6 +43,20 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number (RFC 8259 §6)")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose names are unique (I-JSON, RFC 7493 §2.3: MUST NOT repeat a name).
+
+    With a repeated name Python and JavaScript keep the last value and other tools the first, so
+    the same signed bytes would show different diplomas; the input is refused instead.
+    """
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the name {key!r} appears twice in one object (RFC 7493 §2.3)")
+        out[key] = value
+    return out
+
+
 def _text_depth(text: str) -> int:
     """Nesting depth of JSON text, counted before parsing so deep input cannot recurse."""
     depth = deepest = 0
@@ -80,7 +94,9 @@ def load_document(source: Any, *, max_bytes: int, max_depth: int) -> dict[str, A
         if _text_depth(text) > max_depth:
             raise ParsingError(f"input is nested deeper than {max_depth} levels")
         try:
-            document = json.loads(text, parse_constant=_reject_constant)
+            document = json.loads(
+                text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys
+            )
         except (ValueError, RecursionError) as exc:
             raise ParsingError(f"input is not JSON: {exc}") from None
     else:
