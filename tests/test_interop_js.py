@@ -367,3 +367,20 @@ def test_full_verifiers_agree_on_issuer_binding(
     assert out["verified"] is False
     assert "issuer" in (out["error"] or "")
     assert _proof_check(stranger) == "failed"
+
+
+def test_language_strings_with_a_base_direction_interoperate(
+    js: JsReference, key: KeyPair, js_key: dict[str, Any]
+) -> None:
+    """Both sides keep @direction in the RDF (rdfDirection i18n-datatype): same proof, both ways."""
+    doc = docs.w3c_alumni(key.controller)
+    doc["name"] = {"@value": "شهادة الخريجين", "@language": "ar", "@direction": "rtl"}
+    theirs = js.sign(doc, js_key, cryptosuite="eddsa-rdfc-2022", created=W3C_CREATED)
+    ours = sign(doc, key, created=W3C_CREATED)
+    assert single_proof(theirs)["proofValue"] == single_proof(ours)["proofValue"]
+    assert verify(theirs).verified
+    assert js.verify(ours)["verified"]
+    flipped = copy.deepcopy(theirs)
+    flipped["name"]["@direction"] = "ltr"
+    assert not verify(flipped).verified
+    assert not js.verify(flipped)["verified"]

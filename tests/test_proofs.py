@@ -235,3 +235,34 @@ def test_an_iri_that_could_forge_nquads_cannot_be_signed(bad: str) -> None:
     doc["credentialSubject"]["achievement"]["id"] = bad
     with pytest.raises(DataLossError):
         sign(doc, KEY)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        {"@value": "Priya", "@language": 'en .\n<urn:a> <urn:b> "c"'},  # would forge a quad
+        {"@value": "Priya", "@language": "not a tag"},
+    ],
+)
+def test_language_values_rdf_cannot_carry_are_refused(name: dict[str, str]) -> None:
+    doc = diploma()
+    doc["name"] = name
+    with pytest.raises(DataLossError):
+        sign(doc, KEY)
+
+
+def test_well_formed_language_values_sign() -> None:
+    doc = diploma()
+    doc["name"] = {"@value": "डिप्लोमा", "@language": "hi-Deva"}
+    assert verify(sign(doc, KEY)).verified
+
+
+def test_base_direction_is_covered_by_the_proof() -> None:
+    """Canonicalized with rdfDirection i18n-datatype (as the JS reference does): flipping the
+    direction of a language string must break the signature."""
+    doc = diploma()
+    doc["name"] = {"@value": "دبلوم", "@language": "ar", "@direction": "rtl"}
+    signed = sign(doc, KEY)
+    assert verify(signed).verified
+    signed["name"]["@direction"] = "ltr"
+    assert not verify(signed).verified

@@ -36,6 +36,11 @@ from credkit.errors import (
 _NOT_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
 
 
+# BCP 47 well-formedness as JSON-LD 1.1 §9.8 / jsonld.js check it ("invalid @language value"):
+# N-Quads writes the tag unescaped after '@', so anything else could forge quads.
+_LANGUAGE = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
+
+
 def _absolute(value: str) -> bool:
     """An IRI toRdf keeps (pyld's own test: a scheme or ``_:``) and that N-Quads can carry
     verbatim: anything else must be refused here, or the proof would not cover what it shows."""
@@ -103,6 +108,9 @@ def _check_iris(node: Any, path: str = "$") -> None:
             key == "@type" and isinstance(value, str) and not (value == "@json" or _absolute(value))
         ):
             raise DataLossError(f"{path}: datatype {value!r} is not an absolute IRI")
+        elif key == "@language" and "@value" in node:
+            if not (isinstance(value, str) and _LANGUAGE.match(value)):
+                raise DataLossError(f"{path}: {value!r} is not a well-formed language tag")
         elif key == "@value":
             continue
         else:
@@ -145,9 +153,15 @@ def canonicalize(document: Any, loader: DocumentLoader | None = None) -> str:
     expanded = expand(document, loader)
     processor = fastld.processor()
     try:
-        dataset = fastld.to_rdf(
-            processor, expanded, {"documentLoader": loader or DEFAULT_LOADER, "base": None}
-        )
+        # rdfDirection i18n-datatype: the base direction of a language string stays in the RDF
+        # (JSON-LD 1.1 API §8.6), as the reference JS Data Integrity suites canonicalize it;
+        # without a mode toRdf drops it and the proof would not cover it
+        options = {
+            "documentLoader": loader or DEFAULT_LOADER,
+            "base": None,
+            "rdfDirection": "i18n-datatype",
+        }
+        dataset = fastld.to_rdf(processor, expanded, options)
         blank_nodes = {
             c["value"]
             for triples in dataset.values()
