@@ -8,7 +8,9 @@ pass to finish). Offline by default: nothing is fetched unless ``--allow-network
 from __future__ import annotations
 
 import json
+import re
 import sys
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -51,6 +53,33 @@ def _symbols() -> dict[str, str]:
     except (UnicodeEncodeError, LookupError):
         return ASCII
     return SYMBOLS
+
+
+# Bidi overrides and isolates reorder what the terminal shows (Trojan Source, CVE-2021-42574)
+_BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every character that could drive the terminal shown as an escape.
+
+    Names on a diploma are the holder's to choose, and the header is printed even when the proof
+    fails: an ESC sequence could clear the screen, hide the failed checks (SGR 8, conceal) and draw
+    a fake "verified"; a newline or carriage return could forge a check line; a lone surrogate
+    (legal in JSON text, not in UTF-8) would crash the output. Control characters, bidi controls
+    and surrogates become ``\\x1b``-style escapes; all other text is kept.
+    """
+    return "".join(
+        c.encode("unicode_escape", "backslashreplace").decode("ascii")
+        if unicodedata.category(c) in ("Cc", "Cs") or c in _BIDI
+        else c
+        for c in text
+    )
+
+
+def json_safe(text: str) -> str:
+    """JSON text with lone surrogates written as ``\\uXXXX`` escapes (valid JSON, encodable)."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def render(result: VerificationResult, *, indent: str = "") -> list[str]:
@@ -193,12 +222,12 @@ def verify(
     except FetchError as exc:
         result = unusable_result(ParsingError(str(exc)))
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        click.echo(json_safe(json.dumps(result.to_json(), indent=2, ensure_ascii=False)))
     elif result.verdict == "unusable":
-        click.echo(f"credkit verify: {result.summary}", err=True)
+        click.echo(terminal_safe(f"credkit verify: {result.summary}"), err=True)
     else:
         for line in render(result):
-            click.echo(line)
+            click.echo(terminal_safe(line))
     sys.exit(result.exit_code)
 
 
