@@ -357,7 +357,9 @@ def check_status(
     types = types if isinstance(types, list) else [types]
     if "BitstringStatusListCredential" not in types:
         raise StatusVerificationError(f"{url} is not a BitstringStatusListCredential")
-    if listed.get("id") is not None and listed.get("id") != url:
+    # The list must name itself: without an id, any list of the same issuer could be served in its
+    # place (a clean list for a revoked diploma), and the signature would still hold.
+    if listed.get("id") != url:
         # a list served under one URL but naming another must not stand in for it
         raise StatusVerificationError(f"{url} serves the status list {listed.get('id')!r}")
     try:  # step 4: verify all proofs of the list credential
