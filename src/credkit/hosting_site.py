@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from credkit.atomic import write_atomic
 from credkit.did import Resolver
 from credkit.errors import StatusRetrievalError
 from credkit.hosting import (
@@ -49,23 +49,9 @@ HEADERS_FILE = """\
 """
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write beside the target and rename: a visitor sees the old file or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)  # published material is public by design
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_json(path: Path, document: Any) -> Path:
     body = json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
-    _write_atomic(path, body)
+    write_atomic(path, body)
     return path
 
 
@@ -130,9 +116,9 @@ def build_site(ws: Workspace, out: str | os.PathLike[str]) -> list[Path]:
                 verification=render_status(verifier.verify_credential(credential), checked),
             )
             path = root / "c" / item.link_id / "index.html"
-            _write_atomic(path, page.encode("utf-8"))
+            write_atomic(path, page.encode("utf-8"))
             written.append(path)
-        _write_atomic(root / "_headers", HEADERS_FILE.encode("utf-8"))
+        write_atomic(root / "_headers", HEADERS_FILE.encode("utf-8"))
         written.append(root / "_headers")
     finally:
         table.close()

@@ -20,6 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from credkit.atomic import write_atomic
 from credkit.errors import KeyFileError, KeyFormatError
 from credkit.multibase import ED25519_PRIV, ED25519_PUB, decode_multikey, encode_multikey
 
@@ -256,18 +257,10 @@ class KeyPair:
         target = Path(path)
         if target.exists() and not overwrite:
             raise KeyFileError(f"{target} exists; refusing to overwrite a key file")
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         data = json.dumps(self.to_multikey(include_secret=True), indent=2).encode() + b"\n"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o600)  # in case a umask or filesystem widened it
-            os.replace(tmp, target)
+            write_atomic(target, data, mode=0o600)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
             raise KeyFileError(f"cannot write key file {target}: {exc.strerror}") from None
         return target
 

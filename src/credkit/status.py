@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import urllib.parse
 import zlib
 from collections.abc import Callable, Mapping
@@ -20,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from credkit.atomic import write_atomic
 from credkit.errors import (
     MalformedValueError,
     StatusListLengthError,
@@ -545,27 +545,6 @@ class CachingFetcher:
 # --- publishing -----------------------------------------------------------------------------
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename: a reader sees the old list or the new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # published lists are public by design
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def publish(
     store: IssuerStore,
     key: KeyPair,
@@ -602,6 +581,6 @@ def publish(
         signed = sign_status_list(unsigned, key, cryptosuite=cryptosuite, created=when)
         path = fetcher.path_for(info.url)
         body = json.dumps(signed, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
-        _write_atomic(path, body)
+        write_atomic(path, body)
         written.append(path)
     return written
