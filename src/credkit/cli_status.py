@@ -19,6 +19,7 @@ from credkit.errors import StoreError
 from credkit.keys import KeyPair
 from credkit.status import publish
 from credkit.store import SqliteStore
+from credkit.suites import SUITES
 from credkit.workspace import CONFIG_NAME, Workspace
 
 _ISSUER_DIR = click.option(
@@ -196,7 +197,13 @@ def show(
     "--key", "key_file", type=click.Path(dir_okay=False), help="Default: the workspace's."
 )
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
-@click.option("--cryptosuite", default="eddsa-rdfc-2022", show_default=True)
+@click.option(
+    "--cryptosuite",
+    type=click.Choice(sorted(SUITES)),
+    default="eddsa-rdfc-2022",
+    show_default=True,
+    help="Sign the lists as the diplomas are (Bitstring Status List §6.3).",
+)
 @click.option("--ttl-ms", type=click.IntRange(min=1), help="How long verifiers may cache a list.")
 @click.option("--valid-days", type=click.IntRange(min=1), help="Set validUntil this far ahead.")
 @click.pass_context
