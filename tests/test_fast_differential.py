@@ -55,7 +55,9 @@ def test_generated_documents_canonicalize_identically_fast_and_stock() -> None:
     assert report.stats["rdf_direct"] > COUNT // 2
     assert report.stats["config_hit"] > 0
     assert report.stats["fallback_reserved_or_import"] > 0
-    assert report.canonicalized > COUNT // 2 and report.errors > COUNT // 10
+    assert report.stats["subtree_hit"] > COUNT
+    # a hostile mix: both outcomes well represented (the stricter safe mode refuses more)
+    assert report.canonicalized > COUNT * 2 // 5 and report.errors > COUNT // 10
     assert report.jcs == 2 * COUNT  # fastjcs vs rfc8785 on each document and on random JSON
 
 

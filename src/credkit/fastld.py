@@ -1,7 +1,10 @@
-"""Exact, memoized JSON-LD context processing for pyld (an accelerator for :mod:`credkit.rdfc`).
+"""An exact accelerator for pyld (used by :mod:`credkit.rdfc`): memoized context processing,
+subtree expansion and IRI expansion, and ``to_rdf`` without its no-op second expansion. What each
+part does and why it is exact: docs/performance.md; the stock-vs-fast proof: credkit.fastcheck.
 
-Why: pyld caches a processed context under the active context's ``_uuid``, but every clone it makes
-for a type- or property-scoped context gets a fresh ``uuid1()``, so for an Open Badges credential it
+The context memo, the one the others lean on. Why: pyld caches a processed context under the
+active context's ``_uuid``, but every clone it makes for a type- or property-scoped context gets
+a fresh ``uuid1()``, so for an Open Badges credential it
 re-processes the same scoped contexts (and JCS-canonicalizes each inline one to find it) on every
 document. Context processing is a pure function of the active context, the local context, a few
 flags and the context documents the loader serves, so its result can be kept -- *if* each of those
@@ -224,6 +227,8 @@ def _document_safe(resolved: Any) -> bool:
         cached = _doc_safe.get(id(rc))
         if cached is None or cached[0] is not rc:
             cached = (rc, not _has_reserved(rc.document))
+            if len(_doc_safe) >= MAX_ENTRIES:
+                _doc_safe.clear()
             _doc_safe[id(rc)] = cached
         if not cached[1]:
             return False
@@ -532,7 +537,7 @@ if _version_ok:
 
 def _absolute(value: Any) -> bool:
     """pyld's test, not credkit's: re-expansion returns such IRIs (and blank nodes) unchanged."""
-    return type(value) is str and _PYLD_ABSOLUTE.match(value) is not None
+    return type(value) is str and bool(_is_absolute_iri(value))
 
 
 def _plain_value(item: dict[str, Any]) -> bool:
