@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-__all__ = ["detect_lang", "render_html", "render_method_html"]
+__all__ = ["detect_lang", "escape", "render_html", "render_method_html"]
 
 MAX_TEMPLATE_BYTES = 256 * 1024
 MAX_DATA_IMAGE_BYTES = 300 * 1024
@@ -39,7 +39,7 @@ _TEMPLATE_SUITES = {"html", "html-mustache", "svg-mustache"}
 _VAR = re.compile(r"\{\{\s*([^{}]{1,200}?)\s*\}\}")
 _VIETNAMESE = set("ăâđêôơưĂÂĐÊÔƠƯ")
 
-_PAGE_CSP = (
+PAGE_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src 'none'; "
     "frame-src 'self' about: data:; base-uri 'none'; form-action 'none'"
 )
@@ -113,8 +113,18 @@ iframe.issuer-design { border: 0; width: 100%; height: 100%; background: #fff; }
 """.replace("$SERIF", SERIF).replace("$SANS", SANS)
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+# Bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069) reorder the text that follows
+# them on the same line: an issuer name ending in U+202E would print the DID after it backwards. A
+# name never needs them, so they (and NUL) are shown as U+FFFD: visible, and inert.
+_NEUTRALIZE = dict.fromkeys([0, *range(0x202A, 0x202F), *range(0x2066, 0x206A)], 0xFFFD)
+
+
+def escape(value: Any) -> str:
+    """``value`` as HTML text or attribute value: escaped, bidi controls and NUL neutralized."""
+    return html.escape(str(value).translate(_NEUTRALIZE), quote=True)
+
+
+_e = escape
 
 
 def _text(value: Any) -> str | None:
@@ -397,7 +407,7 @@ def render_html(
     return (
         "<!doctype html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{_PAGE_CSP}">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{PAGE_CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="referrer" content="no-referrer">\n'
         f"<title>{_e(title)} — {_e(name)}</title>\n"

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from credkit.hosting import STATUS_TTL_MS, did_document, issuer_profile, stored_document
 from credkit.qr_payload import LINK_ID_RE
+from credkit.render import PAGE_CSP
 from credkit.server.errors import ApiError
 from credkit.server.results import render_status
 from credkit.server.state import ServerState
@@ -158,6 +159,9 @@ def hosted_diploma(ident: str, request: Request) -> Response:
         return HTMLResponse(
             diploma_page(state, credential, ident),
             headers={
+                # the page's own <meta> policy, also as a header: a meta tag cannot forbid framing
+                "Content-Security-Policy": f"{PAGE_CSP}; frame-ancestors 'none'",
+                "X-Content-Type-Options": "nosniff",
                 "Cache-Control": "no-store",
                 "Referrer-Policy": "no-referrer",
                 "Vary": "Accept",

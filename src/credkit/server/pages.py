@@ -8,7 +8,6 @@ Devanagari, Thai and Vietnamese, and a Content-Security-Policy forbids scripts a
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +18,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from credkit.qr_payload import LINK_ID_RE, QrError, parse_link
-from credkit.render import SANS, SERIF, detect_lang
+from credkit.render import SANS, SERIF, detect_lang, escape
 from credkit.server.errors import ApiError
 from credkit.server.results import LABELS, VERDICT_WORDS
 from credkit.server.state import ServerState
@@ -90,8 +89,7 @@ code { overflow-wrap: anywhere; }
 """.replace("$SANS", SANS).replace("$SERIF", SERIF)
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+_e = escape  # escaped, with bidi controls and NUL neutralized (see credkit.render.escape)
 
 
 def _page(title: str, body: str, *, issuer_name: str | None = None) -> str:
