@@ -18,6 +18,7 @@ from credkit.qr import (
     DEFAULT_ECC,
     EmbeddedPayload,
     LinkPayload,
+    QrPayloadError,
     Symbol,
     decode_payload,
     qr_for,
@@ -62,7 +63,15 @@ def render_file(
 ) -> Symbol:
     """Write the printable page; the QR is a link when ``base_url`` is known, else embedded."""
     chosen = mode or ("link" if base_url else "embed")
-    symbol = qr_for(credential, chosen, base_url=base_url)
+    try:
+        symbol = qr_for(credential, chosen, base_url=base_url)
+    except QrPayloadError as exc:
+        if chosen != "embed" or mode is not None:
+            raise
+        raise QrPayloadError(
+            f"{exc.message.split(';')[0]}; print a link QR instead: pass --base-url URL or "
+            "--issuer-dir DIR (where the diploma is hosted)"
+        ) from None
     link = symbol.text if chosen == "link" else None
     page = render_html(credential, qr_svg=svg(symbol, xml_declaration=False), link=link)
     Path(out).write_text(page, encoding="utf-8")
