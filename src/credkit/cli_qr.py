@@ -18,7 +18,7 @@ from credkit.qr import (
     DEFAULT_ECC,
     EmbeddedPayload,
     LinkPayload,
-    QrPayloadError,
+    QrError,
     Symbol,
     decode_payload,
     qr_for,
@@ -65,10 +65,10 @@ def render_file(
     chosen = mode or ("link" if base_url else "embed")
     try:
         symbol = qr_for(credential, chosen, base_url=base_url)
-    except QrPayloadError as exc:
+    except QrError as exc:
         if chosen != "embed" or mode is not None:
             raise
-        raise QrPayloadError(
+        raise QrError(
             f"{exc.message.split(';')[0]}; print a link QR instead: pass --base-url URL or "
             "--issuer-dir DIR (where the diploma is hosted)"
         ) from None
