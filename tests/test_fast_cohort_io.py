@@ -1,4 +1,4 @@
-"""Batched durable writes for issue-cohort (credkit.cohort.write_atomic_many)."""
+"""Batched durable writes for issue-cohort (credkit.atomic.write_atomic_many)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from credkit.cohort import write_atomic_many
+from credkit.atomic import write_atomic_many
 
 
 def test_every_file_is_written_whole(tmp_path: Path) -> None:

@@ -7,8 +7,10 @@ and the folder synced so the rename itself survives a power loss.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -33,6 +35,41 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644
         raise
     sync_dir(target.parent)
     return target
+
+
+def write_atomic_many(items: Sequence[tuple[Path, bytes]], *, mode: int = 0o644) -> None:
+    """:func:`write_atomic` for a batch, with the same guarantee per file (old, new or absent).
+
+    Why: one fsync per diploma, each forcing its own journal commit, was the cohort's largest
+    serial cost (~2 ms a file on ext4). Writing every temp file first and then syncing them lets
+    the first fsync commit the whole batch's data; the rest find little left to do (~3x cheaper).
+    Each file is still synced before its rename, so a crash never leaves a renamed empty file.
+    """
+    pending: list[tuple[int, str, Path]] = []
+    renamed = 0
+    try:
+        for path, data in items:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            pending.append((fd, tmp, path))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        for fd, tmp, _ in pending:
+            os.fsync(fd)
+            os.chmod(tmp, mode)
+        for fd, tmp, path in pending:
+            os.close(fd)
+            os.replace(tmp, path)
+            renamed += 1
+    except BaseException:
+        for i, (fd, tmp, _) in enumerate(pending):
+            if i >= renamed:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                Path(tmp).unlink(missing_ok=True)
+        raise
+    for folder in {path.parent for path, _ in items}:
+        sync_dir(folder)
 
 
 def sync_dir(folder: Path) -> None:

@@ -15,10 +15,8 @@ Why it is shaped like this:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from credkit.atomic import write_atomic, write_atomic_many
 from credkit.contexts import ED25519_2020_V1
 from credkit.diploma import build_diploma, credential_id_for
 from credkit.errors import CredkitError
@@ -35,6 +34,8 @@ from credkit.roster import Graduate, Roster
 from credkit.status import status_entry
 from credkit.template import DiplomaTemplate
 
+# diplomas name graduates: readable by the issuer only until published (host/site)
+DIPLOMA_MODE = 0o600
 OB_SCHEMA_MARK = "/spec/ob/v3p0/schema/"
 Progress = Callable[[int], None]  # called with how many rows were just finished
 
@@ -58,52 +59,6 @@ class _Job:
     credential_id: str
     path: Path
     document: dict[str, Any] | None = None
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename: the file is either old, new, or absent."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_atomic_many(items: Sequence[tuple[Path, bytes]]) -> None:
-    """:func:`write_atomic` for a batch, with the same guarantee per file (old, new or absent).
-
-    Why: one fsync per diploma, each forcing its own journal commit, was the cohort's largest
-    serial cost (~2 ms a file on ext4). Writing every temp file first and then syncing them lets
-    the first fsync commit the whole batch's data; the rest find little left to do (~3x cheaper).
-    Each file is still synced before its rename, so a crash never leaves a renamed empty file.
-    """
-    pending: list[tuple[int, str, Path]] = []
-    renamed = 0
-    try:
-        for path, data in items:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            pending.append((fd, tmp, path))
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        for fd, _, _ in pending:
-            os.fsync(fd)
-        for fd, tmp, path in pending:
-            os.close(fd)
-            os.replace(tmp, path)
-            renamed += 1
-    except BaseException:
-        for i, (fd, tmp, _) in enumerate(pending):
-            if i >= renamed:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-                Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _encode(document: dict[str, Any]) -> bytes:
@@ -281,7 +236,7 @@ def _already_issued(job: _Job, store: Any | None, report: CohortReport) -> bool:
             return False
         if not job.path.exists() or _existing_id(job.path) != record.id:
             # committed but the file was not written (a crash) or was lost: restore it
-            write_atomic(job.path, record.document)
+            write_atomic(job.path, record.document, mode=DIPLOMA_MODE)
             report.repaired.append(job.path)
         else:
             report.skipped.append(job.path)
@@ -330,7 +285,7 @@ def _issue_batch(
     if store is None:
         signed_iter = pool.map(_sign_in_worker, [j.document for j in ready])
         files = [(j.path, _encode(signed)) for j, signed in zip(ready, signed_iter, strict=True)]
-        write_atomic_many(files)
+        write_atomic_many(files, mode=DIPLOMA_MODE)
         report.issued.extend(path for path, _ in files)
         return
     written: list[tuple[_Job, bytes]] = []
@@ -356,5 +311,5 @@ def _issue_batch(
             )
             written.append((job, body))
     # after the commit: a crash from here on is repaired by the next run from the store
-    write_atomic_many([(job.path, body) for job, body in written])
+    write_atomic_many([(job.path, body) for job, body in written], mode=DIPLOMA_MODE)
     report.issued.extend(job.path for job, _ in written)
