@@ -6,7 +6,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 py="${PYTHON:-$here/../.venv/bin/python}"
 web() { "$(dirname "$py")/credkit" "$@"; }
-port="${1:-8787}"
+# a free port unless one is given: never talk to some other server left on a fixed port
+port="${1:-$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 base="http://127.0.0.1:$port"
 work="$(mktemp -d)"
 server_pid=""
@@ -17,7 +18,7 @@ trap cleanup EXIT
 "$py" -c 'import secrets; print(secrets.token_urlsafe(32))' > "$work/token"
 token="$(cat "$work/token")"
 
-web serve --issuer-dir "$work/lab" --token-file "$work/token" --port "$port" \
+"$(dirname "$py")/credkit" serve --issuer-dir "$work/lab" --token-file "$work/token" --port "$port" \
     --log-level warning 2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 1 100); do curl -fs "$base/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
