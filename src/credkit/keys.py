@@ -13,6 +13,7 @@ import json
 import os
 import stat
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,13 @@ class PublicKey:
 
     @classmethod
     def from_multibase(cls, value: str) -> PublicKey:
-        """Decode ``publicKeyMultibase`` (``z6Mk…``: base58btc of 0xed01 ‖ key)."""
+        """Decode ``publicKeyMultibase`` (``z6Mk…``: base58btc of 0xed01 ‖ key).
+
+        A pure function of the string, and a PublicKey is immutable: decoded keys are kept per
+        string (bounded LRU; a failure raises afresh every time, it is never kept).
+        """
+        if cls is PublicKey and type(value) is str:
+            return _public_from_multibase(value)
         return cls(decode_multikey(value, ED25519_PUB, 32, "publicKeyMultibase"))
 
     @classmethod
@@ -63,8 +70,9 @@ class PublicKey:
             raise KeyFormatError("JWK must be an OKP key on curve Ed25519 with an 'x' member")
         return cls(_unb64url(jwk["x"], "x"))
 
-    @property
+    @cached_property
     def multibase(self) -> str:
+        # computed once per instance (``raw`` is frozen); not a field: eq, hash and repr unchanged
         return encode_multikey(ED25519_PUB, self.raw)
 
     def to_jwk(self) -> dict[str, str]:
@@ -76,6 +84,8 @@ class PublicKey:
         )
 
     def _key(self) -> Ed25519PublicKey:
+        if type(self.raw) is bytes:
+            return _ed25519_public(self.raw)
         return Ed25519PublicKey.from_public_bytes(self.raw)
 
     def verify(self, signature: bytes, data: bytes) -> bool:
@@ -87,6 +97,17 @@ class PublicKey:
         except (InvalidSignature, ValueError):
             return False
         return True
+
+
+@lru_cache(maxsize=1024)
+def _public_from_multibase(value: str) -> PublicKey:
+    return PublicKey(decode_multikey(value, ED25519_PUB, 32, "publicKeyMultibase"))
+
+
+@lru_cache(maxsize=1024)
+def _ed25519_public(raw: bytes) -> Ed25519PublicKey:
+    """The cryptography key object for raw bytes: immutable, so one per key is enough."""
+    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 class KeyPair:
