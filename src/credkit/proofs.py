@@ -29,7 +29,7 @@ from credkit.errors import (
 from credkit.jsonview import json_view_problems
 from credkit.keys import KeyPair
 from credkit.suites import DEFAULT_SUITE, by_name, for_proof
-from credkit.suites.base import DATETIME
+from credkit.suites.base import DATETIME, json_copy
 from credkit.suites.ed25519_signature_2020 import has_suite_context
 
 OB_CONTEXT_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/"
@@ -119,7 +119,7 @@ def sign(
     suite = by_name(cryptosuite)
     loader = loader or DEFAULT_LOADER
     existing = proofs_of(document)
-    unsecured = copy.deepcopy(_without_proof(document))
+    unsecured = json_copy(_without_proof(document))
     if suite.proof_type == "Ed25519Signature2020" and not has_suite_context(unsecured):
         # the 2020 suite's terms are not in the VC contexts; add its context (as the JS suite does)
         ctx = unsecured.get("@context", [])
@@ -151,7 +151,7 @@ def sign(
 
     proof = suite.create(signing_input, options, key, loader)
     secured = dict(unsecured)
-    all_proofs = [*copy.deepcopy(existing), proof]
+    all_proofs = [*json_copy(existing), proof]
     if proof_as_list is None:
         ctx = unsecured.get("@context")
         ctx_list = ctx if isinstance(ctx, list) else [ctx]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import marshal
 import re
 from abc import ABC, abstractmethod
 from typing import Any
@@ -26,6 +27,19 @@ DATETIME = re.compile(
     r"T(([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?|(24:00:00(\.0+)?))"
     r"(Z|z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))?$"
 )
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of a JSON value, equal to ``copy.deepcopy``'s and several times faster.
+
+    ``marshal`` round-trips the exact built-in types (a subclass or any other type is refused with
+    ValueError, as is nesting beyond its depth limit: then ``copy.deepcopy`` runs) and, like
+    ``deepcopy``, keeps shared and cyclic references. Key order is kept.
+    """
+    try:
+        return marshal.loads(marshal.dumps(value))
+    except ValueError:
+        return copy.deepcopy(value)
 
 
 def sha256(data: bytes) -> bytes:
@@ -84,7 +98,7 @@ class Cryptosuite(ABC):
         loader: DocumentLoader,
     ) -> dict[str, Any]:
         """Create Proof (§3.x.1): the proof object with its proofValue."""
-        proof = self.prepare_options(copy.deepcopy(options), unsecured)
+        proof = self.prepare_options(json_copy(options), unsecured)
         self.check_options(proof, ProofGenerationError)
         config = self.configure(proof, unsecured, loader)
         transformed = self.transform(unsecured, loader)
