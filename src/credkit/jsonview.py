@@ -115,32 +115,46 @@ def _inline_problems(ctx: Any, path: str, problems: list[str]) -> None:
                     )
 
 
+def _render(path: Any) -> str:
+    """The ``$.a[0].b`` text of a path kept as nested ``(parent, key)`` pairs."""
+    parts: list[str] = []
+    while type(path) is tuple:
+        path, key = path
+        parts.append(f"[{key}]" if type(key) is int else f".{key}")
+    parts.append(path)
+    return "".join(reversed(parts))
+
+
 def json_view_problems(document: Any) -> list[str]:
     """Where ``document``'s JSON could hide or rename a statement its RDF carries (see above)."""
+    # Paths are kept as (parent, key) pairs and rendered only for a problem: a clean document
+    # (the common case) builds no path text. Same walk, same order, same messages as before.
     problems: list[str] = []
-    stack: list[tuple[Any, str]] = [(document, "$")]
+    stack: list[tuple[Any, Any]] = [(document, "$")]
     while stack:
         node, path = stack.pop()
         if isinstance(node, list):
-            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(node))
+            stack.extend((v, (path, i)) for i, v in enumerate(node))
             continue
         if not isinstance(node, dict):
             continue
         is_value = "@value" in node
         for key, value in node.items():
-            where = f"{path}.{key}"
             if key == "@context":
-                _inline_problems(value, where, problems)
+                _inline_problems(value, _render((path, key)), problems)
                 continue
             if key.startswith("@"):
                 if not (is_value and key in _VALUE_KEYWORDS):
+                    where = _render((path, key))
                     problems.append(f"{where}: the keyword {key} is not allowed here")
                 continue
             if ":" in key and _vocabulary_iri(key):
+                where = _render((path, key))
                 problems.append(f"{where}: a property must be named by its term, not by an IRI")
             if key in _JSON_LITERAL_TERMS:
                 continue
-            stack.append((value, where))
+            if isinstance(value, (dict, list)):  # nothing else is looked at when popped
+                stack.append((value, (path, key)))
     return problems
 
 
