@@ -138,6 +138,7 @@ class ServerState:
         )
         fallback = bsl.CachingFetcher(bsl.HttpFetcher()) if config.allow_network else None
         self.status_fetcher = LocalStatusFetcher(self, fallback)
+        self._verifier: Verifier | None = None
 
     # --- parts -------------------------------------------------------------------------------
 
@@ -161,14 +162,32 @@ class ServerState:
         return any(hmac.compare_digest(given, t.encode("utf-8")) for t in self.config.tokens)
 
     def verifier(self) -> Verifier:
-        """A fresh verifier (cheap) around the shared resolver, fetchers and trust lists."""
-        return Verifier(
-            loader=self.loader,
-            resolver=self.resolver,
-            status_fetcher=self.status_fetcher,
-            trust=self.trust,
-            max_bytes=self.config.max_body,
-        )
+        """The verifier around the shared resolver, fetchers and trust lists.
+
+        Built once per process: a :class:`Verifier` keeps only its settings (no per-call state;
+        the clock is read on each call), so every request gets the same answers as from a fresh
+        one, without re-wrapping the resolver and fetchers each time.
+        """
+        verifier = self._verifier
+        if verifier is None:
+            verifier = self._verifier = Verifier(
+                loader=self.loader,
+                resolver=self.resolver,
+                status_fetcher=self.status_fetcher,
+                trust=self.trust,
+                max_bytes=self.config.max_body,
+            )
+        return verifier
+
+    @property
+    def verifies_inline(self) -> bool:
+        """True when a verification never waits on the network (so it may run on the event loop).
+
+        Without ``--allow-network`` a verification is CPU work plus reads of the local store:
+        running it on the event loop saves two thread hops per request. With network access a
+        slow did:web or status server could stall every connection, so it goes to the pool.
+        """
+        return not self.config.allow_network
 
     def link_for(self, ident: str) -> str | None:
         base = self.ws.base_url if self.ws is not None else None

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from credkit.errors import DataLossError, StoreError
 from credkit.server.errors import ApiError
@@ -197,10 +198,15 @@ def _wanted(checks: list[str] | None) -> set[str] | None:
     tags=["VC-API"],
     responses={400: {"model": VerificationResponse}, 413: {}, 422: {}},
 )
-def verify_credential(body: VerifyCredentialRequest, request: Request) -> JSONResponse:
+async def verify_credential(body: VerifyCredentialRequest, request: Request) -> JSONResponse:
     """Verify a credential: 200 when verified, 400 with the failed checks otherwise."""
     wanted = _wanted(body.options.checks)
-    result = state_of(request).verifier().verify_credential(body.verifiableCredential)
+    state = state_of(request)
+    verify = state.verifier().verify_credential
+    if state.verifies_inline:  # CPU and local store only: no thread hop (see ServerState)
+        result = verify(body.verifiableCredential)
+    else:
+        result = await run_in_threadpool(verify, body.verifiableCredential)
     return _answer(restrict(result, wanted))
 
 
@@ -210,18 +216,20 @@ def verify_credential(body: VerifyCredentialRequest, request: Request) -> JSONRe
     tags=["VC-API"],
     responses={400: {"model": VerificationResponse}, 413: {}, 422: {}},
 )
-def verify_presentation(body: VerifyPresentationRequest, request: Request) -> JSONResponse:
+async def verify_presentation(body: VerifyPresentationRequest, request: Request) -> JSONResponse:
     """Verify a presentation (holder proof, challenge, domain) and every credential in it."""
     _wanted(body.options.checks)  # names are checked; a presentation is judged on every check
-    result = (
-        state_of(request)
-        .verifier()
-        .verify_presentation(
+    state = state_of(request)
+    verifier = state.verifier()
+
+    def verify() -> Any:
+        return verifier.verify_presentation(
             body.verifiablePresentation,
             challenge=body.options.challenge,
             domain=body.options.domain,
         )
-    )
+
+    result = verify() if state.verifies_inline else await run_in_threadpool(verify)
     return _answer(result)
 
 
