@@ -56,6 +56,14 @@ def _workspace(issuer_dir: str | None) -> Workspace:
     is_flag=True,
     help="Let the verifier fetch other issuers' did:web documents and status lists.",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (one per CPU core is a good start); each has its own store "
+    "connections and caches.",
+)
 @click.option("--log-level", default="info", show_default=True)
 @friendly
 def serve(
@@ -68,6 +76,7 @@ def serve(
     trust: tuple[str, ...],
     anchors: tuple[str, ...],
     allow_network: bool,
+    workers: int,
     log_level: str,
 ) -> None:
     """Run the VC-API service, hosted diplomas and the verification page."""
@@ -105,6 +114,26 @@ def serve(
         click.echo("  verify only (no issuer workspace)", err=True)
     if host not in ("127.0.0.1", "::1", "localhost") and not tls_cert:
         click.echo("  warning: listening beyond this machine without TLS", err=True)
+    if workers > 1:
+        from credkit.server.app import WORKER_CONFIG_ENV, worker_settings
+
+        click.echo(f"  workers: {workers} processes", err=True)
+        # the app built above only checked the settings; each worker builds its own
+        os.environ[WORKER_CONFIG_ENV] = worker_settings(
+            issuer_dir, token_file, trust, anchors, allow_network
+        )
+        uvicorn.run(
+            "credkit.server.app:worker_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            ssl_certfile=tls_cert,
+            ssl_keyfile=tls_key,
+            log_level=log_level,
+            server_header=False,
+        )
+        return
     uvicorn.run(
         app,
         host=host,

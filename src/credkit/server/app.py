@@ -6,6 +6,10 @@ uvicorn. The OpenAPI description is at ``/openapi.json`` (interactive docs at ``
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
@@ -13,7 +17,9 @@ from credkit import __version__
 from credkit.hosting import did_document_path
 from credkit.server import errors, hosting, pages, vcapi
 from credkit.server.limits import BodyLimit
-from credkit.server.state import ServerConfig, ServerState
+from credkit.server.state import ServerConfig, ServerState, load_tokens
+
+WORKER_CONFIG_ENV = "CREDKIT_SERVE_CONFIG"
 
 DESCRIPTION = """
 Issue and verify W3C Verifiable Credential 2.0 diplomas (Open Badges 3.0) with Data Integrity
@@ -60,3 +66,42 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
 
     app.add_middleware(BodyLimit, max_body=config.max_body)
     return app
+
+
+def worker_settings(
+    issuer_dir: str | None,
+    token_file: str | None,
+    trust: tuple[str, ...],
+    anchors: tuple[str, ...],
+    allow_network: bool,
+) -> str:
+    """What ``credkit serve --workers N`` hands each worker process (JSON, no secrets in it).
+
+    Tokens are not copied: each worker reads the token file (and ``CREDKIT_API_TOKEN``) itself.
+    """
+    return json.dumps(
+        {
+            "issuer_dir": str(Path(issuer_dir).resolve()) if issuer_dir else None,
+            "token_file": str(Path(token_file).resolve()) if token_file else None,
+            "trust": [str(Path(t).resolve()) for t in trust],
+            "anchors": list(anchors),
+            "allow_network": allow_network,
+        }
+    )
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process (uvicorn factory): its own state, store connections, caches.
+
+    Nothing is shared between workers but the store file; SQLite serializes writers across
+    processes, and every cache is keyed on the store's version or the request itself.
+    """
+    raw = json.loads(os.environ[WORKER_CONFIG_ENV])
+    config = ServerConfig(
+        issuer_dir=Path(raw["issuer_dir"]) if raw["issuer_dir"] else None,
+        tokens=load_tokens(raw["token_file"], dict(os.environ)),
+        trust=tuple(raw["trust"]),
+        anchors=tuple(raw["anchors"]),
+        allow_network=bool(raw["allow_network"]),
+    )
+    return create_app(config)
