@@ -47,15 +47,27 @@ def _plain(value: Any, depth: int = 0) -> bool:
     if depth >= _MAX_DEPTH:
         return False
     if t is dict:
-        for k, v in value.items():
+        for k in value:
             if type(k) is not str or not (k.isascii() or max(map(ord, k)) < 0xD800):
                 return False
-            if type(v) is not str and not _plain(v, depth + 1):
-                return False
-        return True
-    if t is list:
-        return all(type(v) is str or _plain(v, depth + 1) for v in value)
-    return False
+        values: Any = value.values()
+    elif t is list:
+        values = value
+    else:
+        return False
+    # the members, scalars checked inline (the same tests as above, without a call each)
+    depth += 1
+    for v in values:
+        tv = type(v)
+        if tv is str or tv is bool or v is None:
+            continue
+        if tv is int:
+            if -_INT_MAX <= v <= _INT_MAX:
+                continue
+            return False
+        if not _plain(v, depth):
+            return False
+    return True
 
 
 def dumps(value: Any) -> bytes:
