@@ -134,7 +134,7 @@ def json_view_problems(document: Any) -> list[str]:
     while stack:
         node, path = stack.pop()
         if isinstance(node, list):
-            stack.extend((v, (path, i)) for i, v in enumerate(node))
+            stack.extend((v, (path, i)) for i, v in enumerate(node) if isinstance(v, (dict, list)))
             continue
         if not isinstance(node, dict):
             continue
