@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,11 @@ class LocalStatusFetcher:
     ) -> None:
         self.state = state
         self.fallback = fallback
+        self.own: dict[str, dict[str, Any]] = {}  # url -> the signed list last handed out
+
+    def is_own(self, listed: dict[str, Any]) -> bool:
+        """True for the very object the signer made (not a copy, not a fetched list)."""
+        return any(obj is listed for obj in list(self.own.values()))
 
     def __call__(self, url: str) -> dict[str, Any]:
         table, signer = self.state.table, self.state.signer
@@ -96,6 +102,7 @@ class LocalStatusFetcher:
             if list_id is not None:
                 signed = signer.signed(table, list_id)
                 if signed is not None:
+                    self.own[url] = signed
                     return signed
         if self.fallback is None:
             raise StatusRetrievalError(
@@ -103,6 +110,43 @@ class LocalStatusFetcher:
                 "from the network (start it with --allow-network)"
             )
         return self.fallback(url)
+
+
+class ServerVerifier(Verifier):
+    """A :class:`Verifier` that checks the proof on each of the server's own status lists once.
+
+    The signer hands out one object per list and store version (a new one after any change, and
+    at least every ``STATUS_MAX_AGE``), so the proof verdict on that very object (held here, so
+    its identity cannot be reused) for the same issuer is the same on every request: the key is
+    ours (a did:key or our own did:web document, both fixed for the process), and the only clock
+    input of a proof check, ``expires``, is absent from our lists; a list carrying one is
+    checked every time. Everything else about the list (its dates, the bit) is still checked on
+    every request by the status check itself. Lists from other servers are never cached.
+    """
+
+    def __init__(self, *args: Any, own: LocalStatusFetcher, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._own = own
+        self._verdicts: dict[tuple[int, str | None], tuple[dict[str, Any], bool]] = {}
+
+    def _list_ok(self, listed: dict[str, Any], owner: str | None, now: datetime) -> bool:
+        cacheable = self._own.is_own(listed) and not any(
+            isinstance(p, dict) and "expires" in p
+            for p in (
+                listed["proof"] if isinstance(listed.get("proof"), list) else [listed.get("proof")]
+            )
+        )
+        if not cacheable:
+            return super()._list_ok(listed, owner, now)
+        key = (id(listed), owner)
+        hit = self._verdicts.get(key)
+        if hit is not None and hit[0] is listed:
+            return hit[1]
+        verdict = super()._list_ok(listed, owner, now)
+        if len(self._verdicts) >= 256:
+            self._verdicts.clear()
+        self._verdicts[key] = (listed, verdict)
+        return verdict
 
 
 class ServerState:
@@ -170,12 +214,13 @@ class ServerState:
         """
         verifier = self._verifier
         if verifier is None:
-            verifier = self._verifier = Verifier(
+            verifier = self._verifier = ServerVerifier(
                 loader=self.loader,
                 resolver=self.resolver,
                 status_fetcher=self.status_fetcher,
                 trust=self.trust,
                 max_bytes=self.config.max_body,
+                own=self.status_fetcher,
             )
         return verifier
 
