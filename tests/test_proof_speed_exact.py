@@ -24,7 +24,7 @@ from credkit.jsonview import (
     json_view_problems,
 )
 from credkit.keys import KeyPair, PublicKey
-from credkit.multibase import ED25519_PUB, encode_multikey
+from credkit.multibase import _B58, ED25519_PUB, b58decode, b58encode, encode_multikey
 from credkit.proofs import sign, verify
 from credkit.suites.base import json_copy
 
@@ -225,3 +225,28 @@ def test_plain_same_as_before() -> None:
             keyed = {"a": keyed}
         assert fastjcs._plain(nested) == _former_plain(nested)
         assert fastjcs._plain(keyed) == _former_plain(keyed)
+
+
+# --- base58 ---------------------------------------------------------------------------------------
+
+
+def _former_b58encode(data: bytes) -> str:
+    zeros = len(data) - len(data.lstrip(b"\0"))
+    n = int.from_bytes(data, "big")
+    out = []
+    while n:
+        n, r = divmod(n, 58)
+        out.append(_B58[r])
+    return "1" * zeros + "".join(reversed(out))
+
+
+def test_b58encode_same_as_before() -> None:
+    rng = random.Random(13)
+    cases = [b"", b"\0", b"\0" * 5, b"\xff" * 64, bytes([0, 0, 1]), (58**10).to_bytes(8, "big")]
+    for _ in range(20000):
+        size = rng.randrange(90)
+        cases.append(bytes(rng.randrange(256) if rng.random() > 0.2 else 0 for _ in range(size)))
+    for data in cases:
+        text = b58encode(data)
+        assert text == _former_b58encode(data)
+        assert b58decode(text) == data

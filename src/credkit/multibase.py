@@ -22,15 +22,24 @@ ED25519_PUB = b"\xed\x01"
 ED25519_PRIV = b"\x80\x26"
 
 
+# Encoding divides the big integer by 58^10 (ten digits at a time), then the small remainder by
+# 58^2 (two digits per table entry): fewer big-integer steps, the same output.
+_B58_PAIRS = [a + b for a in _B58 for b in _B58]
+_B58_CHUNK = 58**10
+
+
 def b58encode(data: bytes) -> str:
     """Bitcoin base58: leading zero bytes become leading '1's."""
     zeros = len(data) - len(data.lstrip(b"\0"))
     n = int.from_bytes(data, "big")
     out = []
     while n:
-        n, r = divmod(n, 58)
-        out.append(_B58[r])
-    return "1" * zeros + "".join(reversed(out))
+        n, r = divmod(n, _B58_CHUNK)
+        for _ in range(5):
+            r, d = divmod(r, 3364)
+            out.append(_B58_PAIRS[d])
+    # the last chunk is padded with zero digits ('1'); the number itself never starts with one
+    return "1" * zeros + "".join(reversed(out)).lstrip("1")
 
 
 def b58decode(text: str) -> bytes:
