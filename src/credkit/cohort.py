@@ -15,8 +15,11 @@ Why it is shaped like this:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -58,7 +61,6 @@ class _Job:
     key: str
     credential_id: str
     path: Path
-    document: dict[str, Any] | None = None
 
 
 def _encode(document: dict[str, Any]) -> bytes:
@@ -133,6 +135,24 @@ def _sign_in_worker(document: dict[str, Any]) -> dict[str, Any]:
     return sign(signed, _STATE.key, cryptosuite="Ed25519Signature2020", created=created)
 
 
+_RowJob = tuple[Graduate, str, list[dict[str, Any]] | None]
+
+
+def _issue_in_worker(job: _RowJob) -> bytes | str:
+    """Build, attach the status entries (``None``: no store), sign and encode one diploma.
+
+    One round trip per row: the graduate and its status entries go out, the file's bytes come
+    back (pickling whole documents both ways, twice, was a large share of the main process).
+    """
+    graduate, credential_id, entries = job
+    built = _build_in_worker((graduate, credential_id))
+    if isinstance(built, str):
+        return built
+    if entries is not None:
+        _attach_status(built, entries)
+    return _encode(_sign_in_worker(built))
+
+
 class _InProcess(Executor):
     """A stand-in for a pool when one process is asked for (or the cohort is tiny)."""
 
@@ -154,7 +174,7 @@ def issue_cohort(
     cryptosuite: str = "eddsa-rdfc-2022",
     legacy_proof: bool = False,
     workers: int | None = None,
-    batch_size: int = 64,
+    batch_size: int = 256,
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> CohortReport:
@@ -190,8 +210,9 @@ def issue_cohort(
 
     if not pending:
         return report
+    _remove_stale_temp_files(out, {job.path.name for job in pending})
     count = workers if workers is not None else (os.cpu_count() or 1)
-    use_pool = count > 1 and len(pending) > 2 * batch_size // 4
+    use_pool = count > 1 and len(pending) > 32
     pool: Executor = (
         ProcessPoolExecutor(
             max_workers=count,
@@ -209,6 +230,11 @@ def issue_cohort(
         if use_pool
         else _InProcess()
     )
+
+    def chunksize(rows: int) -> int:
+        # a few chunks per worker: little pickling overhead, and a short tail at a batch's end
+        return max(1, rows // (count * 8)) if use_pool else 1
+
     if not use_pool:
         _init_worker(
             key.secret_multibase,
@@ -219,14 +245,39 @@ def issue_cohort(
             moment,
             legacy_proof,
         )
+    writer = _FileWriter(report)
     try:
         for start in range(0, len(pending), batch_size):
             chunk = pending[start : start + batch_size]
-            _issue_batch(chunk, store, purposes, pool, report)
+            _issue_batch(chunk, store, purposes, pool, report, writer, chunksize(len(chunk)))
             tick(len(chunk))
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            writer.close()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     return report
+
+
+def _remove_stale_temp_files(out: Path, names: set[str]) -> None:
+    """Remove temp files a killed run left for diplomas this run is about to write.
+
+    ``credkit.atomic`` names them ``.<file>.<random>.tmp``; a SIGKILL between creating one and
+    renaming it leaves it behind (files are written while the next batch is signed, so a kill can
+    land there). Only temp files of diplomas still to be issued are touched, one folder scan.
+    """
+    try:
+        entries = list(os.scandir(out))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(".") and name.endswith(".tmp")):
+            continue
+        target = name[1:].rsplit(".", 2)[0]
+        if target in names:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
 
 
 def _already_issued(job: _Job, store: Any | None, report: CohortReport) -> bool:
@@ -267,49 +318,132 @@ def _attach_status(document: dict[str, Any], entries: list[dict[str, Any]]) -> N
         document.pop("credentialSchema", None)
 
 
+class _FileWriter:
+    """Writes each committed batch's files in a thread while the next batch is signed.
+
+    Files still follow their batch's commit (a crash in between is repaired by the next run from
+    the store); at most two batches wait, so memory stays flat. Any write error is raised in the
+    main thread, at the next batch or at ``close``.
+    """
+
+    def __init__(self, report: CohortReport) -> None:
+        self._report = report
+        self._queue: queue.Queue[list[tuple[Path, bytes]] | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        while (files := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # drain: the main thread raises the first error
+            try:
+                write_atomic_many(files, mode=DIPLOMA_MODE)
+                self._report.issued.extend(path for path, _ in files)
+            except BaseException as exc:  # handed to the main thread
+                self._error = exc
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def put(self, files: list[tuple[Path, bytes]]) -> None:
+        self._raise()
+        if not files:
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="cohort-files", daemon=True)
+            self._thread.start()
+        self._queue.put(files)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self._raise()
+
+
+class _BatchHadFailures(Exception):  # noqa: N818 - control flow, never escapes this module
+    """A row of the batch did not build: roll its status allocations back and redo the batch."""
+
+
+def _allocate(store: Any, purposes: Sequence[str], credential_id: str) -> list[dict[str, Any]]:
+    entries = []
+    for purpose in purposes:
+        slot = store.allocate(purpose, credential_id)
+        entries.append(status_entry(slot.list_url, slot.list_index, purpose))
+    return entries
+
+
 def _issue_batch(
     chunk: list[_Job],
     store: Any | None,
     purposes: Sequence[str],
     pool: Executor,
     report: CohortReport,
+    writer: _FileWriter,
+    chunksize: int = 1,
+    *,
+    known_good: bool = False,
 ) -> None:
-    ready: list[_Job] = []
-    built = pool.map(_build_in_worker, [(j.graduate, j.credential_id) for j in chunk])
-    for job, result in zip(chunk, built, strict=True):
-        if isinstance(result, str):
-            report.failed.append(result)
-        else:
-            job.document = result
-            ready.append(job)
     if store is None:
-        signed_iter = pool.map(_sign_in_worker, [j.document for j in ready])
-        files = [(j.path, _encode(signed)) for j, signed in zip(ready, signed_iter, strict=True)]
-        write_atomic_many(files, mode=DIPLOMA_MODE)
-        report.issued.extend(path for path, _ in files)
+        files: list[tuple[Path, bytes]] = []
+        jobs: list[_RowJob] = [(j.graduate, j.credential_id, None) for j in chunk]
+        for job, result in zip(
+            chunk, pool.map(_issue_in_worker, jobs, chunksize=chunksize), strict=True
+        ):
+            if isinstance(result, str):
+                report.failed.append(result)
+            else:
+                files.append((job.path, result))
+        writer.put(files)
         return
-    written: list[tuple[_Job, bytes]] = []
-    with store.transaction():
-        for job in ready:
-            # allocated only for rows that built, so no index is left without its record
-            entries = []
-            for purpose in purposes:
-                slot = store.allocate(purpose, job.credential_id)
-                entries.append(status_entry(slot.list_url, slot.list_index, purpose))
-            assert job.document is not None
-            _attach_status(job.document, entries)
-        signed_all = list(pool.map(_sign_in_worker, [j.document for j in ready]))
-        for job, signed in zip(ready, signed_all, strict=True):
-            body = _encode(signed)
-            store.record_issued(
-                job.credential_id,
-                body,
-                subject_key=job.key,
-                subject_name=job.graduate.name,
-                email=job.graduate.email,
-                path=str(job.path),
-            )
-            written.append((job, body))
+    # Status indexes are allocated for the whole batch up front, in the batch's transaction, so
+    # workers build and sign each row in one go while the main process records the rows already
+    # back. A row that does not build must not keep an index (the store refuses to commit one
+    # without its record): then the whole transaction is rolled back, the batch is built once to
+    # find the bad rows, and the good ones are issued as a batch of their own.
+    written: list[tuple[Path, bytes]] = []
+    try:
+        with store.transaction():
+            row_jobs: list[_RowJob] = [
+                (j.graduate, j.credential_id, _allocate(store, purposes, j.credential_id))
+                for j in chunk
+            ]
+            failed = False
+            results = pool.map(_issue_in_worker, row_jobs, chunksize=chunksize)
+            for job, result in zip(chunk, results, strict=True):
+                if isinstance(result, str):
+                    failed = True
+                if failed:
+                    continue  # keep draining the pool's results; nothing of this batch stays
+                assert isinstance(result, bytes)
+                store.record_issued(
+                    job.credential_id,
+                    result,
+                    subject_key=job.key,
+                    subject_name=job.graduate.name,
+                    email=job.graduate.email,
+                    path=str(job.path),
+                )
+                written.append((job.path, result))
+            if failed:
+                raise _BatchHadFailures
+    except _BatchHadFailures:
+        if known_good:  # cannot happen: building is deterministic; never loop
+            raise CredkitError("a diploma built once and then failed to build") from None
+        good: list[_Job] = []
+        built = pool.map(
+            _build_in_worker, [(j.graduate, j.credential_id) for j in chunk], chunksize=chunksize
+        )
+        for job, outcome in zip(chunk, built, strict=True):
+            if isinstance(outcome, str):
+                report.failed.append(outcome)
+            else:
+                good.append(job)
+        if good:
+            _issue_batch(good, store, purposes, pool, report, writer, chunksize, known_good=True)
+        return
     # after the commit: a crash from here on is repaired by the next run from the store
-    write_atomic_many([(job.path, body) for job, body in written], mode=DIPLOMA_MODE)
-    report.issued.extend(job.path for job, _ in written)
+    writer.put(written)

@@ -164,14 +164,18 @@ def validate_profile(credential: Credential, *, require_proof: bool = True) -> l
 # str, numbers, bool, None), as ``model_dump(mode="json")`` and ``json.loads`` give.
 
 # The split slots: instance paths whose values are the same (or take a few values) across a
-# cohort -- the issuer, the achievement, the template's texts, dates and types, the grade.
-# Per-row values (ids, names, identity hashes, dates from the roster, status) stay in the rest.
+# cohort -- the issuer, the achievement, the template's texts, dates and types, the grade (the
+# dates come from the template unless the roster sets them). Per-row values (ids, names, identity
+# hashes, status) stay in the rest.
 _SLOTS: tuple[tuple[str, ...], ...] = (
     ("@context",),
     ("type",),
     ("name",),
     ("description",),
     ("issuer",),
+    ("validFrom",),
+    ("validUntil",),
+    ("awardedDate",),
     ("credentialSchema",),
     ("credentialSubject", "type"),
     ("credentialSubject", "achievement"),

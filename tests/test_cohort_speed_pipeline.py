@@ -1,0 +1,100 @@
+"""The pipelined cohort: one worker round trip per row, status allocated per batch up front.
+
+A row that fails to build must leave no status index behind (the batch is rolled back and redone
+without it), the rest of the batch is issued, and every diploma carries exactly its indexes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from credkit.cohort import issue_cohort
+from credkit.keys import KeyPair
+from credkit.proofs import verify
+from credkit.roster import Graduate
+from credkit.schema_check import validate_ob3
+from credkit.store import SqliteStore
+from credkit.template import load_template
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "postproduction"
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+BAD = {5, 40, 41}  # validUntil before validFrom: fails in build_diploma, in the worker
+
+
+def _graduates(rows: int) -> list[Graduate]:
+    out = []
+    for i in range(rows):
+        dates = (
+            {"valid_from": "2026-06-01T00:00:00Z", "valid_until": "2025-06-01T00:00:00Z"}
+            if i in BAD
+            else {}
+        )
+        out.append(Graduate(name=f"Graduate {i}", email=f"g{i}@example.com", line=i + 2, **dates))
+    return out
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_failed_rows_leave_no_index_and_the_rest_is_issued(tmp_path: Path, workers: int) -> None:
+    rows = 60
+    template = load_template(EXAMPLE / "program.toml")
+    key = KeyPair.from_seed(bytes(range(32)))
+    db = tmp_path / "issuer.db"
+    with SqliteStore(db, base_url="https://issuer.example") as store:
+        report = issue_cohort(
+            template,
+            _graduates(rows),
+            key,
+            tmp_path / "out",
+            store=store,
+            workers=workers,
+            batch_size=16,
+            now=NOW,
+        )
+    assert len(report.failed) == len(BAD)
+    for line, message in zip(sorted(BAD), report.failed, strict=True):
+        assert f"roster line {line + 2}" in message and "validUntil" in message
+    assert len(report.issued) == rows - len(BAD)
+    files = sorted((tmp_path / "out").glob("*.json"))
+    assert len(files) == rows - len(BAD)
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(*) FROM credentials").fetchone()[0] == rows - len(BAD)
+    assert con.execute("SELECT COUNT(*) FROM allocations").fetchone()[0] == rows - len(BAD)
+    con.close()
+    indexes = set()
+    for path in files:
+        doc = json.loads(path.read_bytes())
+        indexes.add(doc["credentialStatus"]["statusListIndex"])
+        assert validate_ob3(doc) == []
+    assert len(indexes) == rows - len(BAD)
+    for path in files[::10]:
+        assert verify(json.loads(path.read_bytes())).verified
+
+    # a re-run issues nothing new and leaves everything as it was
+    with SqliteStore(db, base_url="https://issuer.example") as store:
+        again = issue_cohort(
+            template, _graduates(rows), key, tmp_path / "out", store=store, workers=workers, now=NOW
+        )
+    assert not again.issued and len(again.skipped) == rows - len(BAD)
+
+
+def test_stale_temp_files_of_pending_diplomas_are_removed(tmp_path: Path) -> None:
+    template = load_template(EXAMPLE / "program.toml")
+    key = KeyPair.from_seed(bytes(range(32)))
+    out = tmp_path / "out"
+    out.mkdir()
+    graduates = _graduates(3)[:3]
+    name = graduates[0].file_name(template.achievement.id)
+    stale = out / f".{name}.abc123xy.tmp"
+    stale.write_bytes(b"{")
+    other = out / ".unrelated.json.abc123xy.tmp"
+    other.write_bytes(b"{")
+    report = issue_cohort(template, graduates, key, out, store=None, workers=1, now=NOW)
+    assert len(report.issued) == 3
+    assert not stale.exists() and other.exists()
