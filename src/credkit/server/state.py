@@ -95,7 +95,8 @@ class LocalStatusFetcher:
         """True for the very object the signer made (not a copy, not a fetched list)."""
         return any(obj is listed for obj in list(self.own.values()))
 
-    def __call__(self, url: str) -> dict[str, Any]:
+    def local(self, url: str) -> dict[str, Any] | None:
+        """This issuer's own list at ``url`` from the store, or None when it is not ours."""
         table, signer = self.state.table, self.state.signer
         if table is not None and signer is not None:
             list_id = table.list_id_for(url)
@@ -104,6 +105,12 @@ class LocalStatusFetcher:
                 if signed is not None:
                     self.own[url] = signed
                     return signed
+        return None
+
+    def __call__(self, url: str) -> dict[str, Any]:
+        signed = self.local(url)
+        if signed is not None:
+            return signed
         if self.fallback is None:
             raise StatusRetrievalError(
                 f"status list {url} belongs to another server, and this server does not fetch "
@@ -127,6 +134,15 @@ class ServerVerifier(Verifier):
     def __init__(self, *args: Any, own: LocalStatusFetcher, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._own = own
+        bounded = self.status_fetcher
+        if bounded is not None:
+            # our own lists are read from the local store: no fetcher thread (the time bound
+            # guards against slow servers); anything else still goes through the bounded call
+            def fetch(url: str) -> dict[str, Any]:
+                listed = own.local(url)
+                return listed if listed is not None else bounded(url)
+
+            self.status_fetcher = fetch
         self._verdicts: dict[tuple[int, str | None], tuple[dict[str, Any], bool]] = {}
 
     def _list_ok(self, listed: dict[str, Any], owner: str | None, now: datetime) -> bool:
