@@ -407,10 +407,12 @@ def _issue_batch(
     written: list[tuple[Path, bytes]] = []
     try:
         with store.transaction():
-            row_jobs: list[_RowJob] = [
+            # a generator: the pool submits each chunk as soon as its rows are allocated, so the
+            # workers start signing while the main process allocates the rest of the batch
+            row_jobs: Iterator[_RowJob] = (
                 (j.graduate, j.credential_id, _allocate(store, purposes, j.credential_id))
                 for j in chunk
-            ]
+            )
             failed = False
             results = pool.map(_issue_in_worker, row_jobs, chunksize=chunksize)
             for job, result in zip(chunk, results, strict=True):
