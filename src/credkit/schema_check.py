@@ -158,10 +158,11 @@ def validate_profile(credential: Credential, *, require_proof: bool = True) -> l
 # can be cached by its JSON text. The split schema replaces a slot inside a ``$defs`` entry only
 # when that entry is referenced once (from the path itself), so no other location changes.
 # Several slots split at once are disjoint locations (none inside another), so the argument
-# applies to each of them in turn. ``_split`` checks all of this on the shipped schemas when it builds the split copy and refuses
-# (``validate_diploma`` then validates the whole document) should a schema update break it; the
-# tests compare both paths on valid and broken diplomas. Input must be JSON data (dicts, lists,
-# str, numbers, bool, None), as ``model_dump(mode="json")`` and ``json.loads`` give.
+# applies to each of them in turn. ``_split`` checks all of this on the shipped schemas when it
+# builds the split copy and refuses (``validate_diploma`` then validates the whole document)
+# should a schema update break it; the tests compare both paths on valid and broken diplomas.
+# Input must be JSON data (dicts, lists, str, numbers, bool, None), as ``model_dump(mode="json")``
+# and ``json.loads`` give.
 
 # The split slots: instance paths whose values are the same (or take a few values) across a
 # cohort -- the issuer, the achievement, the template's texts, dates and types, the grade (the
