@@ -105,7 +105,11 @@ def test_bad_rows_are_reported_with_line_numbers_and_the_rest_proceed(
     assert len(list((workspace / "diplomas").glob("*.json"))) == 8
 
 
-def _kill_midway(args: list[str], cwd: Path, seconds: float) -> int:
+def _kill_midway(args: list[str], cwd: Path, out_dir: Path, target: int, limit: float = 120.0) -> int:
+    """Run the cohort and SIGKILL its whole process group once ``target`` diplomas exist.
+
+    Killing on progress rather than after a fixed time keeps the kill mid-run however fast
+    issuing gets (the signal then lands at a random point inside a batch)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "credkit", *args],
         cwd=cwd,
@@ -113,11 +117,15 @@ def _kill_midway(args: list[str], cwd: Path, seconds: float) -> int:
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: the signal reaches the signing workers too
     )
-    try:
-        proc.wait(timeout=seconds)
-    except subprocess.TimeoutExpired:
+    deadline = time.monotonic() + limit
+    while proc.poll() is None and time.monotonic() < deadline:
+        if out_dir.exists() and sum(1 for _ in out_dir.glob("*.json")) >= target:
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    proc.wait()
     return proc.returncode
 
 
@@ -129,11 +137,10 @@ def test_killed_cohort_rerun_gives_exactly_one_verifying_diploma_each(
     roster = tmp_path / "roster.csv"
     make_roster(roster, rows)
     args = ["issue-cohort", "--roster", str(roster), "--issuer-dir", str(workspace)]
-    rng = random.Random()
-    kill_after = rng.uniform(1.0, 6.0)
-    code = _kill_midway(args, tmp_path, kill_after)
+    target = random.randint(1, rows // 2)
+    code = _kill_midway(args, tmp_path, workspace / "diplomas", target)
     written = len(list((workspace / "diplomas").glob("*.json")))
-    print(f"killed after {kill_after:.2f}s (exit {code}) with {written} diplomas written")
+    print(f"killed at {target} diplomas (exit {code}); {written} written when it died")
     assert code == -signal.SIGKILL, "the run finished before it could be killed"
     assert written < rows
     # no half-written file is ever visible
@@ -177,7 +184,7 @@ def test_killed_standalone_cohort_rerun(tmp_path: Path) -> None:
         "--out",
         str(tmp_path / "out"),
     ]
-    _kill_midway(args, tmp_path, random.uniform(0.5, 2.5))
+    _kill_midway(args, tmp_path, tmp_path / "out", random.randint(1, rows // 2))
     out = credkit(*args, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     files = sorted((tmp_path / "out").glob("*.json"))

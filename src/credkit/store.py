@@ -204,6 +204,9 @@ class SqliteStore:
         self.path = Path(path)
         self.list_length = list_length
         self._depth = 0
+        # the list being filled, per purpose, with its allocation count: valid only inside one
+        # write transaction (BEGIN IMMEDIATE holds the lock, so no other process can allocate)
+        self._open: dict[str, list[Any]] = {}
         if not self.path.exists():
             # the store names graduates: readable by the issuer only (WAL files inherit the mode)
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -261,6 +264,7 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"issuer store {self.path} is busy: {exc}") from None
         self._depth = 1
+        self._open.clear()
         try:
             yield self
             self._db.execute("COMMIT")
@@ -346,7 +350,14 @@ class SqliteStore:
         if purpose not in ISSUER_PURPOSES:
             raise StoreError(f"credkit allocates {' and '.join(ISSUER_PURPOSES)} indexes only")
         self._require_tx("allocate()")
-        list_id, url, length = self._open_list(purpose)
+        cached = self._open.get(purpose)
+        if cached is None or cached[3] >= cached[2]:
+            list_id, url, length = self._open_list(purpose)
+            count = self._db.execute(
+                "SELECT count(*) FROM allocations WHERE list_id = ?", (list_id,)
+            ).fetchone()[0]
+            cached = self._open[purpose] = [list_id, url, length, int(count)]
+        list_id, url, length = int(cached[0]), str(cached[1]), int(cached[2])
         idx = self._random_free_index(list_id, length)
         try:
             self._db.execute(
@@ -356,6 +367,7 @@ class SqliteStore:
             )
         except sqlite3.IntegrityError:
             raise StoreError(f"credential {credential_id} already has a {purpose} index") from None
+        cached[3] += 1
         return Allocation(url, idx)
 
     # --- issued credentials ---------------------------------------------------------------
