@@ -36,11 +36,9 @@ from credkit.models import OB_SCHEMA_URL
 from credkit.proofs import sign, verify
 from credkit.schema_check import OB_SCHEMA_JSONLD_URL, load_schema
 from interop.jsref import (
-    RUN_TIMEOUT_S,
-    ReferenceRunError,
+    NodeDriver,
     ReferenceUnavailableError,
     _install_script,
-    _tail,
     contexts_dir,
     ensure_installed,
     interop_must_run,
@@ -85,12 +83,8 @@ class DccRun:
 
 
 @dataclass(frozen=True)
-class DccVerifier:
+class DccVerifier(NodeDriver):
     """``node verify.mjs <command> <contexts>`` over JSON, from the installed dcc project."""
-
-    node: str
-    script: Path
-    contexts: Path
 
     @classmethod
     def setup(cls) -> DccVerifier:
@@ -102,31 +96,6 @@ class DccVerifier:
             script=_install_script(folder, DCC_DIR / "verify.mjs"),
             contexts=contexts_dir(),
         )
-
-    def run(self, command: str, payload: Doc) -> Doc:
-        proc = subprocess.run(
-            [self.node, str(self.script), command, str(self.contexts)],
-            input=json.dumps(payload, ensure_ascii=False),
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=RUN_TIMEOUT_S,
-            check=False,
-        )
-        try:
-            out = json.loads(proc.stdout)
-        except json.JSONDecodeError:
-            raise ReferenceRunError(
-                f"verify.mjs {command} exit {proc.returncode}, no JSON on stdout:\n"
-                + _tail(proc.stdout + "\n" + proc.stderr)
-            ) from None
-        if proc.returncode != 0 or not isinstance(out, dict):
-            message = out.get("error", out) if isinstance(out, dict) else out
-            raise ReferenceRunError(f"verify.mjs {command} failed: {message}")
-        return out
-
-    def info(self) -> Doc:
-        return self.run("info", {})
 
     def verify(
         self,

@@ -200,19 +200,12 @@ def _install_script(folder: Path, source_path: Path = NODE_DIR / "ref.mjs") -> P
 
 
 @dataclass(frozen=True)
-class JsReference:
-    """A ready-to-run reference driver: ``node ref.mjs <command> <contexts>`` over JSON."""
+class NodeDriver:
+    """``node <script> <command> <contexts>`` with JSON in and out, for any installed project."""
 
     node: str
     script: Path
     contexts: Path
-
-    @classmethod
-    def setup(cls) -> JsReference:
-        folder = ensure_installed()
-        node = shutil.which("node")
-        assert node is not None  # checked by ensure_installed
-        return cls(node=node, script=_install_script(folder), contexts=contexts_dir())
 
     def run(self, command: str, payload: dict[str, Any]) -> dict[str, Any]:
         proc = subprocess.run(
@@ -228,16 +221,28 @@ class JsReference:
             out = json.loads(proc.stdout)
         except json.JSONDecodeError:
             raise ReferenceRunError(
-                f"ref.mjs {command} exit {proc.returncode}, no JSON on stdout:\n"
+                f"{self.script.name} {command} exit {proc.returncode}, no JSON on stdout:\n"
                 + _tail(proc.stdout + "\n" + proc.stderr)
             ) from None
         if proc.returncode != 0 or not isinstance(out, dict):
             message = out.get("error", out) if isinstance(out, dict) else out
-            raise ReferenceRunError(f"ref.mjs {command} failed: {message}")
+            raise ReferenceRunError(f"{self.script.name} {command} failed: {message}")
         return out
 
     def info(self) -> dict[str, Any]:
         return self.run("info", {})
+
+
+@dataclass(frozen=True)
+class JsReference(NodeDriver):
+    """A ready-to-run reference driver: ``node ref.mjs <command> <contexts>`` over JSON."""
+
+    @classmethod
+    def setup(cls) -> JsReference:
+        folder = ensure_installed()
+        node = shutil.which("node")
+        assert node is not None  # checked by ensure_installed
+        return cls(node=node, script=_install_script(folder), contexts=contexts_dir())
 
     def sign(
         self,
