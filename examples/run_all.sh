@@ -15,4 +15,6 @@ trap 'rm -rf "$work"' EXIT
 "$py" "$here/issue_one.py" >/dev/null
 "$py" "$here/qr_example.py" >/dev/null
 bash "$here/server_example.sh" >/dev/null
+# the README's main job
+bash "$here/demo.sh" "$work/demo" >/dev/null
 echo "examples: ok"
