@@ -103,46 +103,29 @@ def _change(
         click.echo("run `credkit status publish` to make the change visible to verifiers")
 
 
-@status.command("revoke")
-@click.argument("credential_id")
-@_ISSUER_DIR
-@click.option("--reason", help="Kept in the store's change log, never published.")
-@click.pass_context
-@_friendly
-def revoke(
-    ctx: click.Context, credential_id: str, issuer_dir: str | None, reason: str | None
-) -> None:
-    """Revoke a credential. This is final (Bitstring Status List §2.1)."""
-    _use_dir(ctx, issuer_dir)
-    _change(ctx, credential_id, "revocation", 1, reason, "revoked")
+def _status_change(name: str, purpose: str, value: int, done: str, doc: str) -> None:
+    """Register ``credkit status NAME``: the three changes differ only in what they set."""
+
+    @status.command(name, help=doc)
+    @click.argument("credential_id")
+    @_ISSUER_DIR
+    @click.option("--reason", help="Kept in the store's change log, never published.")
+    @click.pass_context
+    @_friendly
+    def command(
+        ctx: click.Context, credential_id: str, issuer_dir: str | None, reason: str | None
+    ) -> None:
+        _use_dir(ctx, issuer_dir)
+        _change(ctx, credential_id, purpose, value, reason, done)
 
 
-@status.command("suspend")
-@click.argument("credential_id")
-@_ISSUER_DIR
-@click.option("--reason")
-@click.pass_context
-@_friendly
-def suspend(
-    ctx: click.Context, credential_id: str, issuer_dir: str | None, reason: str | None
-) -> None:
-    """Suspend a credential until it is reinstated."""
-    _use_dir(ctx, issuer_dir)
-    _change(ctx, credential_id, "suspension", 1, reason, "suspended")
-
-
-@status.command("reinstate")
-@click.argument("credential_id")
-@_ISSUER_DIR
-@click.option("--reason")
-@click.pass_context
-@_friendly
-def reinstate(
-    ctx: click.Context, credential_id: str, issuer_dir: str | None, reason: str | None
-) -> None:
-    """Lift a suspension (a revocation cannot be lifted)."""
-    _use_dir(ctx, issuer_dir)
-    _change(ctx, credential_id, "suspension", 0, reason, "reinstated")
+_status_change(
+    "revoke", "revocation", 1, "revoked", "Revoke a credential. This is final (BSL §2.1)."
+)
+_status_change("suspend", "suspension", 1, "suspended", "Suspend a credential until reinstated.")
+_status_change(
+    "reinstate", "suspension", 0, "reinstated", "Lift a suspension (a revocation cannot be lifted)."
+)
 
 
 @status.command("show")
