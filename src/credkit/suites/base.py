@@ -65,6 +65,11 @@ class Cryptosuite(ABC):
     ) -> bytes:
         """Proof configuration: the canonical bytes of the proof options (no proofValue)."""
 
+    def transform_for_signing(self, unsecured: dict[str, Any], loader: DocumentLoader) -> bytes:
+        """Transformation when signing; a suite may use a faster path it proves on this side
+        only (a wrong byte here makes a proof that fails, never a forgery that verifies)."""
+        return self.transform(unsecured, loader)
+
     def prepare_options(self, options: dict[str, Any], unsecured: dict[str, Any]) -> dict[str, Any]:
         """Suite additions to the emitted proof (JCS copies ``@context`` into it)."""
         return options
@@ -101,7 +106,7 @@ class Cryptosuite(ABC):
         proof = self.prepare_options(json_copy(options), unsecured)
         self.check_options(proof, ProofGenerationError)
         config = self.configure(proof, unsecured, loader)
-        transformed = self.transform(unsecured, loader)
+        transformed = self.transform_for_signing(unsecured, loader)
         signature = key.sign(self.hash_data(config, transformed))
         proof["proofValue"] = encode_base58btc(signature)
         return proof
