@@ -22,7 +22,7 @@ from typing import Any
 
 import rfc8785
 
-from credkit import fastjcs, fastld, rdfc
+from credkit import fastjcs, fastld, rdfc, shapes
 from credkit.contexts import OB_V3P0, UNDEFINED_TERMS_V2, VC_V2
 
 OB = "https://purl.imsglobal.org/spec/ob/v3p0/"
@@ -506,5 +506,121 @@ def run(
                         )
     report.seconds = time.perf_counter() - start
     report.stats = Counter(fastld.STATS)
+    report.stats.subtract(before)
+    return report
+
+
+# --- shape compilation (credkit.shapes) ----------------------------------------------------------
+
+# IRI-safe characters (a varied IRI keeps its kind) and text that is not (a kind of its own).
+_IRI_PIECES = ["a", "Z", "9", "-", ".", "_", "~", "%20", "#f", "?q=1", "/", "ü", "😀", ":", "@", "'"]
+_TEXT_PIECES = [*_IRI_PIECES, '"', "\\", "\n", "\t", "\r", " ", "\u202e", "\x00", "<", ">", "`"]
+_KEEP = frozenset({"@context", "type", "@type", "@language", "@direction", "@index"})
+
+
+def _same_kind(rng: random.Random, value: str) -> str:
+    """A new string of ``value``'s kind (credkit.shapes): IRI scheme, plain or unsafe text."""
+    if value[:1] == "@" or value[:2] == "_:" or not value:
+        return value
+    colon = value.find(":")
+    safe = not any(c in value for c in ' "\\\n\t\r<>`\x00\u202e')
+    if colon > 0 and safe:  # keep scheme and "//"
+        head = value[: colon + 1] + ("//" if value.startswith("//", colon + 1) else "")
+        return head + "".join(_pick(rng, _IRI_PIECES) for _ in range(rng.randrange(1, 12)))
+    if colon >= 0:
+        return value
+    pieces = [p for p in _IRI_PIECES if p not in (":", "@")] if safe else _TEXT_PIECES
+    text = "x" + "".join(_pick(rng, pieces) for _ in range(rng.randrange(0, 15)))
+    return text if safe else text + " "
+
+
+def _strings(value: Any, out: list[str]) -> list[str]:
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if k not in _KEEP:
+                _strings(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _strings(v, out)
+    return out
+
+
+def reroll(rng: random.Random, value: Any, pool: list[str], rate: float = 0.3) -> Any:
+    """A same-structure copy of ``value``, its strings varied (types and contexts kept): equal
+    strings stay equal (one graduate's id wherever it appears), most keep their kind, and now and
+    then one string takes another's value or a hostile one (a new shape)."""
+    chosen: dict[str, str] = {}
+    odd = rng.random() < 0.3
+    odd_at = rng.randrange(max(1, len(pool)))
+    seen = 0
+
+    def walk(item: Any) -> Any:
+        nonlocal seen
+        if isinstance(item, str):
+            seen += 1
+            if odd and seen == odd_at + 1:
+                return str(_pick(rng, pool + _NAMES + _IDS))
+            if item not in chosen:
+                chosen[item] = _same_kind(rng, item) if rng.random() < rate else item
+            return chosen[item]
+        if isinstance(item, dict):
+            return {k: (v if k in _KEEP else walk(v)) for k, v in item.items()}
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        return item
+
+    return walk(value)
+
+
+def run_shapes(count: int, seed: int = 0, *, family: int = 10, tamper_every: int = 4) -> Report:
+    """Shape-compiled canonicalization against stock pyld on ``count`` same-shape documents.
+
+    Documents come in families: a generated diploma and ``family - 1`` copies with their strings
+    varied (mostly keeping each string's kind, so most are shape hits). Every document, and every
+    ``tamper_every``-th one tampered, is compared byte for byte (or error for error) with stock.
+    """
+    rng = random.Random(seed)
+    report = Report()
+    before = Counter(shapes.STATS)
+    start = time.perf_counter()
+    while report.documents < count:
+        base = diploma(rng)
+        pool = _strings(base, [])
+        rate = _pick(rng, [0.05, 0.3, 0.8])
+        for j in range(min(family, count - report.documents)):
+            doc = base if j == 0 else reroll(rng, base, pool, rate)
+            i = report.documents
+            report.documents += 1
+            fast = _outcome(shapes.canonicalize_for_signing, doc)
+            with fastld.stock():
+                slow = _outcome(rdfc.canonicalize, doc)
+            if fast != slow:
+                report.mismatches.append(
+                    f"seed={seed} shape#{i}: fast={fast!r:.300} stock={slow!r:.300} doc={doc!r:.2000}"
+                )
+            if fast[0] != "ok":
+                report.errors += 1
+                report.error_kinds[fast[0]] += 1
+                continue
+            report.canonicalized += 1
+            if tamper_every and i % tamper_every == 0:
+                changed = tamper(rng, doc)
+                if changed is None:
+                    continue
+                report.tampered += 1
+                t_fast = _outcome(shapes.canonicalize_for_signing, changed)
+                with fastld.stock():
+                    t_slow = _outcome(rdfc.canonicalize, changed)
+                if t_fast != t_slow:
+                    report.mismatches.append(
+                        f"seed={seed} shape-tampered#{i}: fast={t_fast!r:.300} stock={t_slow!r:.300}"
+                    )
+                if t_fast == fast:
+                    where = report.stock_collisions if t_slow == slow else report.tamper_collisions
+                    where.append(f"seed={seed} shape#{i}")
+    report.seconds = time.perf_counter() - start
+    report.stats = Counter(shapes.STATS)
     report.stats.subtract(before)
     return report

@@ -150,6 +150,11 @@ def expand(document: Any, loader: DocumentLoader | None = None) -> list[Any]:
 
 def canonicalize(document: Any, loader: DocumentLoader | None = None) -> str:
     """The canonical N-Quads of ``document`` (RDFC-1.0), each line ending in ``\\n``."""
+    return canonize(to_dataset(document, loader))
+
+
+def to_dataset(document: Any, loader: DocumentLoader | None = None) -> dict[str, Any]:
+    """Safe-mode JSON-LD → RDF: pyld's dataset (graph name → triples), not yet canonical."""
     expanded = expand(document, loader)
     processor = fastld.processor()
     try:
@@ -161,7 +166,16 @@ def canonicalize(document: Any, loader: DocumentLoader | None = None) -> str:
             "base": None,
             "rdfDirection": "i18n-datatype",
         }
-        dataset = fastld.to_rdf(processor, expanded, options)
+        return fastld.to_rdf(processor, expanded, options)
+    except RecursionError:
+        raise MalformedValueError("document is nested too deeply to process") from None
+    except Exception as exc:
+        raise ProofTransformationError(f"RDF canonicalization failed: {_describe(exc)}") from None
+
+
+def canonize(dataset: dict[str, Any]) -> str:
+    """RDFC-1.0 of a pyld dataset, with bounded work; the dataset's quads are modified."""
+    try:
         blank_nodes = {
             c["value"]
             for triples in dataset.values()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from credkit import rdfc
+from credkit import rdfc, shapes
 from credkit.contexts import DocumentLoader
 from credkit.suites.base import Cryptosuite
 
@@ -16,7 +16,13 @@ class EddsaRdfc2022(Cryptosuite):
 
     def transform(self, unsecured: dict[str, Any], loader: DocumentLoader) -> bytes:
         # §3.2.3 Transformation: canonical N-Quads of the JSON-LD document
+        if shapes.verify_enabled():
+            return shapes.canonicalize_for_signing(unsecured, loader).encode("utf-8")
         return rdfc.canonicalize(unsecured, loader).encode("utf-8")
+
+    def transform_for_signing(self, unsecured: dict[str, Any], loader: DocumentLoader) -> bytes:
+        # a same-shape cohort: from the compiled shape, trusted once proven exact (credkit.shapes)
+        return shapes.canonicalize_for_signing(unsecured, loader).encode("utf-8")
 
     def configure(
         self, proof: dict[str, Any], unsecured: dict[str, Any], loader: DocumentLoader
