@@ -513,7 +513,7 @@ def run(
 # --- shape compilation (credkit.shapes) ----------------------------------------------------------
 
 # IRI-safe characters (a varied IRI keeps its kind) and text that is not (a kind of its own).
-_IRI_PIECES = ["a", "Z", "9", "-", ".", "_", "~", "%20", "#f", "?q=1", "/", "ü", "😀", ":", "@", "'"]
+_IRI_PIECES = ["a", "Z", "9", "-", ".", "_", "~", "%20", "#f", "?q=1", "/", "ü", "😀", ":", "@"]
 _TEXT_PIECES = [*_IRI_PIECES, '"', "\\", "\n", "\t", "\r", " ", "\u202e", "\x00", "<", ">", "`"]
 _KEEP = frozenset({"@context", "type", "@type", "@language", "@direction", "@index"})
 
@@ -598,7 +598,8 @@ def run_shapes(count: int, seed: int = 0, *, family: int = 10, tamper_every: int
                 slow = _outcome(rdfc.canonicalize, doc)
             if fast != slow:
                 report.mismatches.append(
-                    f"seed={seed} shape#{i}: fast={fast!r:.300} stock={slow!r:.300} doc={doc!r:.2000}"
+                    f"seed={seed} shape#{i}: fast={fast!r:.300} stock={slow!r:.300} "
+                    f"doc={doc!r:.2000}"
                 )
             if fast[0] != "ok":
                 report.errors += 1
@@ -615,7 +616,8 @@ def run_shapes(count: int, seed: int = 0, *, family: int = 10, tamper_every: int
                     t_slow = _outcome(rdfc.canonicalize, changed)
                 if t_fast != t_slow:
                     report.mismatches.append(
-                        f"seed={seed} shape-tampered#{i}: fast={t_fast!r:.300} stock={t_slow!r:.300}"
+                        f"seed={seed} shape-tampered#{i}: fast={t_fast!r:.300} "
+                        f"stock={t_slow!r:.300}"
                     )
                 if t_fast == fast:
                     where = report.stock_collisions if t_slow == slow else report.tamper_collisions
