@@ -46,6 +46,7 @@ import secrets
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 from typing import Any
 
 from pyld.__about__ import __version__ as PYLD_VERSION  # noqa: N812
@@ -130,7 +131,22 @@ def clear() -> None:
 # --- the key -------------------------------------------------------------------------------------
 
 
+_kinds: dict[str, Any] = {}
+_MAX_KINDS = 65536
+
+
 def _kind(value: str) -> Any:
+    """:func:`_classify`, remembered (a cohort repeats most of its strings)."""
+    kind = _kinds.get(value)
+    if kind is None:
+        kind = _classify(value)
+        if len(_kinds) >= _MAX_KINDS:
+            _kinds.clear()
+        _kinds[value] = kind
+    return kind
+
+
+def _classify(value: str) -> Any:
     """How pyld may treat a string beyond copying it: the part of its value the key must hold."""
     if value in _TERMS or value[:1] == "@" or value[:2] == "_:" or _SURROGATE.search(value):
         return ("V", value)
@@ -235,23 +251,44 @@ def _term_text(term: dict[str, Any]) -> str:
 # literal slot (2, class, suffix). A quad: (subject, predicate, object, graph or None).
 _BLANK, _IRI_SLOT, _LITERAL_SLOT = 0, 1, 2
 _Quad = tuple[Any, ...]
+_Segs = tuple[tuple[str, int, Any], ...]
 
 
-def _line(quad: _Quad, iri: list[str], lit: list[str], label: Callable[[str], str]) -> str:
-    """``serialize_nquad`` of one template quad: slot texts given, blank nodes by ``label``."""
-    out = []
-    for part in quad:
-        if part is None:
-            continue
-        if type(part) is str:
-            out.append(part)
-        elif part[0] == _BLANK:
-            out.append(label(part[1]))
-        elif part[0] == _IRI_SLOT:
-            out.append(iri[part[1]])
-        else:
-            out.append(lit[part[1]] + part[2])
-    return " ".join(out) + " .\n"
+class _Line:
+    """One template quad as ``serialize_nquad`` writes it, compiled to a ``%`` format and an
+    ``itemgetter`` of its holes' texts (slots, and blank nodes unless their labels are fixed)."""
+
+    __slots__ = ("constant", "fmt", "get")
+
+    def __init__(self, quad: _Quad, n: int, blanks: dict[str, int], fixed: Any = None) -> None:
+        pieces: list[str] = []
+        holes: list[int] = []
+        for part in quad:
+            if part is None:
+                continue
+            if type(part) is str:
+                pieces.append(part.replace("%", "%%"))
+            elif part[0] == _BLANK and fixed is not None:
+                pieces.append(fixed(part[1]))
+            elif part[0] == _BLANK:
+                pieces.append("%s")
+                holes.append(2 * n + blanks[part[1]])
+            elif part[0] == _IRI_SLOT:
+                pieces.append("%s")
+                holes.append(part[1])
+            else:
+                pieces.append("%s" + part[2].replace("%", "%%"))
+                holes.append(n + part[1])
+        self.fmt = " ".join(pieces) + " .\n"
+        self.get = itemgetter(*holes) if holes else None
+        self.constant = self.fmt.replace("%%", "%")
+
+    def text(self, texts: list[str]) -> str:
+        """The line, the holes filled from ``texts`` (IRI texts, literal texts, blank labels)."""
+        if self.get is None:
+            return self.constant
+        line: str = self.fmt % self.get(texts)
+        return line
 
 
 def _first_degree_label(reference: str) -> Callable[[str], str]:
@@ -277,13 +314,17 @@ class _Variant:
 
     __slots__ = (
         "blank_fixed",
-        "blank_quads",
-        "const_lines",
+        "blank_index",
+        "blank_lines",
+        "hash_const",
+        "hash_lines",
         "iri_classes",
         "iris",
         "literal_classes",
+        "n",
         "quads",
-        "slot_quads",
+        "relabelled",
+        "slot_lines",
         "trusted",
     )
 
@@ -294,16 +335,21 @@ class _Variant:
         self.literal_classes: tuple[int, ...] = ()
         self.iris: frozenset[str] = frozenset()
         self.trusted = False
-        self.const_lines: list[str] = []  # no blank node, no slot
-        self.slot_quads: list[_Quad] = []  # slots, no blank node
-        self.blank_quads: list[tuple[_Quad, tuple[str, ...], bool]] = []  # (quad, blanks, slots?)
-        self.blank_fixed: dict[str, str] = {}  # blank label -> first-degree hash, if no slot
+        self.n = 0  # classes
+        self.blank_index: dict[str, int] = {}
+        self.slot_lines: list[_Line] = []  # every quad with a slot, or no blank node
+        self.blank_lines: list[_Line] = []  # quads with blank nodes and no slot
+        self.blank_fixed: dict[str, str] = {}  # first-degree hash of a blank node no slot touches
+        self.hash_const: dict[str, list[str]] = {}  # the constant first-degree lines of the rest
+        self.hash_lines: list[tuple[str, _Line]] = []  # (blank node, its first-degree line)
+        self.relabelled: OrderedDict[tuple[str, ...], list[str]] = OrderedDict()
 
-    def prepare(self) -> None:
-        """Precompute what does not depend on the substituted values."""
-        touched: set[str] = set()
+    def prepare(self, n: int) -> None:
+        """Precompile what does not depend on the substituted values."""
+        self.n = n
         iri_classes: set[int] = set()
         literal_classes: set[int] = set()
+        quads: list[tuple[_Quad, tuple[str, ...], bool]] = []
         for graph, terms in self.quads:
             parts: list[Any] = []
             blank_list: list[str] = []
@@ -329,54 +375,62 @@ class _Variant:
                 parts.append((_BLANK, graph))
             else:
                 parts.append("<" + graph + ">")
-            quad = tuple(parts)
-            if blank_list:
-                self.blank_quads.append((quad, tuple(blank_list), slotted))
-                if slotted:
-                    touched.update(blank_list)
-            elif slotted:
-                self.slot_quads.append(quad)
-            else:
-                self.const_lines.append(_line(quad, [], [], str))
+            quads.append((tuple(parts), tuple(blank_list), slotted))
+            for blank in blank_list:
+                self.blank_index.setdefault(blank, len(self.blank_index))
         self.iri_classes = tuple(sorted(iri_classes))
         self.literal_classes = tuple(sorted(literal_classes))
-        fixed: dict[str, list[str]] = {}
-        for quad, blanks, _slotted in self.blank_quads:
+        touched = {b for _q, blanks, slotted in quads if slotted for b in blanks}
+        const_hash: dict[str, list[str]] = {}
+        for quad, blanks, slotted in quads:
+            line = _Line(quad, n, self.blank_index)
+            (self.slot_lines if slotted or not blanks else self.blank_lines).append(line)
             for blank in blanks:  # once per occurrence, as pyld's blank node to quads map
-                if blank not in touched:
-                    fixed.setdefault(blank, []).append(
-                        _line(quad, [], [], _first_degree_label(blank))
-                    )
-        self.blank_fixed = {b: _first_degree(lines) for b, lines in fixed.items()}
+                first = _Line(quad, n, self.blank_index, _first_degree_label(blank))
+                if slotted:
+                    self.hash_lines.append((blank, first))
+                else:
+                    const_hash.setdefault(blank, []).append(first.text([]))
+        self.blank_fixed = {
+            b: _first_degree(list(v)) for b, v in const_hash.items() if b not in touched
+        }
+        self.hash_const = {b: v for b, v in const_hash.items() if b in touched}
 
     def canonicalize(self, values: list[str]) -> str:
-        iri = list(values)
-        lit = list(values)
+        texts = values * 2
+        n = self.n
         for cls in self.iri_classes:
-            iri[cls] = "<" + values[cls] + ">"
+            texts[cls] = "<" + values[cls] + ">"
         for cls in self.literal_classes:
-            lit[cls] = '"' + _escape(values[cls]) + '"'
+            texts[n + cls] = '"' + _escape(values[cls]) + '"'
         hashes = dict(self.blank_fixed)
         pending: dict[str, list[str]] = {}
-        for quad, blanks, _slotted in self.blank_quads:
-            for blank in blanks:
-                if blank not in hashes:
-                    pending.setdefault(blank, []).append(
-                        _line(quad, iri, lit, _first_degree_label(blank))
-                    )
+        for blank, line in self.hash_lines:
+            lines = pending.get(blank)
+            if lines is None:
+                lines = pending[blank] = list(self.hash_const.get(blank, ()))
+            lines.append(line.text(texts))
         for blank, lines in pending.items():
             hashes[blank] = _first_degree(lines)
         if len(set(hashes.values())) != len(hashes):
             STATS["shape_stock_canonize"] += 1
             return self._stock(values)
-        order = sorted(hashes, key=hashes.__getitem__)
-        canonical = {b: f"_:c14n{i}" for i, b in enumerate(order)}
-        label = canonical.__getitem__
-        lines = list(self.const_lines)
-        lines.extend(_line(q, iri, lit, label) for q in self.slot_quads)
-        lines.extend(_line(q, iri, lit, label) for q, _b, _s in self.blank_quads)
-        lines.sort()
-        return "".join(lines)
+        order = tuple(sorted(hashes, key=hashes.__getitem__))
+        labels = [""] * len(order)
+        for i, blank in enumerate(order):
+            labels[self.blank_index[blank]] = f"_:c14n{i}"
+        texts.extend(labels)
+        relabelled = self.relabelled.get(order)
+        if relabelled is None:  # the quads with blank nodes and no slot, for this labelling
+            relabelled = [line.text(texts) for line in self.blank_lines]
+            with _lock:
+                self.relabelled[order] = relabelled
+                while len(self.relabelled) > 32:
+                    self.relabelled.popitem(last=False)
+        out = [line.text(texts) for line in self.slot_lines]
+        out.extend(relabelled)
+        out.sort()
+        return "".join(out)
 
     def _stock(self, values: list[str]) -> str:
         """The substituted dataset through stock pyld URDNA2015 (via credkit.rdfc)."""
@@ -532,7 +586,7 @@ def _compile_variant(
                     terms.append((position, term, -1, term))
             variant.quads.append((graph, terms))
     variant.iris = frozenset(iris)
-    variant.prepare()
+    variant.prepare(len(set(classes)))
     return variant
 
 
