@@ -2,15 +2,19 @@
 
     .venv/bin/python benchmarks/bench_fast.py [--rounds R] [--budget S] [--no-js]
     .venv/bin/python benchmarks/bench_fast.py --long [--docs N]       # differential, >= 100,000
+    .venv/bin/python benchmarks/bench_fast.py --long-shapes [--docs N] # compiled shapes only
     .venv/bin/python benchmarks/bench_fast.py --cohort 1000,10000     # credkit issue-cohort
 
 Table: sign and verify, ``eddsa-rdfc-2022`` and ``eddsa-jcs-2022``, in two modes:
 
 * ``single``: one credential (``benchmarks/diploma.json``), a *different* ``created`` on every
-  operation, so nothing is reused between operations but the processed contexts (the honest cost
-  of one credential; the JS harness re-signs one credential with one ``created``);
+  operation, on the exact algorithm (memoized pyld; shape compilation off), so nothing is reused
+  between operations but the processed contexts (the honest cost of one credential, any shape;
+  the JS harness re-signs one credential with one ``created``);
 * ``batch``: a same-shape cohort -- 200 diplomas differing in id, identity hash, dates and grade,
-  one ``created`` (as ``credkit issue-cohort`` signs them) -- per-operation average.
+  one ``created`` (as ``credkit issue-cohort`` signs them) -- per-operation average. Signing uses
+  the compiled shape (credkit.shapes, the default); verification stays exact (the default);
+* ``batch*``: the same cohort verified with compiled shapes (opt-in: ``CREDKIT_SHAPES_VERIFY=1``).
 
 The machine is shared and noisy, so the three sides are measured *interleaved*, in rounds: each
 round times stock, fast and JS once per cell (each figure the best of 3 timings, as the JS harness
@@ -48,7 +52,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import pyld.__about__  # noqa: E402
 import rfc8785  # noqa: E402
 
-from credkit import fastcheck, fastjcs, fastld  # noqa: E402
+from credkit import fastcheck, fastjcs, fastld, shapes  # noqa: E402
 from credkit.keys import KeyPair  # noqa: E402
 from credkit.proofs import sign, verify  # noqa: E402
 from interop import documents  # noqa: E402
@@ -127,12 +131,19 @@ class Cells:
     def measure(self) -> dict[tuple[str, str], float]:
         n, m = self.n_single, len(self.batch)
         offset = random.randrange(10**6)  # fresh `created` values each round: no config reuse
-        return {
-            ("sign", "single"): _best_ms(lambda i: self._sign(self.doc, _stamp(offset + i)), n),
-            ("verify", "single"): _best_ms(lambda i: self._verify(self.single_signed[i]), n),
-            ("sign", "batch"): _best_ms(lambda i: self._sign(self.batch[i], _stamp(0)), m),
-            ("verify", "batch"): _best_ms(lambda i: self._verify(self.batch_signed[i]), m),
-        }
+        with shapes.off():
+            out = {
+                ("sign", "single"): _best_ms(lambda i: self._sign(self.doc, _stamp(offset + i)), n),
+                ("verify", "single"): _best_ms(lambda i: self._verify(self.single_signed[i]), n),
+            }
+        out[("sign", "batch")] = _best_ms(lambda i: self._sign(self.batch[i], _stamp(0)), m)
+        out[("verify", "batch")] = _best_ms(lambda i: self._verify(self.batch_signed[i]), m)
+        if self.suite == "eddsa-rdfc-2022":
+            with shapes.verifying():
+                out[("verify", "batch*")] = _best_ms(
+                    lambda i: self._verify(self.batch_signed[i]), m
+                )
+        return out
 
 
 def _identical_outputs(cells: Cells) -> None:
@@ -197,6 +208,8 @@ def run_table(args: argparse.Namespace) -> None:
                 )
                 theirs = {"sign": out["signMs"], "verify": out["verifyMs"]}
             for (op, mode), ms in fast.items():
+                if (op, mode) not in slow:
+                    slow[(op, mode)] = slow[(op, "batch")]  # stock has no compiled verification
                 results.setdefault((suite, op, mode, "fast"), []).append(ms)
                 results.setdefault((suite, op, mode, "stock"), []).append(slow[(op, mode)])
                 ratios.setdefault((suite, op, mode, "fast/stock"), []).append(slow[(op, mode)] / ms)
@@ -223,8 +236,10 @@ def run_table(args: argparse.Namespace) -> None:
     rows = [header]
     for suite in SUITES:
         for op in ("sign", "verify"):
-            for mode in ("single", "batch"):
+            for mode in ("single", "batch", "batch*"):
                 k = (suite, op, mode)
+                if not results.get((*k, "fast")):
+                    continue
                 s, f, j = (med((*k, side), results) for side in ("stock", "fast", "js"))
                 rs, rj = med((*k, "fast/stock"), ratios), med((*k, "fast/js"), ratios)
                 rows.append(
@@ -236,7 +251,7 @@ def run_table(args: argparse.Namespace) -> None:
                         f"{1000 / f:,.0f}" if f else "-",
                         f"{f:.3f}" if f else "-",
                         (f"{1000 / j:,.0f}" if j else "-")
-                        + (" (1 doc)" if j and mode == "batch" else ""),
+                        + (" (1 doc)" if j and mode != "single" else ""),
                         f"{rs:.2f}x" if rs else "-",
                         f"{rj:.2f}x" if rj else "-",
                     ]
@@ -254,11 +269,15 @@ def run_table(args: argparse.Namespace) -> None:
     print(
         f"\n{args.rounds} rounds; medians; ratios = median of per-round ratios (above 1: fast is "
         "faster). JS: the reference harness, one credential re-signed with one `created`, best of "
-        f"3 x {args.js_iterations}; its figure is repeated on the batch rows for comparison."
+        f"3 x {args.js_iterations}; its figure is repeated on the batch rows for comparison.\n"
+        "single: exact algorithm (memoized pyld, no shape compilation). batch: signing from the "
+        "compiled shape (default), verification exact (default). batch*: verification from the "
+        "compiled shape (opt-in, CREDKIT_SHAPES_VERIFY=1)."
     )
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"fastld counters: {dict(fastld.STATS)}")
     print(f"fastjcs counters: {dict(fastjcs.STATS)}")
+    print(f"shape counters (hits, compiles, fallbacks): {dict(shapes.STATS)}")
     if args.json:
         print(json.dumps({"|".join(k): v for k, v in results.items()}, indent=1))
 
@@ -318,6 +337,47 @@ def run_long(args: argparse.Namespace) -> int:
     )
     print(f"fallbacks: {fallbacks}")
     print(f"fastjcs: {dict(fastjcs.STATS)}")
+    print(f"time: {time.perf_counter() - start:.0f}s")
+    return 1 if total.mismatches or total.tamper_collisions else 0
+
+
+def run_long_shapes(args: argparse.Namespace) -> int:
+    """The shape-compiled path against stock on ``--docs`` same-shape documents."""
+    import warnings
+
+    warnings.simplefilter("ignore", SyntaxWarning)
+    total = fastcheck.Report()
+    seed = args.seed
+    start = time.perf_counter()
+    while total.documents < args.docs:
+        report = fastcheck.run_shapes(min(5000, args.docs - total.documents), seed=seed)
+        seed += 1
+        for name in ("documents", "canonicalized", "errors", "tampered"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        total.mismatches += report.mismatches
+        total.tamper_collisions += report.tamper_collisions
+        total.stock_collisions += report.stock_collisions
+        total.error_kinds.update(report.error_kinds)
+        total.stats.update(report.stats)
+        print(
+            f"{total.documents:>7} docs, {len(total.mismatches)} mismatches, "
+            f"{time.perf_counter() - start:.0f}s",
+            file=sys.stderr,
+        )
+    stats = total.stats
+    print(f"shape-compiled documents: {total.documents} (seeds {args.seed}..{seed - 1})")
+    print(f"  canonicalized: {total.canonicalized}; errors: {dict(total.error_kinds)}")
+    print(f"  tampered (one leaf changed) and compared too: {total.tampered}")
+    print(f"MISMATCHES shapes vs stock: {len(total.mismatches)}")
+    for line in total.mismatches[:20]:
+        print("   ", line)
+    print(f"tampered docs canonicalizing to the original's form: {len(total.tamper_collisions)}")
+    print(
+        f"hits {stats['shape_hit']}; shapes compiled {stats['shape_new']}, templates trusted "
+        f"{stats['shape_trusted']}, rejected by their first check {stats['shape_rejected']}"
+    )
+    ways_out = ("fallback", "stock", "failed", "unstable")
+    print(f"fallbacks: { {k: v for k, v in stats.items() if any(w in k for w in ways_out)} }")
     print(f"time: {time.perf_counter() - start:.0f}s")
     return 1 if total.mismatches or total.tamper_collisions else 0
 
@@ -449,13 +509,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-js", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--long", action="store_true", help="differential run instead of table")
+    parser.add_argument("--long-shapes", action="store_true", help="only the shapes differential")
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1_000)
     parser.add_argument("--cohort", help="comma-separated roster sizes, e.g. 1000,10000")
     parser.add_argument("--cohort-stock", action="store_true", help="also with CREDKIT_FASTLD=0")
     args = parser.parse_args(argv)
     if args.long:
-        return run_long(args)
+        return run_long(args) | run_long_shapes(args)
+    if args.long_shapes:
+        return run_long_shapes(args)
     if args.cohort:
         run_cohort(args)
         return 0

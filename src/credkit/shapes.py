@@ -46,6 +46,7 @@ import secrets
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any
 
@@ -111,6 +112,30 @@ def set_enabled(on: bool) -> None:
     global _enabled
     _enabled = on
     clear()
+
+
+@contextmanager
+def off() -> Iterator[None]:
+    """Run the enclosed code on the exact algorithm (compiled shapes kept for later)."""
+    global _enabled
+    before = _enabled
+    _enabled = False
+    try:
+        yield
+    finally:
+        _enabled = before
+
+
+@contextmanager
+def verifying() -> Iterator[None]:
+    """Use compiled shapes for verification in the enclosed code (off by default)."""
+    global _verify
+    before = _verify
+    _verify = True
+    try:
+        yield
+    finally:
+        _verify = before
 
 
 def set_verify(on: bool) -> None:
