@@ -25,7 +25,6 @@ per-round ratios (paired, so a burst of load affects both sides of a ratio alike
 from __future__ import annotations
 
 import argparse
-import copy
 import csv
 import hashlib
 import json
@@ -82,23 +81,6 @@ def _stamp(i: int) -> str:
     return (BASE + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def cohort_documents(issuer: str, n: int, seed: int = 1) -> list[dict[str, Any]]:
-    """Same-shape diplomas: what differs between graduates of one programme."""
-    rng = random.Random(seed)
-    base = documents.ob3_diploma(issuer)
-    out = []
-    for i in range(n):
-        doc = copy.deepcopy(base)
-        doc["id"] = f"urn:uuid:{rng.randrange(16**32):032x}"
-        subject = doc["credentialSubject"]
-        subject["identifier"][0]["identityHash"] = "sha256$" + hashlib.sha256(b"%d" % i).hexdigest()
-        subject["identifier"][0]["salt"] = f"s{rng.randrange(10**9)}"
-        subject["activityEndDate"] = f"2026-06-{rng.randrange(1, 29):02d}T00:00:00Z"
-        subject["result"][0]["value"] = f"{rng.uniform(2.5, 4.0):.1f}"
-        out.append(doc)
-    return out
-
-
 def _best_ms(op: Callable[[int], object], n: int, repeats: int = 3) -> float:
     best = float("inf")
     for _ in range(repeats):
@@ -116,7 +98,7 @@ class Cells:
         self.suite = suite
         self.key = key
         self.doc = documents.ob3_diploma(key.controller)
-        self.batch = cohort_documents(key.controller, BATCH)
+        self.batch = documents.ob3_cohort(key.controller, BATCH)
         self.n_single = n_single
         self.single_signed = [self._sign(self.doc, _stamp(i)) for i in range(n_single)]
         self.batch_signed = [self._sign(d, _stamp(0)) for d in self.batch]
@@ -285,6 +267,22 @@ def run_table(args: argparse.Namespace) -> None:
 # --- the long differential run -------------------------------------------------------------------
 
 
+def _add(total: fastcheck.Report, report: fastcheck.Report, start: float) -> None:
+    """Fold one chunk's report into the running total, and say how far the run is."""
+    for name in ("documents", "canonicalized", "errors", "configs", "jcs", "tampered"):
+        setattr(total, name, getattr(total, name) + getattr(report, name))
+    total.mismatches += report.mismatches
+    total.tamper_collisions += report.tamper_collisions
+    total.stock_collisions += report.stock_collisions
+    total.error_kinds.update(report.error_kinds)
+    total.stats.update(report.stats)
+    print(
+        f"{total.documents:>7} docs, {len(total.mismatches)} mismatches, "
+        f"{time.perf_counter() - start:.0f}s",
+        file=sys.stderr,
+    )
+
+
 def run_long(args: argparse.Namespace) -> int:
     import warnings
 
@@ -296,18 +294,7 @@ def run_long(args: argparse.Namespace) -> int:
     while total.documents < args.docs:
         report = fastcheck.run(min(chunk, args.docs - total.documents), seed=seed)
         seed += 1
-        for name in ("documents", "canonicalized", "errors", "configs", "jcs", "tampered"):
-            setattr(total, name, getattr(total, name) + getattr(report, name))
-        total.mismatches += report.mismatches
-        total.tamper_collisions += report.tamper_collisions
-        total.stock_collisions += report.stock_collisions
-        total.error_kinds.update(report.error_kinds)
-        total.stats.update(report.stats)
-        print(
-            f"{total.documents:>7} docs, {len(total.mismatches)} mismatches, "
-            f"{time.perf_counter() - start:.0f}s",
-            file=sys.stderr,
-        )
+        _add(total, report, start)
     fallbacks = {k: v for k, v in total.stats.items() if k.startswith(("fallback", "rdf_stock"))}
     print(f"documents: {total.documents} (seeds {args.seed}..{seed - 1})")
     print(f"  canonicalized: {total.canonicalized}; errors: {dict(total.error_kinds)}")
@@ -352,18 +339,7 @@ def run_long_shapes(args: argparse.Namespace) -> int:
     while total.documents < args.docs:
         report = fastcheck.run_shapes(min(5000, args.docs - total.documents), seed=seed)
         seed += 1
-        for name in ("documents", "canonicalized", "errors", "tampered"):
-            setattr(total, name, getattr(total, name) + getattr(report, name))
-        total.mismatches += report.mismatches
-        total.tamper_collisions += report.tamper_collisions
-        total.stock_collisions += report.stock_collisions
-        total.error_kinds.update(report.error_kinds)
-        total.stats.update(report.stats)
-        print(
-            f"{total.documents:>7} docs, {len(total.mismatches)} mismatches, "
-            f"{time.perf_counter() - start:.0f}s",
-            file=sys.stderr,
-        )
+        _add(total, report, start)
     stats = total.stats
     print(f"shape-compiled documents: {total.documents} (seeds {args.seed}..{seed - 1})")
     print(f"  canonicalized: {total.canonicalized}; errors: {dict(total.error_kinds)}")

@@ -48,17 +48,10 @@ def _stock(doc: dict[str, Any]) -> str:
 
 
 def _cohort(n: int) -> list[dict[str, Any]]:
-    """Same-shape diplomas: what differs between graduates of one programme."""
-    base = documents.ob3_diploma(KEY.controller)
-    out = []
-    for i in range(n):
-        doc = copy.deepcopy(base)
-        doc["id"] = f"urn:uuid:00000000-0000-4000-8000-{i:012d}"
-        subject = doc["credentialSubject"]
-        subject["identifier"][0]["identityHash"] = "sha256$" + hashlib.sha256(b"%d" % i).hexdigest()
-        subject["activityEndDate"] = f"2026-06-{1 + i % 28:02d}T00:00:00Z"
-        subject["result"][0]["value"] = f'{2.5 + (i % 15) / 10:.1f} "quoted"\n'
-        out.append(doc)
+    """Same-shape diplomas; the grade is text with a quote and a newline (escaped in N-Quads)."""
+    out = documents.ob3_cohort(KEY.controller, n, seed=7)
+    for i, doc in enumerate(out):
+        doc["credentialSubject"]["result"][0]["value"] = f'{2.5 + (i % 15) / 10:.1f} "quoted"\n'
     return out
 
 

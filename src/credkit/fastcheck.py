@@ -574,6 +574,20 @@ def reroll(rng: random.Random, value: Any, pool: list[str], rate: float = 0.3) -
     return walk(value)
 
 
+def _compiled_and_stock(
+    report: Report, doc: Any, label: str
+) -> tuple[tuple[str, str | bytes], tuple[str, str | bytes]]:
+    """Canonicalize ``doc`` from compiled shapes and stock; a difference is a mismatch."""
+    fast = _outcome(shapes.canonicalize_for_signing, doc)
+    with fastld.stock():
+        slow = _outcome(rdfc.canonicalize, doc)
+    if fast != slow:
+        report.mismatches.append(
+            f"{label}: fast={fast!r:.300} stock={slow!r:.300} doc={doc!r:.2000}"
+        )
+    return fast, slow
+
+
 def run_shapes(count: int, seed: int = 0, *, family: int = 10, tamper_every: int = 4) -> Report:
     """Shape-compiled canonicalization against stock pyld on ``count`` same-shape documents.
 
@@ -593,32 +607,16 @@ def run_shapes(count: int, seed: int = 0, *, family: int = 10, tamper_every: int
             doc = base if j == 0 else reroll(rng, base, pool, rate)
             i = report.documents
             report.documents += 1
-            fast = _outcome(shapes.canonicalize_for_signing, doc)
-            with fastld.stock():
-                slow = _outcome(rdfc.canonicalize, doc)
-            if fast != slow:
-                report.mismatches.append(
-                    f"seed={seed} shape#{i}: fast={fast!r:.300} stock={slow!r:.300} "
-                    f"doc={doc!r:.2000}"
-                )
+            fast, slow = _compiled_and_stock(report, doc, f"seed={seed} shape#{i}")
             if fast[0] != "ok":
                 report.errors += 1
                 report.error_kinds[fast[0]] += 1
                 continue
             report.canonicalized += 1
-            if tamper_every and i % tamper_every == 0:
-                changed = tamper(rng, doc)
-                if changed is None:
-                    continue
+            changed = tamper(rng, doc) if tamper_every and i % tamper_every == 0 else None
+            if changed is not None:
                 report.tampered += 1
-                t_fast = _outcome(shapes.canonicalize_for_signing, changed)
-                with fastld.stock():
-                    t_slow = _outcome(rdfc.canonicalize, changed)
-                if t_fast != t_slow:
-                    report.mismatches.append(
-                        f"seed={seed} shape-tampered#{i}: fast={t_fast!r:.300} "
-                        f"stock={t_slow!r:.300}"
-                    )
+                t_fast, t_slow = _compiled_and_stock(report, changed, f"seed={seed} tampered#{i}")
                 if t_fast == fast:
                     where = report.stock_collisions if t_slow == slow else report.tamper_collisions
                     where.append(f"seed={seed} shape#{i}")

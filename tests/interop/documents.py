@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import random
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -83,3 +85,20 @@ def ob3_diploma(issuer: str) -> dict[str, Any]:
     doc = load(Path(__file__).resolve().parents[2] / "benchmarks" / "diploma.json")
     doc["issuer"]["id"] = issuer
     return doc
+
+
+def ob3_cohort(issuer: str, n: int, seed: int = 1) -> list[dict[str, Any]]:
+    """Same-shape diplomas: what differs between graduates of one programme."""
+    rng = random.Random(seed)
+    base = ob3_diploma(issuer)
+    out = []
+    for i in range(n):
+        doc = copy.deepcopy(base)
+        doc["id"] = f"urn:uuid:{rng.randrange(16**32):032x}"
+        subject = doc["credentialSubject"]
+        subject["identifier"][0]["identityHash"] = "sha256$" + hashlib.sha256(b"%d" % i).hexdigest()
+        subject["identifier"][0]["salt"] = f"s{rng.randrange(10**9)}"
+        subject["activityEndDate"] = f"2026-06-{rng.randrange(1, 29):02d}T00:00:00Z"
+        subject["result"][0]["value"] = f"{rng.uniform(2.5, 4.0):.1f}"
+        out.append(doc)
+    return out
