@@ -57,8 +57,6 @@ from credkit.proofs import sign, verify  # noqa: E402
 from interop import documents  # noqa: E402
 from interop.jsref import (  # noqa: E402
     JsReference,
-    ReferenceRunError,
-    ReferenceUnavailableError,
 )
 
 SUITES = ["eddsa-rdfc-2022", "eddsa-jcs-2022"]
@@ -140,21 +138,7 @@ def _identical_outputs(cells: Cells) -> None:
 
 def run_table(args: argparse.Namespace) -> None:
     key = KeyPair.from_seed(hashlib.sha256(b"credkit benchmark issuer").digest())
-    js: JsReference | None = None
-    js_note = "disabled (--no-js)"
-    if not args.no_js:
-        try:
-            js = JsReference.setup()
-            info = js.info()
-            js_note = f"node {info['node']}, " + ", ".join(
-                f"{k.split('/')[-1]} {v}"
-                for k, v in info["versions"].items()
-                if k in ("@digitalbazaar/vc", "jsonld", "rdf-canonize", "canonicalize")
-                or "cryptosuite" in k
-            )
-        except (ReferenceUnavailableError, ReferenceRunError) as exc:
-            js_note = f"unavailable ({str(exc).splitlines()[0]})"
-            js = None
+    js, js_note = JsReference.for_benchmark(not args.no_js)
     size = len(json.dumps(documents.ob3_diploma(key.controller), separators=(",", ":")).encode())
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -244,6 +244,23 @@ class JsReference(NodeDriver):
         assert node is not None  # checked by ensure_installed
         return cls(node=node, script=_install_script(folder), contexts=contexts_dir())
 
+    @classmethod
+    def for_benchmark(cls, wanted: bool) -> tuple[JsReference | None, str]:
+        """The reference for a benchmark table, or None, with a line saying which or why not."""
+        if not wanted:
+            return None, "disabled (--no-js)"
+        try:
+            js = cls.setup()
+            info = js.info()
+        except (ReferenceUnavailableError, ReferenceRunError) as exc:
+            return None, f"unavailable ({str(exc).splitlines()[0]}); credkit figures only"
+        names = ("@digitalbazaar/vc", "jsonld", "rdf-canonize", "canonicalize")
+        return js, f"node {info['node']}, " + ", ".join(
+            f"{k.split('/')[-1]} {v}"
+            for k, v in info["versions"].items()
+            if k in names or "cryptosuite" in k or "signature-2020" in k
+        )
+
     def sign(
         self,
         credential: dict[str, Any],
