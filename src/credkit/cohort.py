@@ -31,6 +31,7 @@ from credkit.atomic import write_atomic, write_atomic_many
 from credkit.contexts import ED25519_2020_V1
 from credkit.diploma import build_diploma, credential_id_for
 from credkit.errors import CredkitError
+from credkit.jsonfmt import dumps_pretty
 from credkit.keys import KeyPair
 from credkit.proofs import format_datetime, sign
 from credkit.roster import Graduate, Roster
@@ -64,7 +65,7 @@ class _Job:
 
 
 def _encode(document: dict[str, Any]) -> bytes:
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return dumps_pretty(document).encode("utf-8")
 
 
 def _existing_id(path: Path) -> str | None:

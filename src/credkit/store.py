@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from credkit.errors import StoreError
+from credkit.jsonfmt import dumps_pretty
 from credkit.status import MIN_LENGTH, Bitstring, status_entries, status_entry
 
 SCHEMA_VERSION = 1
@@ -89,7 +90,7 @@ def email_hash(email: str) -> str:
 
 def serialize_credential(document: Mapping[str, Any]) -> bytes:
     """The bytes credkit writes for a signed credential; the stored digest is of these bytes."""
-    return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
+    return dumps_pretty(document).encode("utf-8")
 
 
 def _entry_key(entry: Mapping[str, Any]) -> tuple[str, str, int]:
