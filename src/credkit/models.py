@@ -141,6 +141,21 @@ Number = int | float  # kept apart: RDFC types 42 as xsd:integer and 42.0 as xsd
 Embedded = dict[str, Any]  # an embedded signed credential, kept byte-for-byte as parsed
 
 
+_DECLARED: dict[type, tuple[str, ...]] = {}
+
+
+def _declared_keys(cls: type[BaseModel]) -> tuple[str, ...]:
+    """Every name a declared field may be dumped under (field name and alias), per class."""
+    keys = _DECLARED.get(cls)
+    if keys is None:
+        names: dict[str, None] = {}
+        for name, info in cls.model_fields.items():
+            names[name] = None
+            names[info.serialization_alias or info.alias or name] = None
+        keys = _DECLARED[cls] = tuple(names)
+    return keys
+
+
 class OBModel(BaseModel):
     """Base: camelCase aliases, unknown properties kept, None and [] omitted on output."""
 
@@ -155,10 +170,9 @@ class OBModel(BaseModel):
     def _omit_empty(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
         # Only declared fields: an extension property is passed through exactly as it came.
-        for name, info in type(self).model_fields.items():
-            for key in {name, info.serialization_alias or info.alias or name}:
-                if key in data and (data[key] is None or data[key] == []):
-                    del data[key]
+        for key in _declared_keys(type(self)):
+            if key in data and (data[key] is None or data[key] == []):
+                del data[key]
         return data
 
     def to_dict(self) -> dict[str, Any]:
