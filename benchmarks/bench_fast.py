@@ -391,6 +391,16 @@ def _tree_rss_kb(root: int) -> int:
 
 
 def run_cohort_once(rows: int, workers: int | None, extra: list[str]) -> dict[str, Any]:
+    try:
+        return _cohort_once(rows, workers, extra)
+    finally:
+        # the workspace was just deleted: let the file system finish with it (on a disk mounted
+        # with `discard`, the next run's fsyncs would otherwise pay for freeing these blocks)
+        os.sync()
+        time.sleep(2)
+
+
+def _cohort_once(rows: int, workers: int | None, extra: list[str]) -> dict[str, Any]:
     credkit = str(ROOT / ".venv" / "bin" / "credkit")
     with tempfile.TemporaryDirectory(prefix="credkit-cohort-") as tmp:
         ws = Path(tmp) / "ws"
