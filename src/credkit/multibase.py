@@ -7,6 +7,7 @@ is fixed, tiny, and the Bitcoin alphabet is the only one Data Integrity and Mult
 from __future__ import annotations
 
 import base64
+import sys
 
 from credkit.errors import KeyFormatError
 
@@ -42,10 +43,45 @@ def b58encode(data: bytes) -> str:
     return "1" * zeros + "".join(reversed(out)).lstrip("1")
 
 
+# Decoding reads two digits at a time: the text's bytes are mapped to digit values (255: not in
+# the alphabet), and each native 16-bit pair of digit bytes indexes its two-digit value (0..3363).
+_B58_DIGITS = bytes(_B58_INDEX.get(chr(b), 255) for b in range(256))
+_B58_PAIR_VALUES = [0] * 65536
+for _hi in range(58):
+    for _lo in range(58):
+        _pair = bytes((_hi, _lo))
+        _B58_PAIR_VALUES[int.from_bytes(_pair, sys.byteorder)] = _hi * 58 + _lo
+del _hi, _lo, _pair
+
+
+def _b58_number(text: str) -> int | None:
+    """The number a base58 text spells, or None when a character is outside the alphabet."""
+    try:
+        digits = text.encode("ascii").translate(_B58_DIGITS)
+    except UnicodeEncodeError:
+        return None
+    if 255 in digits:
+        return None
+    n = 0
+    if len(digits) & 1:
+        n = digits[0]
+        digits = digits[1:]
+    for pair in map(_B58_PAIR_VALUES.__getitem__, memoryview(digits).cast("H")):
+        n = n * 3364 + pair
+    return n
+
+
 def b58decode(text: str) -> bytes:
     """Inverse of :func:`b58encode`; raises ValueError on a character outside the alphabet."""
     if len(text) > MAX_BASE58_CHARS:
         raise ValueError(f"base58 text of {len(text)} characters, over {MAX_BASE58_CHARS}")
+    if type(text) is str:
+        number = _b58_number(text)
+        if number is not None:
+            zeros = len(text) - len(text.lstrip("1"))
+            body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
+            return b"\0" * zeros + body
+    # the character-by-character reading: it names the first character outside the alphabet
     n = 0
     for ch in text:
         try:
