@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from credkit.contexts import DID_V1, ED25519_2020_V1, MULTIKEY_V1
@@ -204,7 +205,32 @@ class Resolver:
     def resolve_verification_method(
         self, vm_url: str, purpose: str | None = "assertionMethod"
     ) -> VerificationMethod:
-        """Dereference a verification method and check it may be used for ``purpose``."""
+        """Dereference a verification method and check it may be used for ``purpose``.
+
+        A ``did:key`` method is a pure function of its URL and the purpose (nothing is fetched),
+        so its outcome is kept (:func:`_did_key_method`) unless this resolver could answer
+        differently: a subclass's ``resolve``, or a document it was given for that DID.
+        """
+        if (
+            type(vm_url) is str
+            and (purpose is None or type(purpose) is str)
+            and vm_url.startswith("did:key:")
+            and type(self).resolve is Resolver.resolve
+        ):
+            base = vm_url.partition("#")[0]
+            if base not in self.documents:
+                vm_id, vm_type, controller, public_key = _did_key_method(vm_url, purpose)
+                return VerificationMethod(
+                    id=vm_id,
+                    type=vm_type,
+                    controller=controller,
+                    public_key=public_key,
+                    document=did_key_document(base),  # fresh: a caller may change it
+                )
+        return self._resolve_verification_method(vm_url, purpose)
+
+    def _resolve_verification_method(self, vm_url: str, purpose: str | None) -> VerificationMethod:
+        """The resolution itself (CID 1.0 §3.3), every check on every call."""
         if not isinstance(vm_url, str) or ":" not in vm_url:
             raise DidResolutionError(f"verification method {vm_url!r} is not a URL")
         base, _, fragment = vm_url.partition("#")
@@ -239,6 +265,13 @@ class Resolver:
             public_key=_public_key(method),
             document=doc,
         )
+
+
+@lru_cache(maxsize=1024)
+def _did_key_method(vm_url: str, purpose: str | None) -> tuple[str, str, str, PublicKey]:
+    """A did:key method's resolution (exact str arguments only); a failure is never kept."""
+    method = Resolver()._resolve_verification_method(vm_url, purpose)
+    return method.id, method.type, method.controller, method.public_key
 
 
 def _absolute(doc_id: str, ref: Any) -> Any:
