@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def credkit(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "credkit", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "credkit", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture
@@ -46,7 +48,16 @@ def test_embedded_qr_verifies_after_scanning(signed: Path, tmp_path: Path, fmt: 
 
 def test_link_qr_is_not_followed_offline(signed: Path, tmp_path: Path) -> None:
     image = tmp_path / "qr.png"
-    made = credkit("qr", str(signed), "--mode", "link", "--base-url", "https://lab.example", "--out", str(image))
+    made = credkit(
+        "qr",
+        str(signed),
+        "--mode",
+        "link",
+        "--base-url",
+        "https://lab.example",
+        "--out",
+        str(image),
+    )
     assert made.returncode == 0, made.stderr
     out = credkit("verify", "--qr", str(image))
     assert out.returncode == 2
@@ -72,7 +83,9 @@ def test_the_postproduction_example_diploma_scans_from_a_300px_png(tmp_path: Pat
     symbol = qr_for(signed, "embed")
     image = tmp_path / "example-300.png"
     write_image(symbol, image, size_px=300)
-    print(f"example diploma: QR version {symbol.version}, {symbol.modules} modules, ECC {symbol.ecc}")
+    print(
+        f"example diploma: QR version {symbol.version}, {symbol.modules} modules, ECC {symbol.ecc}"
+    )
     payload = read_payload(image)
     assert payload.credential == signed  # type: ignore[union-attr]
     assert verify(payload.credential).verified  # type: ignore[union-attr]

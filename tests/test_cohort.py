@@ -105,7 +105,9 @@ def test_bad_rows_are_reported_with_line_numbers_and_the_rest_proceed(
     assert len(list((workspace / "diplomas").glob("*.json"))) == 8
 
 
-def _kill_midway(args: list[str], cwd: Path, out_dir: Path, target: int, limit: float = 120.0) -> int:
+def _kill_midway(
+    args: list[str], cwd: Path, out_dir: Path, target: int, limit: float = 120.0
+) -> int:
     """Run the cohort and SIGKILL its whole process group once ``target`` diplomas exist.
 
     Killing on progress rather than after a fixed time keeps the kill mid-run however fast
@@ -214,12 +216,20 @@ def test_init_refuses_an_existing_workspace(workspace: Path) -> None:
 
 def test_legacy_proof_adds_an_ed25519signature2020_proof(workspace: Path) -> None:
     out = credkit(
-        "issue-cohort", "--roster", str(EXAMPLE / "roster.csv"), "--issuer-dir", str(workspace), "--legacy-proof"
+        "issue-cohort",
+        "--roster",
+        str(EXAMPLE / "roster.csv"),
+        "--issuer-dir",
+        str(workspace),
+        "--legacy-proof",
     )
     assert out.returncode == 0, out.stderr
     doc = json.loads(next((workspace / "diplomas").glob("*.json")).read_text(encoding="utf-8"))
     assert [p["type"] for p in doc["proof"]] == ["DataIntegrityProof", "Ed25519Signature2020"]
     assert "https://w3id.org/security/suites/ed25519-2020/v1" in doc["@context"]
     result = verify(doc)
-    assert result.verified and {r.suite for r in result.results} == {"eddsa-rdfc-2022", "Ed25519Signature2020"}
+    assert result.verified and {r.suite for r in result.results} == {
+        "eddsa-rdfc-2022",
+        "Ed25519Signature2020",
+    }
     assert validate_ob3(doc) == []

@@ -46,6 +46,7 @@ def _absolute(value: str) -> bool:
     verbatim: anything else must be refused here, or the proof would not cover what it shows."""
     return bool(_pyld_is_absolute_iri(value)) and not _NOT_IRI.search(value)
 
+
 # Calls into the N-degree hash allowed per blank node before we call the dataset poisoned.
 _WORK_FACTOR = 64
 _MIN_WORK = 256
