@@ -25,6 +25,7 @@ per-round ratios (paired, so a burst of load affects both sides of a ratio alike
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import json
@@ -390,19 +391,21 @@ def _tree_rss_kb(root: int) -> int:
     return total
 
 
-def run_cohort_once(rows: int, workers: int | None, extra: list[str]) -> dict[str, Any]:
-    try:
-        return _cohort_once(rows, workers, extra)
-    finally:
-        # the workspace was just deleted: let the file system finish with it (on a disk mounted
-        # with `discard`, the next run's fsyncs would otherwise pay for freeing these blocks)
-        os.sync()
-        time.sleep(2)
+def run_cohort_once(
+    rows: int, workers: int | None, extra: list[str], scratch: Path | None = None
+) -> dict[str, Any]:
+    """One issue-cohort run in a fresh workspace under ``scratch`` (kept until the caller ends:
+    on a disk mounted with `discard`, deleting 10,000 files makes the next run's fsyncs pay for
+    freeing their blocks, which no issuer's real run would)."""
+    if scratch is None:
+        with tempfile.TemporaryDirectory(prefix="credkit-cohort-") as tmp:
+            return _cohort_once(rows, workers, extra, Path(tmp))
+    return _cohort_once(rows, workers, extra, Path(tempfile.mkdtemp(dir=scratch)))
 
 
-def _cohort_once(rows: int, workers: int | None, extra: list[str]) -> dict[str, Any]:
+def _cohort_once(rows: int, workers: int | None, extra: list[str], base: Path) -> dict[str, Any]:
     credkit = str(ROOT / ".venv" / "bin" / "credkit")
-    with tempfile.TemporaryDirectory(prefix="credkit-cohort-") as tmp:
+    with contextlib.nullcontext(str(base)) as tmp:
         ws = Path(tmp) / "ws"
         subprocess.run(
             [credkit, "init", str(ws), "--name", "Bench Institute", "--base-url",
@@ -456,18 +459,20 @@ def run_cohort(args: argparse.Namespace) -> None:
         "workspace by `credkit init`, examples/postproduction/program.toml"
     )
     print("rows    workers  wall s  CPU s   ms/diploma  peak RSS/process MB  peak RSS tree MB")
-    for rows in sizes:
-        for workers in (1, None):
-            for env_fast in ["1"] if not args.cohort_stock else ["1", "0"]:
-                os.environ["CREDKIT_FASTLD"] = env_fast
-                r = run_cohort_once(rows, workers, [])
-                label = "" if env_fast == "1" else "  (stock pyld)"
-                print(
-                    f"{r['rows']:<7} {r['workers']:<8} {r['wall_s']:<7.1f} {r['cpu_s']:<7.1f} "
-                    f"{r['ms_per_diploma']:<11.2f} {r['peak_rss_process_mb']:<20.0f} "
-                    f"{r['peak_rss_tree_mb']:.0f}{label}",
-                    flush=True,
-                )
+    with tempfile.TemporaryDirectory(prefix="credkit-cohorts-") as scratch_dir:
+        scratch = Path(scratch_dir)  # every run's workspace stays until all runs are done
+        for rows in sizes:
+            for workers in (1, None):
+                for env_fast in ["1"] if not args.cohort_stock else ["1", "0"]:
+                    os.environ["CREDKIT_FASTLD"] = env_fast
+                    r = run_cohort_once(rows, workers, [], scratch)
+                    label = "" if env_fast == "1" else "  (stock pyld)"
+                    print(
+                        f"{r['rows']:<7} {r['workers']:<8} {r['wall_s']:<7.1f} "
+                        f"{r['cpu_s']:<7.1f} {r['ms_per_diploma']:<11.2f} "
+                        f"{r['peak_rss_process_mb']:<20.0f} {r['peak_rss_tree_mb']:.0f}{label}",
+                        flush=True,
+                    )
     os.environ.pop("CREDKIT_FASTLD", None)
 
 
