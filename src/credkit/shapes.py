@@ -161,13 +161,14 @@ _MAX_KINDS = 65536
 
 
 def _kind(value: str) -> Any:
-    """:func:`_classify`, remembered (a cohort repeats most of its strings)."""
+    """:func:`_classify`, remembered for short strings (a cohort repeats most of them)."""
     kind = _kinds.get(value)
     if kind is None:
         kind = _classify(value)
-        if len(_kinds) >= _MAX_KINDS:
-            _kinds.clear()
-        _kinds[value] = kind
+        if len(value) <= 512:  # bounded memory: 64 Ki entries of at most 512 characters
+            if len(_kinds) >= _MAX_KINDS:
+                _kinds.clear()
+            _kinds[value] = kind
     return kind
 
 
