@@ -175,7 +175,7 @@ def issue_cohort(
     cryptosuite: str = "eddsa-rdfc-2022",
     legacy_proof: bool = False,
     workers: int | None = None,
-    batch_size: int = 256,
+    batch_size: int = 512,
     progress: Progress | None = None,
     now: datetime | None = None,
 ) -> CohortReport:
