@@ -46,7 +46,7 @@ import secrets
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from operator import itemgetter
 from typing import Any
 
@@ -115,27 +115,24 @@ def set_enabled(on: bool) -> None:
 
 
 @contextmanager
-def off() -> Iterator[None]:
+def _switched(name: str, value: bool) -> Iterator[None]:
+    """Set the module switch ``name`` for the enclosed code, then put it back."""
+    before = globals()[name]
+    globals()[name] = value
+    try:
+        yield
+    finally:
+        globals()[name] = before
+
+
+def off() -> AbstractContextManager[None]:
     """Run the enclosed code on the exact algorithm (compiled shapes kept for later)."""
-    global _enabled
-    before = _enabled
-    _enabled = False
-    try:
-        yield
-    finally:
-        _enabled = before
+    return _switched("_enabled", False)
 
 
-@contextmanager
-def verifying() -> Iterator[None]:
+def verifying() -> AbstractContextManager[None]:
     """Use compiled shapes for verification in the enclosed code (off by default)."""
-    global _verify
-    before = _verify
-    _verify = True
-    try:
-        yield
-    finally:
-        _verify = before
+    return _switched("_verify", True)
 
 
 def set_verify(on: bool) -> None:
