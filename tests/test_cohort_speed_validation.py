@@ -262,3 +262,139 @@ def test_bad_row_message_is_unchanged(
     good["credentialSubject"]["name"] = "\t"
     errors = validate_ob3(good) + validate_profile(good, require_proof=False)
     assert errors and message.endswith("; ".join(errors[:5]))
+
+
+# --- the rest memoized by shape (schema_check._rest_messages) -------------------------------------
+
+STRINGS = [
+    "",
+    " ",
+    "\t",
+    "x",
+    "short",
+    "Zoë Łukasz",
+    "प्रिया",
+    "urn:uuid:00000000-0000-5000-8000-000000000000",
+    "urn:uuid:00000000-0000-9000-8000-000000000000",
+    "urn:uuid:0000",
+    "did:key:z6Mk",
+    "mailto:x@example.com",
+    "https://x.example/status/1",
+    "sha256$" + "a" * 64,
+    "sha256$" + "A" * 64,
+    "md5$00",
+    "emailAddress",
+    "ext:custom",
+    "ext:",
+    "IdentityObject",
+    "BitstringStatusListEntry",
+    "revocation",
+    "12345",
+    "2026-11-23T09:00:00Z",
+    "0123456789abcdef0123456789abcdef",
+]
+
+
+def _string_paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(node, str):
+        return [path]
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _string_paths(v, (*path, k))]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _string_paths(v, (*path, i))]
+    return []
+
+
+def _rest_string_paths(doc: Doc) -> list[tuple[Any, ...]]:
+    """The strings outside the slots: the ones the shape memo checks per row."""
+    slots = {path for url in URLS for path, _ in schema_check._split(url).slots}  # type: ignore[union-attr]
+    return [p for p in _string_paths(doc) if not any(p[: len(s)] == s for s in slots)]
+
+
+def _with(doc: Doc, path: tuple[Any, ...], value: Any) -> Doc:
+    out = copy.deepcopy(doc)
+    node: Any = out
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return out
+
+
+def _with_status(doc: Doc, index: int) -> Doc:
+    out = copy.deepcopy(doc)
+    out["credentialStatus"] = {
+        "id": f"https://x.example/status/1#{index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": str(index),
+        "statusListCredential": "https://x.example/status/1",
+    }
+    return out
+
+
+def test_shapes_are_remembered_for_a_cohort(docs: list[Doc]) -> None:
+    schema_check._SHAPES.clear()
+    for doc in docs:
+        validate_diploma(doc, *URLS)
+    remembered = {url: shape for (url, _), shape in schema_check._SHAPES.items()}
+    # both schemas: the OB one valid, the profile one with only "proof is required"
+    assert set(remembered) == set(URLS)
+    assert all(shape is not None for shape in remembered.values())
+    assert remembered[PROFILE_SCHEMA_URL].messages == (  # type: ignore[union-attr]
+        "(credential): 'proof' is a required property",
+    )
+
+
+def test_every_rest_string_broken_behind_a_warm_memo(docs: list[Doc]) -> None:
+    # every string outside the slots, set to each of a range of values (valid and not under the
+    # per-field patterns), after a valid document of the same shape warmed the memo
+    for base in (docs[0], _with_status(docs[1], 7)):
+        paths = _rest_string_paths(base)
+        assert len(paths) >= 6
+        for path in paths:
+            for value in STRINGS:
+                doc = _with(base, path, value)
+                validate_diploma(base, *URLS)  # warm
+                assert validate_diploma(doc, *URLS) == full(doc), (path, value)
+
+
+def test_two_rest_strings_broken_at_once(docs: list[Doc]) -> None:
+    base = _with_status(docs[2], 99)
+    paths = _rest_string_paths(base)
+    for i, first in enumerate(paths):
+        for j, second in enumerate(paths[i + 1 :]):
+            doc = _with(base, first, STRINGS[(i * 5 + j) % len(STRINGS)])
+            doc = _with(doc, second, STRINGS[(i + j * 3) % len(STRINGS)])
+            validate_diploma(base, *URLS)
+            assert validate_diploma(doc, *URLS) == full(doc), (first, second)
+
+
+def test_signed_and_status_rows_agree(
+    template: DiplomaTemplate, graduates: list[Graduate], key: KeyPair
+) -> None:
+    for index, graduate in enumerate(graduates):
+        status = [
+            {
+                "id": f"https://x.example/status/2#{index * 37}",
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": "revocation",
+                "statusListIndex": str(index * 37),
+                "statusListCredential": "https://x.example/status/2",
+            }
+        ]
+        doc = issue_diploma(template, graduate, key, now=NOW, status=status)
+        assert validate_diploma(doc, *URLS) == full(doc) == {url: [] for url in URLS}
+
+
+def test_a_refused_trace_still_validates_exactly(
+    docs: list[Doc], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # with no keyword allowed on objects, every trace is refused: whole validation, same answers
+    monkeypatch.setattr(schema_check, "_STRUCTURAL", frozenset())
+    schema_check._SHAPES.clear()
+    for doc in docs[:5]:
+        assert validate_diploma(doc, *URLS) == full(doc)
+    assert schema_check._SHAPES and all(v is None for v in schema_check._SHAPES.values())
+    broken = _with(docs[0], ("credentialSubject", "name"), " ")
+    assert validate_diploma(broken, *URLS) == full(broken)
+    schema_check._SHAPES.clear()
