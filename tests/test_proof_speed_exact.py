@@ -181,8 +181,13 @@ def test_json_view_problems_same_as_before() -> None:
     }
     samples = [hostile, *(_gen(rng) for _ in range(5000))]
     found = 0
+    # issue 13 added rules (nulls, empty arrays, the document's id repeated): the former walk
+    # is the reference for every other message, in the same order
+    added = ("states nothing the proof covers", "describes the document itself")
     for value in samples:
         ours = _outcome(json_view_problems, value)
+        if isinstance(ours, list):
+            ours = [p for p in ours if not p.endswith(added)]
         assert ours == _outcome(_former_json_view_problems, value)
         found += bool(ours) and isinstance(ours, list)
     assert found > 100

@@ -130,18 +130,46 @@ def json_view_problems(document: Any) -> list[str]:
     # Paths are kept as (parent, key) pairs and rendered only for a problem: a clean document
     # (the common case) builds no path text. Same walk, same order, same messages as before.
     problems: list[str] = []
+    top = document.get("id") if isinstance(document, dict) else None
     stack: list[tuple[Any, Any]] = [(document, "$")]
     while stack:
         node, path = stack.pop()
         if isinstance(node, list):
-            stack.extend((v, (path, i)) for i, v in enumerate(node) if isinstance(v, (dict, list)))
+            for i, v in enumerate(node):
+                if isinstance(v, (dict, list)):
+                    stack.append((v, (path, i)))
+                elif v is None:
+                    problems.append(f"{_render((path, i))}: null states nothing the proof covers")
             continue
         if not isinstance(node, dict):
             continue
         is_value = "@value" in node
+        if (
+            top is not None
+            and path != "$"
+            and node.get("id") == top
+            and any(k != "id" for k in node)
+        ):
+            # JSON-LD merges every node object with one id into one node: statements about the
+            # document itself written here would be signed, yet unseen by a reader of the top
+            # level (a validUntil or credentialStatus moved out of sight).
+            problems.append(
+                f"{_render(path)}: describes the document itself ({top}) away from its top level"
+            )
         for key, value in node.items():
             if key == "@context":
                 _inline_problems(value, _render((path, key)), problems)
+                continue
+            if value is None or (type(value) is list and not value):
+                # JSON-LD expansion drops nulls and empty arrays (JSON-LD 1.1 API §13.1.3 step
+                # 13.4.x / 13.7), so no proof over the RDF covers them; and compacted form (VC DM
+                # 2.0 §4.1) never holds a null. Read as data they would be unsigned claims: a
+                # trust list's registry gaining "did:key:<attacker>": null, say.
+                if key not in _JSON_LITERAL_TERMS:
+                    what = "null" if value is None else "an empty array"
+                    problems.append(
+                        f"{_render((path, key))}: {what} states nothing the proof covers"
+                    )
                 continue
             if key.startswith("@"):
                 if not (is_value and key in _VALUE_KEYWORDS):

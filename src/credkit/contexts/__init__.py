@@ -10,6 +10,7 @@ refused with the URL in the message.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from dataclasses import dataclass
@@ -90,9 +91,14 @@ class DocumentLoader:
         return url in self._extra or url in shipped()
 
     def load(self, url: str) -> Any:
-        """The document for ``url``, or :class:`ContextError` naming the refused URL."""
+        """The document for ``url``, or :class:`ContextError` naming the refused URL.
+
+        A caller's document is handed out as a fresh copy each time: pyld writes into the
+        contexts it is given (``@import``, relative URL resolution), and a write into the
+        registered original would change what every later document means.
+        """
         if url in self._extra:
-            return self._extra[url]
+            return copy.deepcopy(self._extra[url])
         if url in shipped():
             return _parsed(url)
         raise ContextError(
@@ -109,3 +115,40 @@ class DocumentLoader:
 
 
 DEFAULT_LOADER = DocumentLoader()
+
+# A document with more @import entries than this is refused rather than processed (each one
+# copies a whole context): real documents carry none.
+MAX_IMPORTS = 16
+
+
+def inline_imports(local: Any, loader: Any) -> Any:
+    """A local context with its ``@import`` merged in, as a fresh object (JSON-LD 1.1 API
+    §4.1.2 step 5.6): the imported context (a single map) with the local entries winning.
+
+    pyld 3.3.0 does that merge *in place*, into the imported document it keeps process-wide --
+    credkit's shared, hash-pinned parsed context -- so one crafted document changed what every
+    later one meant (issue 13 §3); it also sometimes merges a processed context instead of the
+    document. Called on every local context before pyld processes it, so pyld never sees an
+    ``@import`` and every loaded context stays as shipped. ``local`` itself is returned when it
+    holds none; ``loader`` is the pyld document loader in use.
+    """
+    if isinstance(local, list):
+        if not any(isinstance(item, dict) and "@import" in item for item in local):
+            return local
+        return [inline_imports(item, loader) for item in local]
+    if not isinstance(local, dict) or "@import" not in local:
+        return local
+    url = local["@import"]
+    if not isinstance(url, str):  # step 5.6.2
+        raise ContextError("invalid @import value: it must be a string (JSON-LD 1.1 §4.1.2)")
+    if ":" not in url:  # step 5.6.3, with no base IRI to resolve against
+        raise ContextError(f"invalid @import value: {url!r} is not an absolute URL")
+    remote = loader(url, {}).get("document")
+    imported = remote.get("@context") if isinstance(remote, dict) else None
+    if not isinstance(imported, dict):  # step 5.6.6
+        raise ContextError(f"invalid remote context: @import {url} is not a single context map")
+    if "@import" in imported:  # step 5.6.7
+        raise ContextError(f"invalid context entry: the context {url} itself holds @import")
+    merged = copy.deepcopy(imported)
+    merged.update({k: v for k, v in local.items() if k != "@import"})  # step 5.6.8
+    return merged
