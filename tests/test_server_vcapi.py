@@ -223,11 +223,11 @@ def test_tampered_credential_is_not_verified(server: Server) -> None:
     assert any(r["id"] == "proof" and r["status"] == "failed" for r in out["results"])
 
 
-def test_options_checks_judge_the_requested_checks_only(server: Server) -> None:
+def test_options_checks_never_leave_out_proof_form_or_dates(server: Server) -> None:
     vc = server.issue(diploma(validUntil="2026-07-01T00:00:00Z"))  # expired already
     assert server.verify(vc).status == 400
-    only_proof = server.verify(vc, checks=["proof"])
-    assert only_proof.status == 200, only_proof
+    only_proof = server.verify(vc, checks=["proof"])  # validity counts whatever is asked
+    assert only_proof.status == 400, only_proof
     assert server.verify(vc, checks=["expiration"]).status == 400
     unknown = server.verify(vc, checks=["astrology"])
     assert unknown.status == 400 and "unknown check" in unknown.json()["detail"]
@@ -311,6 +311,9 @@ def test_revoking_shows_in_the_next_verification(server: Server) -> None:
     assert after.status == 400
     status = next(r for r in after.json()["results"] if r["id"] == "status")
     assert status["status"] == "failed" and "revoked" in status["message"]
+    for checks in ([], ["proof"], ["schema"]):  # leaving status out never makes it verified
+        asked = server.verify(vc, checks=checks)
+        assert asked.status == 400 and asked.json()["verified"] is False, (checks, asked.json())
     listed = server("GET", vc["credentialStatus"]["statusListCredential"][len(server.url) :])
     from credkit.status import Bitstring
 

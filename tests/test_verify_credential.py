@@ -180,10 +180,11 @@ def test_proof_set_by_issuer_with_two_suites_verifies() -> None:
     assert verifier().verify_credential(doc).verified
 
 
-def test_unknown_extra_proof_type_is_a_warning_unless_strict() -> None:
+def test_unknown_extra_proof_type_fails_in_every_mode() -> None:
+    # VC DI 1.0 §4.5: every proof of a set must verify; one credkit cannot check is not skipped
     doc = signed_diploma()
     doc["proof"].append({**doc["proof"][0], "cryptosuite": "ecdsa-rdfc-2019"})
-    assert status_of(verifier().verify_credential(doc), "proof") == "warning"
+    assert status_of(verifier().verify_credential(doc), "proof") == "failed"
     assert status_of(verifier(strict=True).verify_credential(doc), "proof") == "failed"
 
 

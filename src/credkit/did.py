@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from credkit.contexts import DID_V1, ED25519_2020_V1, MULTIKEY_V1
-from credkit.errors import DidResolutionError, KeyFormatError
+from credkit.errors import DidResolutionError, KeyFormatError, WeakKeyError
 from credkit.fetch import Fetcher, NoNetwork
 from credkit.keys import KeyPair, PublicKey
 from credkit.multibase import b58decode
@@ -56,6 +56,8 @@ def did_key_document(did: str, *, vm_type: str = "Multikey") -> dict[str, Any]:
     mb = did[len("did:key:") :]
     try:
         public = PublicKey.from_multibase(mb)
+    except WeakKeyError as exc:  # keep its type: the verifier names it (a forgeable key)
+        raise WeakKeyError(f"{did}: {exc.message}") from None
     except KeyFormatError as exc:
         raise DidResolutionError(f"{did}: {exc.message}", code="invalidPublicKey") from None
     vm_id = f"{did}#{mb}"
@@ -314,6 +316,8 @@ def _public_key(method: dict[str, Any]) -> PublicKey:
             return PublicKey.from_jwk(jwk)
         if isinstance(method.get("publicKeyBase58"), str):
             return PublicKey(b58decode(method["publicKeyBase58"]))
+    except WeakKeyError as exc:
+        raise WeakKeyError(f"verification method {method.get('id')}: {exc.message}") from None
     except (KeyFormatError, ValueError) as exc:
         raise DidResolutionError(
             f"verification method {method.get('id')} has an invalid key: {exc}",

@@ -109,6 +109,17 @@ class NetworkDisabledError(DidResolutionError):
     code = "NETWORK_DISABLED"
 
 
+class WeakKeyError(KeyFormatError, DidResolutionError):
+    """An Ed25519 public key of small order (or a non-canonical encoding): refused on decoding.
+
+    With such a key a trivial "signature" (R = identity, S = 0) verifies for any document (VC DI
+    EdDSA 1.0 §4.1, "Taming the many EdDSAs"). Both a key format and a resolution error, so each
+    layer's callers catch it; the verifier reports it as a failed proof.
+    """
+
+    code = "INVALID_VERIFICATION_METHOD"
+
+
 # --- JSON-LD --------------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from credkit.atomic import write_atomic
-from credkit.errors import KeyFileError, KeyFormatError
+from credkit.errors import KeyFileError, KeyFormatError, WeakKeyError
 from credkit.multibase import ED25519_PRIV, ED25519_PUB, decode_multikey, encode_multikey
 
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
@@ -39,15 +39,49 @@ def _unb64url(text: str, what: str) -> bytes:
         raise KeyFormatError(f"JWK {what} is not base64url") from None
 
 
+# Curve25519's field prime, and the y-coordinates of the eight points of small order on edwards25519
+# (order 1: y = 1; order 2: y = -1; order 4: y = 0; order 8: y = ±_Y8), as libsodium's blocklist.
+_P = 2**255 - 19
+_Y8 = int.from_bytes(
+    bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"), "little"
+)
+_SMALL_ORDER_Y = frozenset({1, _P - 1, 0, _Y8, _P - _Y8})
+_Y_MASK = (1 << 255) - 1
+
+
+def check_public_key(raw: bytes) -> None:
+    """Refuse an encoding that is not a usable Ed25519 public key.
+
+    RFC 8032 §5.1.3: y must be below p (a non-canonical encoding fails decoding). VC DI EdDSA 1.0
+    §4.1: reject small-order keys. With A of small order, [k]A is in the 8-torsion for every
+    message hash k, so R = identity and S = 0 "signs" any document (every one for the identity,
+    one in eight for the others: a forger grinds a timestamp); OpenSSL, behind ``cryptography``,
+    accepts such signatures. The sign bit is ignored: it cannot move a point out of the list.
+    """
+    if len(raw) != 32:
+        raise KeyFormatError(f"an Ed25519 public key has 32 bytes, got {len(raw)}")
+    y = int.from_bytes(raw, "little") & _Y_MASK
+    if y in _SMALL_ORDER_Y or y - _P in _SMALL_ORDER_Y:
+        raise WeakKeyError(
+            "the Ed25519 public key is a point of small order (such as the identity point): "
+            "with it a trivial signature verifies for any document, so credkit refuses it"
+        )
+    if y >= _P:
+        raise KeyFormatError("the Ed25519 public key is not canonically encoded (y >= p)")
+
+
 @dataclass(frozen=True)
 class PublicKey:
-    """An Ed25519 public key: verify signatures, encode as Multikey or JWK."""
+    """An Ed25519 public key: verify signatures, encode as Multikey or JWK.
+
+    Every constructor (raw bytes, Multikey, JWK, base58, did:key) passes through
+    :func:`check_public_key`, so no PublicKey of small order exists.
+    """
 
     raw: bytes
 
     def __post_init__(self) -> None:
-        if len(self.raw) != 32:
-            raise KeyFormatError(f"an Ed25519 public key has 32 bytes, got {len(self.raw)}")
+        check_public_key(self.raw)
 
     @classmethod
     def from_multibase(cls, value: str) -> PublicKey:

@@ -8,6 +8,7 @@ at the first failure, so a caller can say which proof failed and why.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from credkit.errors import (
     MalformedProofError,
     MalformedValueError,
     MismatchedProofPurposeError,
+    NetworkDisabledError,
     ParsingError,
     ProofGenerationError,
     ProofVerificationError,
@@ -179,13 +181,31 @@ class ProofResult:
 
 @dataclass
 class ProofSetResult:
-    """All proofs of a document; ``verified`` only when there is one and every one verified."""
+    """All proofs of a document; ``verified`` only when there is one and every one verified.
+
+    VC DI 1.0 §4.5: every proof of a set or chain is verified, and one that fails, or that credkit
+    cannot check (unknown type or cryptosuite, a key it cannot have), keeps the whole from being
+    verified. ``inconclusive`` is the one softer outcome: nothing failed, but some key is
+    published online and the network was off, so the answer could still go either way.
+    """
 
     results: list[ProofResult] = field(default_factory=list)
 
     @property
     def verified(self) -> bool:
         return bool(self.results) and all(r.verified for r in self.results)
+
+    @property
+    def offline(self) -> list[ProofResult]:
+        """Proofs whose key could not be fetched because the network is off."""
+        return [r for r in self.results if isinstance(r.error, NetworkDisabledError)]
+
+    @property
+    def inconclusive(self) -> bool:
+        """Not verified only because some keys are online: nothing failed, nothing is unknown."""
+        return bool(self.offline) and all(
+            r.verified or isinstance(r.error, NetworkDisabledError) for r in self.results
+        )
 
     @property
     def errors(self) -> list[CredkitError]:
@@ -268,9 +288,19 @@ def verify(
             by_id[pid] = proof
 
     result = ProofSetResult()
-    for proof in proofs:
+    first_seen: dict[str, int] = {}
+    for number, proof in enumerate(proofs, 1):
         outcome = ProofResult(proof=proof)
         result.results.append(outcome)
+        if len(proofs) > 1:
+            # a set holds each proof once (DI §2.1); a copy adds no signer. Failing the copy (not
+            # the original) gives the same verdict whatever the order of the set.
+            twin = _duplicate_of(proof, first_seen, number)
+            if twin is not None:
+                outcome.error = ProofVerificationError(
+                    f"proof {number} is a copy of proof {twin}: the same proof appears twice"
+                )
+                continue
         try:
             _check_proof_shape(proof, expected_proof_purpose, challenge, domain, now)
             suite = for_proof(proof)
@@ -302,6 +332,18 @@ def verify(
             )
     _check_json_view(document, result)
     return result
+
+
+def _duplicate_of(proof: dict[str, Any], first_seen: dict[str, int], number: int) -> int | None:
+    """The number of an earlier proof with the same JSON value (key order aside), if any."""
+    try:
+        text = json.dumps(proof, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return None  # not plain JSON: the proof fails its own checks
+    if text in first_seen:
+        return first_seen[text]
+    first_seen[text] = number
+    return None
 
 
 # Suites that sign the RDF a document expands to, not its JSON.

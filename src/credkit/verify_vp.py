@@ -4,12 +4,19 @@ VC DM 2.0 §4.13 (presentations) and VC DI 1.0 §4.4 steps 3-5: the holder signs
 ``authentication`` over the verifier's ``challenge`` (and ``domain``), which is what stops someone
 replaying a presentation they once saw. A presentation passes only when its proof and every
 credential in it pass.
+
+The holder's proof fails closed (VC DI 1.0 §4.5): every proof must verify, one of a type or
+cryptosuite credkit does not implement fails (it is never skipped), and every proof must be by a
+key the ``holder`` controls. A presentation without a proof is still opened and its credentials
+checked, but ``presentation_proof`` fails ("not signed"): nobody is shown to have presented it,
+whether or not a challenge was asked for.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from credkit.errors import MalformedValueError
 from credkit.verify_checks import as_list, well_formed
 from credkit.verify_result import (
     INCONCLUSIVE,
@@ -42,22 +49,29 @@ def presentation(
         )
     )
     holder = _holder(document)
-    result.checks.append(
-        verifier._run(
-            "presentation_proof",
-            lambda: verifier.proof(
-                document,
-                now,
-                owner=holder,
-                purpose="authentication",
-                challenge=challenge,
-                domain=domain,
-                check_id="presentation_proof",
-                whose="holder",
-                bind_owner=holder is not None,
-            ),
+
+    def holder_proof() -> Check:
+        if holder is None and document.get("holder") is not None:
+            err = MalformedValueError("holder must be a URL or an object with an id URL")
+            return Check.failed(
+                "presentation_proof",
+                f"the proof cannot be bound to the holder: {err.message}",
+                err,
+                "holder not identified",
+            )
+        return verifier.proof(
+            document,
+            now,
+            owner=holder,
+            purpose="authentication",
+            challenge=challenge,
+            domain=domain,
+            check_id="presentation_proof",
+            whose="holder",
+            bind_owner=holder is not None,
         )
-    )
+
+    result.checks.append(verifier._run("presentation_proof", holder_proof))
     if challenge is None:
         result.warnings.append(
             "no challenge was asked for: this presentation could be a replay of an old one"
@@ -93,6 +107,9 @@ def presentation(
                 "subject_name",
                 "achievement_name",
                 "credential_name",
+                "issuer_listed_name",
+                "issuer_list",
+                "issuer_vouched_by",
             ):
                 setattr(result, name, getattr(inner, name))
         about = inner.achievement_name or inner.credential_name or "credential"

@@ -86,7 +86,16 @@ class IssueResponse(BaseModel):
 
 class VerifyOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    checks: list[str] | None = Field(default=None, examples=[["proof", "status"]])
+    checks: list[str] | None = Field(
+        default=None,
+        examples=[["proof", "status"]],
+        description=(
+            "The checks the verdict counts (a credkit extension; the VC-API lets implementations "
+            "add verify options). well_formed, proof and validity always count, whatever is "
+            "asked: a subset never makes a forged or expired credential verified. Checks left "
+            "out are still reported, as not counted. An unknown name is a 400."
+        ),
+    )
 
 
 class VerifyCredentialRequest(BaseModel):
