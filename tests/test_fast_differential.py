@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pyld import jsonld
 
 from credkit import fastcheck, fastjcs, fastld, rdfc
 from credkit.contexts import OB_V3P0, VC_V2, DocumentLoader
 from credkit.errors import DataLossError
 from credkit.keys import KeyPair
+from credkit.literals import ReferenceLiteralsProcessor
 from credkit.proofs import sign, verify
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -125,7 +127,14 @@ def test_an_unknown_pyld_version_falls_back_to_stock_with_a_warning(
     monkeypatch.setattr(fastld, "_warned", False)
     with pytest.warns(RuntimeWarning, match="pyld"):
         assert not fastld.available()
-    assert type(fastld.processor()).__name__ == "JsonLdProcessor"
+    # stock pyld, but for @import, which credkit always merges on copies (credkit.contexts),
+    # and typed literals, which credkit writes as the reference does (credkit.literals)
+    assert type(fastld.processor()).__mro__[1:4] == (
+        ReferenceLiteralsProcessor,
+        jsonld.JsonLdProcessor,
+        object,
+    )
+    assert type(fastld.processor()).__name__ == "_ImportSafeProcessor"
     doc = documents.ob3_diploma("did:example:issuer")
     with fastld.stock():
         want = rdfc.canonicalize(doc)

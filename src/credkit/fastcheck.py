@@ -39,6 +39,8 @@ _NAMES = [
     'quote " back \\ slash',
     "new\nline\ttab\r",
     "nul\x00bell\x07del\x7f",
+    "form\x0cfeed\x08back\x0bvt\x01soh\x1fus",  # canonical N-Quads: \f \b and \uXXXX escapes
+    "\uff01\U0001f600\ue000",  # UTF-16 order differs from code point order (credkit.nquads)
     "",
     " ",
     "@context",
@@ -514,7 +516,11 @@ def run(
 
 # IRI-safe characters (a varied IRI keeps its kind) and text that is not (a kind of its own).
 _IRI_PIECES = ["a", "Z", "9", "-", ".", "_", "~", "%20", "#f", "?q=1", "/", "ü", "😀", ":", "@"]
-_TEXT_PIECES = [*_IRI_PIECES, '"', "\\", "\n", "\t", "\r", " ", "\u202e", "\x00", "<", ">", "`"]
+_TEXT_PIECES = [
+    *_IRI_PIECES,
+    *('"', "\\", "\n", "\t", "\r", " ", "\u202e", "\x00", "<", ">", "`"),
+    *("\x0c", "\x08", "\x01", "\x7f", "\uff01", "\U0001f600"),  # escaped and reordered in N-Quads
+]
 _KEEP = frozenset({"@context", "type", "@type", "@language", "@direction", "@index"})
 
 
@@ -523,7 +529,7 @@ def _same_kind(rng: random.Random, value: str) -> str:
     if value[:1] == "@" or value[:2] == "_:" or not value:
         return value
     colon = value.find(":")
-    safe = not any(c in value for c in ' "\\\n\t\r<>`\x00\u202e')
+    safe = not any(c in value for c in ' "\\\n\t\r<>`\x00\u202e\x0c\x08\x01\x7f')
     if colon > 0 and safe:  # keep scheme and "//"
         head = value[: colon + 1] + ("//" if value.startswith("//", colon + 1) else "")
         return head + "".join(_pick(rng, _IRI_PIECES) for _ in range(rng.randrange(1, 12)))

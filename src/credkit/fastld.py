@@ -45,6 +45,9 @@ from pyld.__about__ import __version__ as PYLD_VERSION  # noqa: N812
 from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 
+from credkit.contexts import inline_imports
+from credkit.literals import ReferenceLiteralsProcessor
+
 SUPPORTED_PYLD = "3.3.0"
 MAX_ENTRIES = 4096
 
@@ -123,8 +126,9 @@ def stock() -> Iterator[None]:
 
 
 def processor(on_property_dropped: Callable[[Any], None] | None = None) -> Any:
-    """A pyld ``JsonLdProcessor``: the memoizing one when available, else stock."""
-    cls = _MemoProcessor if available() else jsonld.JsonLdProcessor
+    """A pyld ``JsonLdProcessor``: the memoizing one when available, else stock (both with
+    ``@import`` merged on copies, see :class:`_ImportSafeProcessor`)."""
+    cls = _MemoProcessor if available() else _ImportSafeProcessor
     if on_property_dropped is None:
         return cls()
     return cls(on_property_dropped=on_property_dropped)
@@ -288,7 +292,31 @@ class _Trace:
         self.tainted = False
 
 
-class _MemoProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
+def _without_imports(local_ctx: Any, options: Any) -> Any:
+    loader = options.get("documentLoader") or jsonld.get_document_loader()
+    return inline_imports(local_ctx, loader)
+
+
+class _ImportSafeProcessor(ReferenceLiteralsProcessor):
+    """pyld's processor, but ``@import`` is merged by credkit on fresh copies before pyld sees a
+    local context: pyld merges it into the shared imported document (credkit.contexts)."""
+
+    def _process_context(
+        self,
+        active_ctx: Any,
+        local_ctx: Any,
+        options: Any,
+        override_protected: bool = False,
+        propagate: bool = True,
+        validate_scoped: bool = True,
+        cycles: Any = None,
+    ) -> Any:
+        local_ctx = _without_imports(local_ctx, options)
+        return super()._process_context(active_ctx, local_ctx, options, override_protected,
+                                        propagate, validate_scoped, cycles)  # fmt: skip
+
+
+class _MemoProcessor(_ImportSafeProcessor):
     """pyld's processor with ``_process_context``, ``_expand_iri`` and ``_expand`` memoized
     under the guards in the module doc."""
 
@@ -409,6 +437,7 @@ class _MemoProcessor(jsonld.JsonLdProcessor):  # type: ignore[misc]
         validate_scoped: bool = True,
         cycles: Any = None,
     ) -> Any:
+        local_ctx = _without_imports(local_ctx, options)
         stock = super()._process_context
         if (
             not _enabled

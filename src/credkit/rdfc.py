@@ -17,7 +17,6 @@ import re
 from collections import OrderedDict
 from typing import Any
 
-from pyld.canon import URDNA2015
 from pyld.jsonld import _is_absolute_iri as _pyld_is_absolute_iri
 
 from credkit import contexts, fastld
@@ -29,6 +28,7 @@ from credkit.errors import (
     MalformedValueError,
     ProofTransformationError,
 )
+from credkit.nquads import CanonicalURDNA2015
 
 # Characters RFC 3987 §2.2 never allows in an IRI. N-Quads writes IRIs between <> unescaped, so
 # one of these (a '>' or a newline) could forge other quads in the canonical form; pyld's own
@@ -38,7 +38,7 @@ _NOT_IRI = re.compile(r'[\x00-\x20<>"{}|\\^`\x7f]')
 
 # BCP 47 well-formedness as JSON-LD 1.1 §9.8 / jsonld.js check it ("invalid @language value"):
 # N-Quads writes the tag unescaped after '@', so anything else could forge quads.
-_LANGUAGE = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
+_LANGUAGE = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*\Z")
 
 
 def _absolute(value: str) -> bool:
@@ -52,8 +52,9 @@ _WORK_FACTOR = 64
 _MIN_WORK = 256
 
 
-class _BoundedURDNA2015(URDNA2015):  # type: ignore[misc]
-    """URDNA2015 that gives up, rather than spinning, on a poisoned dataset."""
+class _BoundedURDNA2015(CanonicalURDNA2015):
+    """URDNA2015 that gives up, rather than spinning, on a poisoned dataset; its N-Quads are
+    canonical N-Quads as the reference writes them (credkit.nquads), in output and hashes."""
 
     def __init__(self, limit: int) -> None:
         super().__init__()
@@ -98,6 +99,15 @@ def _check_iris(node: Any, path: str = "$") -> None:
     if not isinstance(node, dict):
         return
     for key, value in node.items():
+        if key.startswith("_:"):
+            # A blank-node predicate: toRdf drops the whole statement (JSON-LD 1.1 API §8.5 with
+            # produceGeneralizedRdf false), so its value -- possibly an object that repeats the
+            # document's own id and carries validUntil or credentialStatus -- would not be
+            # signed. jsonld.js safe mode refuses it; VC DI 1.0 §2.4.3 data-loss detection.
+            raise DataLossError(
+                f"{path}: property {key!r} is a blank node; RDF drops such statements, so the "
+                "proof would not cover it"
+            )
         if key == "@id" and isinstance(value, str):
             if not _absolute(value):
                 raise DataLossError(f"{path}: identifier {value!r} is not an absolute IRI")
@@ -105,8 +115,8 @@ def _check_iris(node: Any, path: str = "$") -> None:
             for t in value if isinstance(value, list) else [value]:
                 if isinstance(t, str) and not _absolute(t):
                     raise DataLossError(f"{path}: type {t!r} is not defined by any @context")
-        elif (
-            key == "@type" and isinstance(value, str) and not (value == "@json" or _absolute(value))
+        elif key == "@type" and isinstance(value, str) and not (
+            value == "@json" or (_absolute(value) and not value.startswith("_:"))
         ):
             raise DataLossError(f"{path}: datatype {value!r} is not an absolute IRI")
         elif key == "@language" and "@value" in node:

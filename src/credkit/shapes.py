@@ -4,7 +4,7 @@ Why: after :mod:`credkit.fastld` the exact algorithm still spends most of a sign
 JSON-LD and building RDF, work that is the same for every diploma of a cohort except for the values
 that end up verbatim in the quads. This module learns, from pyld's own output, which quad term each
 JSON string becomes for one document *shape*, then for the next document of that shape substitutes
-its values into the kept quads and runs only the canonicalization step (stock pyld URDNA2015).
+its values into the kept quads and runs only the canonicalization step (credkit.rdfc's RDFC-1.0).
 
 The shape key holds everything whose value can change the RDF other than by appearing verbatim:
 
@@ -39,7 +39,6 @@ verify. :func:`set_verify` turns it on for verification too (measured, tested, n
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import secrets
@@ -52,7 +51,7 @@ from typing import Any
 
 from pyld.__about__ import __version__ as PYLD_VERSION  # noqa: N812
 
-from credkit import contexts, fastld, rdfc
+from credkit import contexts, fastld, nquads, rdfc
 from credkit.contexts import DocumentLoader
 from credkit.errors import CredkitError
 
@@ -240,34 +239,20 @@ def _contexts_live(ctxs: list[Any]) -> bool:
 # --- compiled templates --------------------------------------------------------------------------
 
 
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-
-
-def _escape(value: str) -> str:
-    """pyld's N-Quads literal escaping (``pyld.nquads.escape``): the canonical form stock makes."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace("\t", "\\t")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        .replace('"', '\\"')
-    )
+# Every line is written with credkit.nquads, as the exact path writes it (canonical N-Quads, the
+# reference's escapes and line order), so a template reproduces the exact bytes.
+_escape = nquads.escape_literal
 
 
 def _literal_suffix(term: dict[str, Any]) -> str:
-    if term["datatype"] == _RDF_LANGSTRING:
-        return "@" + str(term["language"]) if term.get("language") else ""
-    if term["datatype"] != _XSD_STRING:
-        return "^^<" + str(term["datatype"]) + ">"
-    return ""
+    return nquads.literal_suffix(term["datatype"], term.get("language"))
 
 
 def _term_text(term: dict[str, Any]) -> str:
-    """One IRI or literal term as ``pyld.nquads.serialize_nquad`` writes it."""
+    """One IRI or literal term as :func:`credkit.nquads.serialize_quad` writes it."""
     if term["type"] == "IRI":
-        return "<" + str(term["value"]) + ">"
-    return '"' + _escape(str(term["value"])) + '"' + _literal_suffix(term)
+        return "<" + nquads.escape_iri(term["value"]) + ">"
+    return '"' + _escape(term["value"]) + '"' + _literal_suffix(term)
 
 
 # A quad part: a serialized constant (str), a blank node (0, label), an IRI slot (1, class) or a
@@ -278,8 +263,9 @@ _Segs = tuple[tuple[str, int, Any], ...]
 
 
 class _Line:
-    """One template quad as ``serialize_nquad`` writes it, compiled to a ``%`` format and an
-    ``itemgetter`` of its holes' texts (slots, and blank nodes unless their labels are fixed)."""
+    """One template quad as :func:`credkit.nquads.serialize_quad` writes it, compiled to a ``%``
+    format and an ``itemgetter`` of its holes' texts (slots, and blank nodes unless their labels
+    are fixed)."""
 
     __slots__ = ("constant", "fmt", "get")
 
@@ -320,9 +306,8 @@ def _first_degree_label(reference: str) -> Callable[[str], str]:
 
 
 def _first_degree(lines: list[str]) -> str:
-    """RDFC-1.0 §4.6 step 4-5 as pyld does it: sorted lines, SHA-256, hex."""
-    lines.sort()
-    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+    """RDFC-1.0 §4.6 step 4-5 as the exact path does it: sorted lines, SHA-256, hex."""
+    return nquads.hash_lines(lines)
 
 
 class _Variant:
@@ -397,7 +382,7 @@ class _Variant:
                 blank_list.append(graph)
                 parts.append((_BLANK, graph))
             else:
-                parts.append("<" + graph + ">")
+                parts.append("<" + nquads.escape_iri(graph) + ">")
             quads.append((tuple(parts), tuple(blank_list), slotted))
             for blank in blank_list:
                 self.blank_index.setdefault(blank, len(self.blank_index))
@@ -423,6 +408,7 @@ class _Variant:
         texts = values * 2
         n = self.n
         for cls in self.iri_classes:
+            # a slot only takes an IRI of the probed kind: nothing canonical N-Quads escapes
             texts[cls] = "<" + values[cls] + ">"
         for cls in self.literal_classes:
             texts[n + cls] = '"' + _escape(values[cls]) + '"'
@@ -452,11 +438,10 @@ class _Variant:
                     self.relabelled.popitem(last=False)
         out = [line.text(texts) for line in self.slot_lines]
         out.extend(relabelled)
-        out.sort()
-        return "".join(out)
+        return nquads.sort_lines(out)
 
     def _stock(self, values: list[str]) -> str:
-        """The substituted dataset through stock pyld URDNA2015 (via credkit.rdfc)."""
+        """The substituted dataset through the exact RDFC-1.0 (credkit.rdfc.canonize)."""
         dataset: dict[str, list[dict[str, Any]]] = {}
         for graph, terms in self.quads:
             quad: dict[str, Any] = {}
