@@ -242,5 +242,7 @@ def test_employer_quickstart_output_is_what_verify_prints(stages: dict[str, Path
 
     assert rows(shown) == rows(printed)
     assert shown[-1].split(":")[0] == printed[-1].split(":")[0] == "verified"
-    assert " — issued by Reelbridge Post Lab " in shown[0] and " — issued by " in printed[0]
+    # a plain list of DIDs names nobody: the issuer is shown by its DID and its own name
+    assert 'calls itself "Reelbridge Post Lab"' in shown[0] and " — issued by " in printed[0]
+    assert 'calls itself "Reelbridge Post Lab"' in printed[0]
     assert shown[0].split(" — issued by ")[0] == printed[0].split(" — issued by ")[0]

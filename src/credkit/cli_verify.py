@@ -12,7 +12,8 @@ import re
 import sys
 import unicodedata
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -43,7 +44,9 @@ def _read(source: str, max_bytes: int) -> bytes:
         with open(source, "rb") as fh:
             return fh.read(max_bytes + 1)
     except OSError as exc:
-        raise ParsingError(f"cannot read {source}: {exc.strerror or exc}") from None
+        # the file's name, not its path: a result may be passed on (--json), folders stay private
+        why = exc.strerror or type(exc).__name__
+        raise ParsingError(f"cannot read {Path(source).name}: {why}") from None
 
 
 def _symbols() -> dict[str, str]:
@@ -96,6 +99,9 @@ def render(result: VerificationResult, *, indent: str = "") -> list[str]:
     for number, inner in enumerate(result.credentials):
         lines.append(f"{indent}  credential[{number}]:")
         lines.extend(render(inner, indent=indent + "    ")[:-1])
+    if not indent:
+        # what the checks alone do not say (no trust list, an unsigned list with --trust-anchor)
+        lines.extend(f"{marks['warning']} {w}" for w in result.warnings)
     lines.append(f"{indent}{result.summary}")
     return lines
 
@@ -126,6 +132,9 @@ def build_verifier(
         trust=registry,
         strict=strict,
         max_bytes=max_bytes,
+        # --at moves the diploma's time only: status and trust lists say what holds now, and a
+        # list published after --at is still evidence (Bitstring Status List 1.0 §2.2, §3.2)
+        list_clock=(lambda: datetime.now(UTC)) if at is not None else None,
     )
 
 
@@ -163,7 +172,13 @@ def _when(value: str | None) -> datetime | None:
     metavar="DID",
     help="Accrediting body whose signed trust lists you accept (repeatable).",
 )
-@click.option("--at", "at", metavar="DATETIME", help="Check validity at this time instead of now.")
+@click.option(
+    "--at",
+    "at",
+    metavar="DATETIME",
+    help="Judge the diploma's dates at this time instead of now (status and trust lists still "
+    "have to be current now).",
+)
 @click.option("--allow-network", is_flag=True, help="Fetch did:web documents and status lists.")
 @click.option(
     "--status-dir",

@@ -27,7 +27,12 @@ from credkit.did import did_web_document, did_web_url
 from credkit.errors import CredkitError, StoreError
 from credkit.keys import KeyPair
 from credkit.qr_payload import LINK_ID_RE, link_id
-from credkit.status import Bitstring, sign_status_list, status_list_credential
+from credkit.status import (
+    Bitstring,
+    list_valid_from,
+    sign_status_list,
+    status_list_credential,
+)
 from credkit.workspace import Workspace
 
 _SCHEMA = """
@@ -115,10 +120,14 @@ class HostedTable:
     # read-only views of the store's status_lists table (its ``version`` column is documented
     # as "bumped on every change, for publishers"): cheaper than SqliteStore.lists(), which
     # decodes every list to count it
-    def list_version(self, list_id: int) -> tuple[int, str, str] | None:
-        """``(version, url, purpose)`` of a status list, or None."""
-        rows = self._all("SELECT version, url, purpose FROM status_lists WHERE id = ?", (list_id,))
-        return (int(rows[0][0]), str(rows[0][1]), str(rows[0][2])) if rows else None
+    def list_version(self, list_id: int) -> tuple[int, str, str, str] | None:
+        """``(version, url, purpose, updated_at)`` of a status list, or None."""
+        rows = self._all(
+            "SELECT version, url, purpose, updated_at FROM status_lists WHERE id = ?", (list_id,)
+        )
+        if not rows:
+            return None
+        return int(rows[0][0]), str(rows[0][1]), str(rows[0][2]), str(rows[0][3])
 
     def list_bits(self, list_id: int) -> Bitstring:
         rows = self._all("SELECT bits FROM status_lists WHERE id = ?", (list_id,))
@@ -221,7 +230,7 @@ class StatusListSigner:
         found = table.list_version(list_id)
         if found is None:
             return None
-        version, url, purpose = found
+        version, url, purpose, changed_at = found
         now = datetime.now(UTC)
         hit = self._cache.get(list_id)
         if hit is not None and hit[0] == version and now - hit[1] < STATUS_MAX_AGE:
@@ -233,8 +242,15 @@ class StatusListSigner:
             bits = table.list_bits(list_id)
             # bits read after the version: if they moved on meanwhile, the cache holds newer bits
             # under the older version, and the next request simply signs again
+            # validFrom is the last change, not the signing time: a verifier that read its clock
+            # just before this list was signed must not find it "not valid yet"
             unsigned = status_list_credential(
-                url, self.ws.issuer_did, purpose, bits, valid_from=now, ttl=STATUS_TTL_MS
+                url,
+                self.ws.issuer_did,
+                purpose,
+                bits,
+                valid_from=list_valid_from(now, changed_at),
+                ttl=STATUS_TTL_MS,
             )
             signed = sign_status_list(
                 unsigned, self.key, cryptosuite=self.ws.cryptosuite, created=now

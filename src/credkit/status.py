@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from credkit.atomic import write_atomic
 from credkit.errors import (
+    DidResolutionError,
     MalformedValueError,
+    NetworkDisabledError,
     StatusListLengthError,
     StatusRangeError,
     StatusRetrievalError,
@@ -41,6 +43,16 @@ MIN_LENGTH = 131_072
 MAX_DECODED_BYTES = 16 << 20
 MAX_DOCUMENT_BYTES = 1 << 20
 PURPOSES = ("revocation", "suspension", "refresh", "message")
+# The purposes whose set bit means "do not accept this credential" (§2.1); any other purpose
+# (refresh, message, or one an ecosystem made up) says something credkit cannot act on.
+DECISIVE_PURPOSES = ("revocation", "suspension")
+# Clocks disagree: a list signed a moment after the verifier read its clock must not be "not valid
+# yet". The reference verifier (@digitalbazaar/vc, ``maxClockSkew``) tolerates 300 seconds on
+# validFrom and validUntil; credkit does the same for credentials and status lists alike.
+MAX_CLOCK_SKEW = timedelta(seconds=300)
+# A verifier caches a list at most this long, whatever its ``ttl`` says (§2.2 makes ttl a hint to
+# refresh, never a reason to keep a list: a huge one would overflow the clock arithmetic too).
+MAX_CACHE_SECONDS = 24 * 3600.0
 _INDEX_RE = re.compile(r"[0-9]{1,20}")
 
 
@@ -198,6 +210,23 @@ def _timestamp(when: datetime) -> str:
     return when.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def list_valid_from(now: datetime, changed_at: datetime | str | None) -> datetime:
+    """The ``validFrom`` of a list signed at ``now`` whose bits last changed at ``changed_at``.
+
+    A list states the status as of its last change, so it is valid from then, never later: a list
+    re-signed on demand (the server signs one while a verification is running) would otherwise
+    carry a validFrom after the moment the verifier read its clock, and be "not valid yet" to it.
+    """
+    if changed_at is None:
+        return now
+    if isinstance(changed_at, str):
+        try:
+            changed_at = _parse_time(changed_at, "updated_at")
+        except StatusVerificationError:
+            return now
+    return min(now, changed_at)
+
+
 def status_list_credential(
     list_url: str,
     issuer: str | Mapping[str, Any],
@@ -338,11 +367,20 @@ def check_status(
     verify_list: Callable[[dict[str, Any]], bool],
     min_length: int = MIN_LENGTH,
     now: datetime | None = None,
+    skew: timedelta = MAX_CLOCK_SKEW,
 ) -> StatusResult:
     """Bitstring Status List 1.0 §3.2 "Validate Algorithm" for one entry.
 
     ``fetch`` returns the list credential as JSON; ``verify_list`` checks all its proofs (and,
-    at the caller's choice, that its issuer is the credential's). Raises the §3.2 errors.
+    at the caller's choice, that its issuer is the credential's): it returns False or raises
+    :class:`StatusVerificationError` for a list that does not verify, and raises
+    :class:`NetworkDisabledError` when the list's key is online and the network is off, which
+    passes through: the list could not be checked, which is not the same as a forged list.
+
+    ``now`` is the time at which the *list* must be current (§2.2 validFrom/validUntil are the
+    list's own validity period), give or take ``skew``. It is the moment of checking, not the
+    time a diploma is judged at: a list published after that time is still evidence of the status.
+    Raises the §3.2 errors.
     """
     purpose, index, url, size = _parse_entry(entry)
     try:  # step 3: dereference statusListCredential
@@ -364,14 +402,24 @@ def check_status(
         raise StatusVerificationError(f"{url} serves the status list {listed.get('id')!r}")
     try:  # step 4: verify all proofs of the list credential
         verified = verify_list(listed)
+    except NetworkDisabledError:
+        raise  # not checkable offline: the caller says "could not check", not "forged"
+    except StatusVerificationError as exc:
+        raise StatusVerificationError(f"status list {url}: {exc.message}") from None
+    except DidResolutionError as exc:
+        raise StatusVerificationError(
+            f"status list {url}: its signing key could not be resolved: {exc.message}"
+        ) from None
     except Exception as exc:
         raise StatusVerificationError(f"status list {url} could not be verified: {exc}") from None
     if not verified:
         raise StatusVerificationError(f"status list {url} does not verify (proof invalid)")
     when = now or datetime.now(UTC)
-    if "validFrom" in listed and _parse_time(listed["validFrom"], "validFrom") > when:
-        raise StatusVerificationError(f"status list {url} is not valid yet")
-    if "validUntil" in listed and _parse_time(listed["validUntil"], "validUntil") < when:
+    if "validFrom" in listed and _parse_time(listed["validFrom"], "validFrom") > when + skew:
+        raise StatusVerificationError(
+            f"status list {url} is not valid yet (valid from {listed['validFrom']})"
+        )
+    if "validUntil" in listed and _parse_time(listed["validUntil"], "validUntil") < when - skew:
         raise StatusVerificationError(f"status list {url} expired at {listed['validUntil']}")
     subject = listed.get("credentialSubject")
     if isinstance(subject, list) and len(subject) == 1:
@@ -453,7 +501,8 @@ class DirectoryFetcher:
         candidates = [self.root.joinpath(*tail).resolve() for tail in suffixes]
         for path in candidates:
             if not path.is_relative_to(self.root):
-                raise StatusRetrievalError(f"{url} resolves outside {self.root}")
+                # the folder's own path stays out of the message: results travel to other people
+                raise StatusRetrievalError(f"{url} resolves outside the status list folder")
         return next((p for p in candidates if p.is_file()), candidates[0])
 
     def __call__(self, url: str) -> dict[str, Any]:
@@ -462,7 +511,11 @@ class DirectoryFetcher:
             with path.open("rb") as fh:
                 body = fh.read(MAX_DOCUMENT_BYTES + 1)
         except OSError as exc:
-            raise StatusRetrievalError(f"status list {url} not found at {path}: {exc}") from None
+            # strerror only: str(exc) carries the local path, which a result must never show
+            why = exc.strerror or "unreadable"
+            raise StatusRetrievalError(
+                f"status list {url} is not in the status list folder ({why})"
+            ) from None
         if len(body) > MAX_DOCUMENT_BYTES:
             raise StatusRetrievalError(f"status list {url} is larger than {MAX_DOCUMENT_BYTES}")
         return _parse_json(body, url)
@@ -493,7 +546,9 @@ class CachingFetcher:
     """Keeps fetched lists until the sooner of ``credentialSubject.ttl`` (ms) and ``validUntil``.
 
     §6.4 asks verifiers to cache (it also hides which credential is checked, §5.1). Without
-    either hint a list is kept ``default_ttl`` seconds. The clock is injectable for tests.
+    either hint a list is kept ``default_ttl`` seconds, and never longer than ``max_ttl``
+    seconds whatever the list says (a legal ttl of 2^53 ms is 285,000 years). The clock is
+    injectable for tests.
     """
 
     def __init__(
@@ -503,9 +558,11 @@ class CachingFetcher:
         default_ttl: float = 300.0,
         clock: Callable[[], datetime] | None = None,
         max_entries: int = 256,
+        max_ttl: float = MAX_CACHE_SECONDS,
     ) -> None:
         self.inner = inner
-        self.default_ttl = default_ttl
+        self.max_ttl = max_ttl
+        self.default_ttl = min(default_ttl, max_ttl)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.max_entries = max_entries
         self._cache: dict[str, tuple[datetime, dict[str, Any]]] = {}
@@ -515,7 +572,8 @@ class CachingFetcher:
         subject = doc.get("credentialSubject")
         ttl = subject.get("ttl") if isinstance(subject, dict) else None
         if isinstance(ttl, int) and not isinstance(ttl, bool) and ttl >= 0:
-            expiry = now + timedelta(milliseconds=ttl)
+            # clamp in integers first: a 400-digit ttl is legal JSON and too large for a float
+            expiry = now + timedelta(milliseconds=min(ttl, int(self.max_ttl * 1000)))
         try:
             if "validUntil" in doc:
                 expiry = min(expiry, _parse_time(doc["validUntil"], "validUntil"))
@@ -574,7 +632,7 @@ def publish(
             key.controller,
             info.purpose,
             store.bitstring(info.id),
-            valid_from=when,
+            valid_from=list_valid_from(when, info.updated_at),
             valid_until=when + valid_for if valid_for else None,
             ttl=ttl,
         )

@@ -14,7 +14,9 @@ employer's call (VC DM 2.0 Appendix A "issuer" validation). Three list shapes ar
   resolver, loader and clock.
 
 Lists are consulted in order, most authoritative first (as the DCC registry client does): the
-first list naming a DID supplies its display name.
+first list naming a DID supplies its display name. A signed list is judged again at every
+verification (its dates against the clock, its own revocation status): a long-lived verifier must
+stop trusting a list the moment it expires or its accreditor revokes it, not at its next restart.
 """
 
 from __future__ import annotations
@@ -55,10 +57,34 @@ class TrustMatch:
     issuer: TrustedIssuer
     list_name: str
     vouched_by: str | None = None  # the accrediting body of a signed list
+    list_kind: str = "plain"
 
 
-# A signed list is checked by the verifier; it answers (accepted?, reason).
-SignedListCheck = Callable[["TrustList"], tuple[bool, str]]
+@dataclass(frozen=True)
+class ListVerdict:
+    """Whether a list counts at this verification, and if not, why.
+
+    ``conclusive`` is False when the list could not be checked (its accreditor's key is online and
+    the network is off, its revocation status cannot be read): it is not known to be bad, only
+    unconfirmed, so an issuer found only there is "could not check", not "not trusted".
+    """
+
+    accepted: bool
+    problem: str | None = None
+    conclusive: bool = True
+    vouched_by: str | None = None
+
+
+@dataclass(frozen=True)
+class TrustAnswer:
+    """One lookup: the list that vouches (if any), and the lists naming the DID that did not."""
+
+    match: TrustMatch | None
+    ignored: tuple[tuple[TrustList, ListVerdict], ...] = ()
+
+
+# The verifier judges each list (signed ones: proof, dates, status, anchor) at every lookup.
+SignedListCheck = Callable[["TrustList"], ListVerdict]
 
 
 @dataclass
@@ -68,34 +94,59 @@ class TrustList:
     name: str
     kind: str
     entries: dict[str, TrustedIssuer] = field(default_factory=dict)
-    source: str | None = None
+    source: str | None = None  # the file's name (never its path: results travel to others)
     document: dict[str, Any] | None = None
     anchors: frozenset[str] = frozenset()
-    accepted: bool | None = None  # signed lists: None until checked
+    accepted: bool | None = None  # the outcome of the last check (for display; never reused)
     problem: str | None = None
     vouched_by: str | None = None
+    raw: bytes | None = field(default=None, repr=False)  # the bytes read, when read from a file
+
+    def judge(self, check: SignedListCheck | None) -> ListVerdict:
+        """Whether this list counts now: asked of ``check`` every time, never remembered.
+
+        Without a verifier to ask, plain and DCC lists count as read and a signed list does not.
+        """
+        if check is None:
+            verdict = (
+                ListVerdict(True)
+                if self.kind != "signed"
+                else ListVerdict(False, "no verifier to check its signature")
+            )
+        else:
+            verdict = check(self)
+        self.accepted, self.problem = verdict.accepted, verdict.problem
+        if verdict.vouched_by is not None:
+            self.vouched_by = verdict.vouched_by
+        return verdict
 
     def usable(self, check: SignedListCheck | None) -> bool:
-        """Plain and DCC lists are usable as read; a signed list only once it verified."""
-        if self.kind != "signed":
-            return True
-        if self.accepted is None:
-            if check is None:
-                self.accepted, self.problem = False, "no verifier to check its signature"
-            else:
-                self.accepted, reason = check(self)
-                self.problem = None if self.accepted else reason
-        return bool(self.accepted)
+        """Plain and DCC lists are usable as read; a signed list only while it verifies."""
+        return self.judge(check).accepted
 
     def lookup(self, did: str) -> TrustedIssuer | None:
         return self.entries.get(did)
 
 
 class TrustRegistry:
-    """Several lists, most authoritative first."""
+    """Several lists, most authoritative first.
 
-    def __init__(self, lists: Iterable[TrustList] = ()) -> None:
+    ``anchors`` are the accrediting bodies whose signed lists count (``--trust-anchor``); the
+    anchors given to each signed list are added. ``exclusive`` (the default) makes an issuer on no
+    list "not trusted"; a registry that is not exclusive only vouches for those it names and says
+    nothing of others (a service vouching for its own issuer, see :func:`own_issuer`).
+    """
+
+    def __init__(
+        self,
+        lists: Iterable[TrustList] = (),
+        *,
+        anchors: Iterable[str] = (),
+        exclusive: bool = True,
+    ) -> None:
         self.lists = list(lists)
+        self._anchors = frozenset(anchors)
+        self.exclusive = exclusive
 
     @classmethod
     def of(cls, dids: Iterable[str], *, name: str = "trusted issuers") -> TrustRegistry:
@@ -107,18 +158,44 @@ class TrustRegistry:
     def __len__(self) -> int:
         return len(self.lists)
 
-    def lookup(self, did: str, check: SignedListCheck | None = None) -> TrustMatch | None:
+    @property
+    def anchors(self) -> frozenset[str]:
+        return self._anchors.union(*(t.anchors for t in self.lists))
+
+    def unsigned(self) -> list[TrustList]:
+        """Lists nobody signed: anyone able to edit the file can add an issuer to them."""
+        return [t for t in self.lists if t.kind != "signed"]
+
+    def consult(self, did: str, check: SignedListCheck | None = None) -> TrustAnswer:
+        """The first list that names ``did`` and counts now; lists not naming it are not judged."""
+        ignored: list[tuple[TrustList, ListVerdict]] = []
         for trust_list in self.lists:
-            if not trust_list.usable(check):
-                continue
             entry = trust_list.lookup(did)
-            if entry is not None:
-                return TrustMatch(entry, trust_list.name, trust_list.vouched_by)
-        return None
+            if entry is None:
+                continue
+            verdict = trust_list.judge(check)
+            if verdict.accepted:
+                match = TrustMatch(entry, trust_list.name, verdict.vouched_by, trust_list.kind)
+                return TrustAnswer(match, tuple(ignored))
+            ignored.append((trust_list, verdict))
+        return TrustAnswer(None, tuple(ignored))
+
+    def lookup(self, did: str, check: SignedListCheck | None = None) -> TrustMatch | None:
+        return self.consult(did, check).match
 
     def rejected(self) -> list[TrustList]:
-        """Signed lists that were checked and refused (so a message can say why)."""
-        return [t for t in self.lists if t.kind == "signed" and t.accepted is False]
+        """Lists refused at their last check (so a message can say why)."""
+        return [t for t in self.lists if t.accepted is False]
+
+
+def own_issuer(did: str, name: str | None = None) -> TrustRegistry:
+    """What a service that issues vouches for when given no trust list: its own issuer, and only
+    that one. Another issuer's diploma is "not vouched for" (never "trusted" because it reuses the
+    site's name), and not "not trusted" either: the service has no opinion about it."""
+    entries = {did: TrustedIssuer(did, name)}
+    return TrustRegistry(
+        [TrustList(name="this site's own issuer", kind="plain", entries=entries)], exclusive=False
+    )
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -141,6 +218,10 @@ def _entries_from_registry(registry: Any, where: str) -> dict[str, TrustedIssuer
     for did, info in items:
         if not isinstance(did, str) or ":" not in did:
             raise MalformedValueError(f"{where}: registry key {did!r} is not a DID or URL")
+        if info is None or info == []:
+            # a key with nothing under it states nothing: in an RDF-signed list it is not even
+            # signed (JSON-LD drops nulls and empty arrays), so it never vouches for anyone
+            continue
         info = info if isinstance(info, Mapping) else {}
         out[did] = TrustedIssuer(
             did, _text(info.get("name")), _text(info.get("location")), _text(info.get("url"))
@@ -207,27 +288,31 @@ def load_trust_list(
     """Read a list file; JSON when it parses as JSON object, the plain format otherwise."""
     file = Path(path)
     label = name or file.name
+    # errors and results name the file, never its path: a result is shown to other people (the
+    # service's page), and the folders of the machine that checked are nobody's business
     try:
         with file.open("rb") as fh:
             data = fh.read(MAX_LIST_BYTES + 1)
     except OSError as exc:
-        raise TrustListError(f"cannot read trust list {file}: {exc.strerror or exc}") from None
+        why = exc.strerror or type(exc).__name__
+        raise TrustListError(f"cannot read trust list {file.name}: {why}") from None
     if len(data) > MAX_LIST_BYTES:
-        raise TrustListError(f"trust list {file} is larger than {MAX_LIST_BYTES} bytes")
+        raise TrustListError(f"trust list {file.name} is larger than {MAX_LIST_BYTES} bytes")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise TrustListError(f"trust list {file} is not UTF-8 text") from None
+        raise TrustListError(f"trust list {file.name} is not UTF-8 text") from None
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
             document = json.loads(stripped)
         except (ValueError, RecursionError) as exc:
-            raise TrustListError(f"trust list {file} is not valid JSON: {exc}") from None
+            raise TrustListError(f"trust list {file.name} is not valid JSON: {exc}") from None
         trust_list = parse_json(document, name=label, anchors=anchors)
     else:
         trust_list = parse_plain(text, name=label)
-    trust_list.source = str(file)
+    trust_list.source = file.name
+    trust_list.raw = data
     return trust_list
 
 
@@ -236,11 +321,15 @@ def load_registry(
 ) -> TrustRegistry:
     """Several list files in the order given (most authoritative first)."""
     anchor_set = frozenset(anchors)
-    return TrustRegistry(load_trust_list(p, anchors=anchor_set) for p in paths)
+    return TrustRegistry(
+        (load_trust_list(p, anchors=anchor_set) for p in paths), anchors=anchor_set
+    )
 
 
 __all__ = [
     "TRUST_LIST_TYPE",
+    "ListVerdict",
+    "TrustAnswer",
     "TrustList",
     "TrustListError",
     "TrustMatch",
@@ -248,6 +337,7 @@ __all__ = [
     "TrustedIssuer",
     "load_registry",
     "load_trust_list",
+    "own_issuer",
     "parse_json",
     "parse_plain",
 ]

@@ -9,7 +9,9 @@ fetcher, trust lists. No check ever raises; a surprise inside one is reported as
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -22,14 +24,13 @@ from credkit.errors import (
     ContextError,
     CredkitError,
     DidResolutionError,
+    KeyFormatError,
     MalformedValueError,
     NetworkDisabledError,
     ParsingError,
-    ProofVerificationError,
-    StatusError,
-    UnknownCryptosuiteError,
+    StatusVerificationError,
 )
-from credkit.trust import TrustList, TrustRegistry
+from credkit.trust import ListVerdict, TrustList, TrustMatch, TrustRegistry
 from credkit.verify_checks import (
     as_list,
     check_contexts,
@@ -46,6 +47,7 @@ from credkit.verify_endorse import check_endorsements
 from credkit.verify_fetch import SafeFetcher, bounded_call
 from credkit.verify_result import (
     FAILED,
+    NO_TRUST_LIST,
     PASSED,
     SKIPPED,
     VERIFIED,
@@ -62,6 +64,9 @@ MAX_DEPTH = 64
 # carrying hundreds of proofs would hold the verifier for hours. Real documents carry one to three.
 MAX_PROOFS = 16
 FINISH_STATUS = "pass --status-dir DIR (a local copy of the status list) or --allow-network"
+# A signed trust list's proof verdict is kept this long (keyed on its bytes); its dates and its
+# own status are judged at every verification.
+TRUST_PROOF_SECONDS = 300.0
 
 StatusFetch = Callable[[str], dict[str, Any]]
 
@@ -72,8 +77,10 @@ class Verifier:
     ``trust`` is a :class:`TrustRegistry` (or None: the trust check is skipped with a warning);
     ``status_fetcher`` maps a status list URL to the list credential (None: revocation cannot be
     checked and the verdict is at best inconclusive). ``strict`` turns "could not check" warnings
-    (unknown schemas, unknown proof types next to good ones, inline contexts, unsupported status
-    types) into failures.
+    (unknown schemas, inline contexts, unsupported status types) into failures; a proof credkit
+    cannot check fails in every mode (VC DI 1.0 §4.5). ``list_clock`` is the clock status lists
+    and trust lists must be current by (default: ``clock``): ``credkit verify --at`` moves only
+    ``clock``, since a list says what holds now, and one published later is still evidence.
     """
 
     def __init__(
@@ -89,6 +96,7 @@ class Verifier:
         *,
         fetch_timeout: float = 10.0,
         status_min_length: int | None = None,
+        list_clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.loader = loader or DocumentLoader()
         resolver = resolver or Resolver()
@@ -107,6 +115,10 @@ class Verifier:
         self.max_bytes = max_bytes
         self.max_depth = max_depth
         self.status_min_length = status_min_length
+        # status lists and trust lists describe the present: they are judged against this clock
+        # (default ``clock``); ``credkit verify --at`` moves only ``clock``, the diploma's time
+        self.list_clock = list_clock
+        self._trust_proofs: dict[bytes, tuple[float, dict[str, Any], Check]] = {}
 
     # --- public ------------------------------------------------------------------------------
 
@@ -171,12 +183,41 @@ class Verifier:
         result.checks = self.core_checks(document, now)
         result.checks.append(self._run("status", lambda: self.status(document, now)))
         result.checks.append(self._run("schema", lambda: schema(document, strict=self.strict)))
-        result.checks.append(self._run("trusted_issuer", lambda: self.trusted_issuer(document)))
+        matched: list[TrustMatch] = []
+        result.checks.append(
+            self._run("trusted_issuer", lambda: self._trusted_issuer(document, matched))
+        )
         result.checks.append(self._run("endorsements", lambda: self.endorsements(document, now)))
         trust = result.check("trusted_issuer")
+        if trust is not None and trust.status == PASSED and matched:
+            # the name the list gives is what a person reads, not the credential's own claim
+            result.issuer_listed_name = matched[0].issuer.name
+            result.issuer_list = matched[0].list_name
+            result.issuer_vouched_by = matched[0].vouched_by
         if trust is not None and trust.status == SKIPPED:
-            result.warnings.append("no trust list given: the issuer's identity was not vetted")
+            if trust.message.startswith(NO_TRUST_LIST):
+                result.warnings.append(f"{NO_TRUST_LIST}: the issuer's identity was not vetted")
+            else:
+                result.warnings.append(
+                    "no trust list vouches for the issuer: its name is its own description"
+                )
+        result.warnings.extend(self._unsigned_list_warnings())
         return result
+
+    def _unsigned_list_warnings(self) -> list[str]:
+        """With --trust-anchor, say which lists nobody signed (anyone who can edit them adds)."""
+        if self.trust is None or not self.trust.anchors:
+            return []
+        outcome = "refused (--strict)" if self.strict else "used, but only as a local file"
+        return [
+            f"trust list '{t.name}' is not signed: no trust anchor vouches for it, anyone able "
+            f"to edit the file can add an issuer; {outcome}"
+            for t in self.trust.unsigned()
+        ]
+
+    def _current(self, now: datetime) -> datetime:
+        """When status lists and trust lists must be current: the moment of checking."""
+        return self.list_clock() if self.list_clock is not None else now
 
     # --- proof -------------------------------------------------------------------------------
 
@@ -193,95 +234,40 @@ class Verifier:
         whose: str = "issuer",
         bind_owner: bool = True,
     ) -> Check:
-        """Every proof verifies, and each key belongs to ``owner`` (the issuer by default)."""
-        err: CredkitError
-        if "proof" not in document or document["proof"] in (None, [], {}):
-            if check_id == "proof":
-                raise UnusableInputError(
-                    ParsingError("the credential has no proof: it is not signed")
-                )
-            err = ProofVerificationError(f"the presentation is not signed by its {whose}")
-            return Check.failed(check_id, err.message, err, "not signed")
-        owner = owner if owner is not None else issuer_id(document)
-        raw = as_list(document["proof"])
-        if len(raw) > MAX_PROOFS:
-            err = ProofVerificationError(f"{len(raw)} proofs; credkit checks at most {MAX_PROOFS}")
-            return Check.failed(check_id, err.message, err, "too many proofs")
-        seen = [json.dumps(p, sort_keys=True) for p in raw]
-        if len(set(seen)) != len(seen):
-            err = ProofVerificationError("the same proof appears twice")
-            return Check.failed(check_id, err.message, err, "invalid signature")
-        outcome = proofs.verify(
+        """Every proof verifies (VC DI 1.0 §4.5), each by a key ``owner`` (the issuer) controls.
+
+        Nothing is skipped: an unknown proof type fails (:mod:`credkit.verify_proof`).
+        """
+        from credkit.verify_proof import check_proofs
+
+        return check_proofs(
+            self,
             document,
-            resolver=self.resolver,
-            loader=self.loader,
-            expected_proof_purpose=purpose,
+            now,
+            owner=owner if owner is not None else issuer_id(document),
+            purpose=purpose,
             challenge=challenge,
             domain=domain,
-            now=now,
-        )
-        unknown = [r for r in outcome.results if isinstance(r.error, UnknownCryptosuiteError)]
-        offline = [r for r in outcome.results if isinstance(r.error, NetworkDisabledError)]
-        failed = [r for r in outcome.results if r.error and r not in unknown and r not in offline]
-        good = [r for r in outcome.results if r.verified]
-        if len(unknown) == len(outcome.results) and check_id == "proof":
-            raise UnusableInputError(
-                unknown[0].error or UnknownCryptosuiteError("unknown cryptosuite")
-            )
-        if failed:
-            err = failed[0].error or ProofVerificationError("proof failed")
-            if isinstance(err, DidResolutionError):
-                return Check.failed(
-                    check_id,
-                    f"the signing key could not be confirmed as the {whose}'s: {err.message}",
-                    err,
-                    "signing key not confirmed",
-                )
-            if isinstance(err, MalformedValueError):  # signed, but not the JSON it claims to be
-                return Check.failed(check_id, err.message, err, "malformed")
-            return Check.failed(
-                check_id, f"signature not valid: {err.message}", err, "invalid signature"
-            )
-        strangers = [r for r in good if bind_owner and r.controller != owner]
-        if strangers:
-            r = strangers[0]
-            err = ProofVerificationError(
-                f"signed by a key that does not belong to the {whose}: {r.verification_method} "
-                f"is controlled by {r.controller}, but the {whose} is {owner}",
-                code="INVALID_VERIFICATION_METHOD",
-            )
-            return Check.failed(
-                check_id, err.message, err, f"signed by someone other than the {whose}"
-            )
-        if offline:
-            where = offline[0].proof.get("verificationMethod")
-            return Check.skipped(
-                check_id,
-                f"the {whose}'s key {where} is published online; pass --allow-network to fetch it",
-                conclusive=False,
-            )
-        if unknown:
-            names = ", ".join(
-                str(r.proof.get("cryptosuite") or r.proof.get("type")) for r in unknown
-            )
-            message = f"{len(good)} proof(s) valid; ignored proof(s) of unknown type {names}"
-            if self.strict:
-                err = unknown[0].error or UnknownCryptosuiteError(names)
-                return Check.failed(check_id, message, err, "unknown proof type")
-            return Check.warning(check_id, message)
-        suites = ", ".join(sorted({r.suite or "?" for r in good}))
-        methods = ", ".join(
-            sorted({(r.verification_method or "?").removeprefix(owner or "\0") for r in good})
-        )
-        party = f"the {whose} {owner}" if owner else f"the {whose}"
-        return Check.passed(
-            check_id, f"signature valid ({suites}): signed with key {methods} of {party}"
+            check_id=check_id,
+            whose=whose,
+            bind_owner=bind_owner,
+            max_proofs=MAX_PROOFS,
         )
 
     # --- status ------------------------------------------------------------------------------
 
     def status(self, document: dict[str, Any], now: datetime) -> Check:
-        """Bitstring Status List 1.0 §3.2 per entry; fails closed when a list cannot be had."""
+        """Bitstring Status List 1.0 §3.2 for every entry; the worst outcome decides.
+
+        Every entry is checked, so one credkit cannot read never hides a revocation in the next.
+        In order: a revoked or suspended bit decides (failed); then a list that could not be
+        confirmed (failed: fail closed); then what could not be checked (an unsupported status
+        type, a list whose key is online while the network is off: inconclusive, and an
+        unsupported type fails in strict mode); a set bit of a purpose credkit cannot act on
+        (``refresh``, ``message``, anything else) is a warning, inconclusive in strict mode.
+        The lists are judged current at the moment of checking (:meth:`_current`), with the
+        reference's clock skew; ``now`` is when the credential itself is judged.
+        """
         err: CredkitError
         entries = as_list(document.get("credentialStatus"))
         if not entries:
@@ -296,69 +282,148 @@ class Verifier:
             )
         fetch = self.status_fetcher
         owner = issuer_id(document)
+        listed_at = self._current(now)
         kwargs: dict[str, Any] = {}
         if self.status_min_length is not None:
             kwargs["min_length"] = self.status_min_length
 
         def verify_list(listed: dict[str, Any]) -> bool:
-            return self._list_ok(listed, owner, now)
+            return self._list_ok(listed, owner, listed_at)
 
+        decided: list[tuple[str, str]] = []  # (revoked|suspended, where)
+        failures: list[CredkitError] = []
+        unsupported: list[str] = []
+        unchecked: list[str] = []
+        notices: list[str] = []
         notes: list[str] = []
         for entry in entries:
+            if not isinstance(entry, dict):
+                failures.append(MalformedValueError("a credentialStatus entry is not an object"))
+                continue
             kinds = types_of(entry)
             if "BitstringStatusListEntry" not in kinds:
-                message = (
-                    f"status type {', '.join(kinds) or '?'} is not supported: revocation unknown"
-                )
-                if self.strict or not isinstance(entry, dict):
-                    err = MalformedValueError(message)
-                    return Check.failed("status", message, err, "status not checkable")
-                return Check.skipped("status", message, conclusive=False)
+                unsupported.append(", ".join(kinds) or "?")
+                continue
             try:
                 found = bsl.check_status(
-                    entry,
-                    fetch,
-                    verify_list=verify_list,
-                    now=now,
-                    **kwargs,
+                    entry, fetch, verify_list=verify_list, now=listed_at, **kwargs
                 )
-            except (StatusError, MalformedValueError) as exc:
-                return Check.failed(
-                    "status",
-                    f"status could not be confirmed: {exc.message}",
-                    exc,
-                    "status not confirmed",
-                )
+            except NetworkDisabledError as exc:
+                unchecked.append(f"revocation not checked: {exc.message}")
+                continue
+            except CredkitError as exc:
+                failures.append(exc)
+                continue
             where = f"{found.list_url} #{found.index}"
-            if not found.valid and found.purpose in ("revocation", "suspension"):
-                word = "revoked" if found.purpose == "revocation" else "suspended"
-                err = problem(f"CREDENTIAL_{word.upper()}", f"{word} ({where})")
-                return Check.failed(
-                    "status", f"the issuer has {word} this credential ({where})", err, word
+            if found.valid:
+                notes.append(f"{found.message or found.purpose} ({where})")
+            elif found.purpose in bsl.DECISIVE_PURPOSES:
+                decided.append(("revoked" if found.purpose == "revocation" else "suspended", where))
+            else:
+                # §2.1: refresh and message bits, or a purpose an ecosystem defined, say something
+                # credkit cannot act on; never silently "verified"
+                notices.append(
+                    f"status purpose {found.purpose!r} is set ({found.message}, {where}): "
+                    "credkit cannot tell what it means for this credential"
                 )
-            notes.append(f"{found.message or found.purpose} ({where})")
+        if decided:
+            word = "revoked" if any(w == "revoked" for w, _ in decided) else "suspended"
+            said = "; ".join(f"{w} ({where})" for w, where in decided)
+            err = problem(f"CREDENTIAL_{word.upper()}", said)
+            message = f"the issuer has {word} this credential ({decided[0][1]})"
+            if len(decided) > 1:
+                message = f"the issuer has {said.replace(';', ' and')} this credential"
+            return Check.failed("status", message, err, word)
+        if failures:
+            return Check.failed(
+                "status",
+                f"status could not be confirmed: {failures[0].message}",
+                failures[0],
+                "status not confirmed",
+            )
+        if unsupported:
+            message = (
+                f"status type {', '.join(unsupported)} is not supported: revocation unknown"
+            )
+            if self.strict:
+                err = MalformedValueError(message)
+                return Check.failed("status", message, err, "status not checkable")
+            unchecked.append(message)
+        if unchecked or (notices and self.strict):
+            return Check.skipped("status", "; ".join(unchecked + notices), conclusive=False)
+        if notices:
+            return Check.warning("status", "; ".join(notices + notes))
         return Check.passed("status", "; ".join(notes))
 
     def _list_ok(self, listed: dict[str, Any], owner: str | None, now: datetime) -> bool:
-        """A status list counts only if signed by the credential's own issuer (BSL §3.2 step 4)."""
+        """A status list counts only if every proof verifies and the credential's own issuer
+        signed it (BSL §3.2 step 4).
+
+        False for a proof that does not verify. A list signed by someone else, or whose key
+        cannot be resolved, raises :class:`StatusVerificationError` saying so; one whose key is
+        published online while the network is off raises :class:`NetworkDisabledError`: it
+        could not be checked, which is not a forged list.
+        """
         outcome = proofs.verify(listed, resolver=self.resolver, loader=self.loader, now=now)
-        return outcome.verified and outcome.controllers == {owner}
+        if outcome.verified:
+            if outcome.controllers == {owner}:
+                return True
+            signers = ", ".join(sorted(outcome.controllers)) or "nobody"
+            raise StatusVerificationError(
+                f"signed by {signers}, not by the credential's issuer {owner}"
+            )
+        offline = [r for r in outcome.results if isinstance(r.error, NetworkDisabledError)]
+        broken = [r for r in outcome.results if not r.verified and r not in offline]
+        if offline and not broken:
+            method = str(offline[0].proof.get("verificationMethod") or "?")
+            if owner is not None and method.split("#", 1)[0] == owner:
+                raise NetworkDisabledError(
+                    f"the status list is signed with {method}, a key published online; "
+                    "pass --allow-network to fetch it"
+                )
+            raise StatusVerificationError(
+                f"signed with {method}, which is not a key of the credential's issuer {owner}"
+            )
+        first = next((r.error for r in broken if r.error is not None), None)
+        if isinstance(first, DidResolutionError) and not isinstance(first, KeyFormatError):
+            # the key could not be had (host down, no such DID): unconfirmed, not forged
+            raise StatusVerificationError(f"its signing key could not be resolved: {first.message}")
+        return False  # a proof that does not verify: "does not verify (proof invalid)"
 
     # --- trust -------------------------------------------------------------------------------
 
     def trusted_issuer(self, document: dict[str, Any]) -> Check:
+        """Whether one of the trust lists, judged now, vouches for the credential's issuer."""
+        return self._trusted_issuer(document, [])
+
+    def _trusted_issuer(self, document: dict[str, Any], matched: list[TrustMatch]) -> Check:
         issuer = issuer_id(document)
         if self.trust is None or not len(self.trust):
             return Check.skipped(
                 "trusted_issuer",
-                f"no trust list given: credkit cannot say whether {issuer} is an accredited "
+                f"{NO_TRUST_LIST}: credkit cannot say whether {issuer} is an accredited "
                 "issuer (pass --trust LIST)",
             )
-        match = self.trust.lookup(issuer or "", self.check_trust_list)
-        rejected = self.trust.rejected()
-        ignored = "".join(f"; list '{t.name}' was ignored: {t.problem}" for t in rejected)
+        answer = self.trust.consult(issuer or "", self.check_trust_list)
+        ignored = "".join(f"; list '{t.name}' was ignored: {v.problem}" for t, v in answer.ignored)
+        match = answer.match
         if match is None:
+            pending = [(t, v) for t, v in answer.ignored if not v.conclusive]
+            if pending:
+                t, v = pending[0]
+                return Check.skipped(
+                    "trusted_issuer",
+                    f"issuer {issuer} is on '{t.name}', but that list could not be confirmed: "
+                    f"{v.problem}",
+                    conclusive=False,
+                )
             names = ", ".join(f"'{t.name}'" for t in self.trust.lists)
+            if not self.trust.exclusive:
+                return Check.skipped(
+                    "trusted_issuer",
+                    f"issuer {issuer} is not vouched for: {names} vouches only for the issuers it "
+                    f"names{ignored}",
+                )
             err = problem("ISSUER_NOT_TRUSTED", f"{issuer} is on none of: {names}")
             return Check.failed(
                 "trusted_issuer",
@@ -366,35 +431,74 @@ class Verifier:
                 err,
                 "issuer not trusted",
             )
+        matched.append(match)
         label = f" as '{match.issuer.name}'" if match.issuer.name else ""
         by = f", vouched for by {match.vouched_by}" if match.vouched_by else ""
         return Check.passed("trusted_issuer", f"issuer listed in '{match.list_name}'{label}{by}")
 
-    def check_trust_list(self, trust_list: TrustList) -> tuple[bool, str]:
-        """Accept a signed trust list only if it verifies and a trust anchor issued it."""
-        document = trust_list.document
-        if document is None:
-            return False, "no credential"
+    def check_trust_list(self, trust_list: TrustList) -> ListVerdict:
+        """Whether a list counts at this verification; asked again at every one.
+
+        A signed list counts while it verifies, a trust anchor issued it, it is in its validity
+        period and its own status (revocation, suspension) says nothing against it, all judged
+        now (a long-lived server must drop a list the moment it expires or is revoked). Only the
+        signature check is remembered, keyed on the list's bytes, for TRUST_PROOF_SECONDS.
+        An unsigned list counts, except in strict mode when trust anchors are given.
+        """
+        if trust_list.kind != "signed":
+            if self.strict and self.trust is not None and self.trust.anchors:
+                return ListVerdict(
+                    False, "it is not signed (--strict with --trust-anchor takes signed lists only)"
+                )
+            return ListVerdict(True)
+        if trust_list.document is None and trust_list.raw is None:
+            return ListVerdict(False, "no credential")
+        at = self._current(self.clock())
         try:
-            document = self.load(document)
+            document, proof = self._trust_list_proof(trust_list, at)
         except UnusableInputError as exc:
-            return False, exc.error.message
-        checks = self.core_checks(document, self.clock())
-        bad = [
-            c for c in checks if c.status == FAILED or (c.status == SKIPPED and not c.conclusive)
-        ]
-        if bad:
-            return False, f"{bad[0].id}: {bad[0].message}"
+            return ListVerdict(False, exc.error.message)
         signer = issuer_id(document)
         if signer not in trust_list.anchors:
-            return (
+            return ListVerdict(
                 False,
                 f"issued by {signer}, which is not one of your trust anchors (--trust-anchor)",
             )
+        checks = [
+            self._run("well_formed", lambda: well_formed(document)),
+            proof,
+            self._run("validity", lambda: validity(document, at)),
+            self._run("status", lambda: self.status(document, at)),
+        ]
+        for c in checks:
+            if c.status == FAILED:
+                return ListVerdict(False, f"{c.id}: {c.message}")
+        for c in checks:
+            if c.status == SKIPPED and not c.conclusive:
+                return ListVerdict(False, f"{c.id}: {c.message}", conclusive=False)
         issuer = document.get("issuer")
         name = text_of(issuer.get("name")) if isinstance(issuer, dict) else None
-        trust_list.vouched_by = f"{name} ({signer})" if name else signer
-        return True, ""
+        return ListVerdict(True, vouched_by=f"{name} ({signer})" if name else signer)
+
+    def _trust_list_proof(
+        self, trust_list: TrustList, at: datetime
+    ) -> tuple[dict[str, Any], Check]:
+        """The list parsed afresh from its bytes, and its proof check (remembered when passed)."""
+        source: Any = trust_list.raw if trust_list.raw is not None else trust_list.document
+        raw = source if isinstance(source, bytes) else json.dumps(source, sort_keys=True).encode()
+        key = hashlib.sha256(raw).digest()
+        hit = self._trust_proofs.get(key)
+        if hit is not None and time.monotonic() - hit[0] < TRUST_PROOF_SECONDS:
+            return hit[1], hit[2]
+        document = self.load(source)
+        proof = self._run("proof", lambda: self.proof(document, at))
+        proofs_given = as_list(document.get("proof"))
+        expiring = any(isinstance(p, dict) and "expires" in p for p in proofs_given)
+        if proof.status == PASSED and not expiring:  # `expires` is judged against the clock
+            if len(self._trust_proofs) >= 64:
+                self._trust_proofs.clear()
+            self._trust_proofs[key] = (time.monotonic(), document, proof)
+        return document, proof
 
     # --- endorsements (OB 3.0 EndorsementCredential) -----------------------------------------
 

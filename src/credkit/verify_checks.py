@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from credkit import schema_check
 from credkit.contexts import VC_V1, VC_V2, DocumentLoader
 from credkit.errors import ContextError, MalformedValueError, ParsingError
 from credkit.proofs import parse_datetime
+from credkit.status import MAX_CLOCK_SKEW
 from credkit.suites.base import DATETIME
 from credkit.verify_result import Check, problem
 
@@ -330,8 +331,14 @@ def well_formed(document: dict[str, Any], kind: str = "VerifiableCredential") ->
 # --- validity (VC DM 2.0 §4.9; 1.1 §4.6/§7.8) -------------------------------------------------
 
 
-def validity(document: dict[str, Any], now: datetime) -> Check:
-    """The credential's own validity period against the clock (not the proof's)."""
+def validity(
+    document: dict[str, Any], now: datetime, skew: timedelta = MAX_CLOCK_SKEW
+) -> Check:
+    """The credential's own validity period against the clock (not the proof's).
+
+    Clocks differ by a few seconds or minutes: like the reference verifier (@digitalbazaar/vc,
+    ``maxClockSkew`` 300 s) a date within ``skew`` of ``now`` counts as reached.
+    """
     problems: list[str] = []
     names = (
         ("issuanceDate", "expirationDate")
@@ -345,14 +352,14 @@ def validity(document: dict[str, Any], now: datetime) -> Check:
             "validity", "its dates cannot be read: " + error.message, error, "unreadable dates"
         )
     when = now.strftime("%Y-%m-%d %H:%M:%SZ")
-    if start is not None and start > now:
+    if start is not None and start > now + skew:
         return Check.failed(
             "validity",
             f"not valid yet: valid from {document[names[0]]}, and it is now {when}",
             problem("CREDENTIAL_NOT_YET_VALID", f"valid from {document[names[0]]}"),
             "not yet valid",
         )
-    if end is not None and end < now:
+    if end is not None and end < now - skew:
         return Check.failed(
             "validity",
             f"expired on {document[names[1]]} ({names[1]}); it is now {when}",

@@ -24,6 +24,8 @@ INCONCLUSIVE = "inconclusive"
 UNUSABLE = "unusable"
 
 EXIT_CODES = {VERIFIED: 0, NOT_VERIFIED: 1, UNUSABLE: 2, INCONCLUSIVE: 3}
+# How trusted_issuer starts its message when it was given no list at all.
+NO_TRUST_LIST = "no trust list given"
 
 # Problem types credkit reports that no W3C spec names (expiry, revocation, trust, ...). A URN,
 # not a web address: nothing is hosted there and nothing pretends to be.
@@ -90,7 +92,13 @@ class Check:
 
 @dataclass
 class VerificationResult:
-    """Everything the verifier found, and the display fields a verification page shows."""
+    """Everything the verifier found, and the display fields a verification page shows.
+
+    ``issuer_name`` is the name the credential gives its issuer: the issuer's own description,
+    which anyone can write. ``issuer_listed_name`` is the name the trust list that vouches for the
+    issuer gives it (set only when ``trusted_issuer`` passed), and is what :attr:`issuer_label`
+    shows: a lab calling itself "Harvard University" is shown as what its accreditor calls it.
+    """
 
     checks: list[Check] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -101,6 +109,9 @@ class VerificationResult:
     achievement_name: str | None = None
     credential_name: str | None = None
     credentials: list[VerificationResult] = field(default_factory=list)
+    issuer_listed_name: str | None = None
+    issuer_list: str | None = None  # the name of the trust list that vouches for the issuer
+    issuer_vouched_by: str | None = None  # who signed that list, when it is signed
 
     @property
     def verdict(self) -> str:
@@ -152,19 +163,41 @@ class VerificationResult:
         if verdict == INCONCLUSIVE:
             open_checks = [c for c in self.checks if c.status == SKIPPED and not c.conclusive]
             return "inconclusive: " + "; ".join(c.message for c in open_checks)
-        trust = self.check("trusted_issuer")
-        if trust is not None and trust.status != PASSED:
+        if not self.issuer_vouched:
+            trust = self.check("trusted_issuer")
+            why = (
+                "no trust list was given"
+                if trust is None or trust.message.startswith(NO_TRUST_LIST)
+                else "no list you trust vouches for its issuer"
+            )
             return (
-                "verified: genuine, unaltered and currently valid, but no trust list was given; "
+                f"verified: genuine, unaltered and currently valid, but {why}; "
                 f"decide yourself whether you trust the issuer {self.issuer_label}"
             )
         return f"verified: genuine diploma from {self.issuer_label}, valid and not revoked"
 
     @property
+    def issuer_vouched(self) -> bool:
+        """True when a trust list vouches for the issuer (of each credential of a presentation)."""
+        if self.credentials:
+            return all(c.issuer_vouched for c in self.credentials)
+        trust = self.check("trusted_issuer")
+        return trust is not None and trust.status == PASSED
+
+    @property
     def issuer_label(self) -> str:
-        if self.issuer_name and self.issuer_id:
-            return f"{self.issuer_name} ({self.issuer_id})"
-        return self.issuer_name or self.issuer_id or "an unnamed issuer"
+        """The issuer as a person should read it: by the name a trust list gives, with its DID.
+
+        A name the credential gives itself is shown as just that ("calls itself"): it is signed by
+        the issuer, so it is genuine as a claim, but nobody vouched for it.
+        """
+        if self.issuer_listed_name and self.issuer_id:
+            return f"{self.issuer_listed_name} ({self.issuer_id})"
+        if self.issuer_id and self.issuer_name:
+            return f'{self.issuer_id} (calls itself "{self.issuer_name}")'
+        if self.issuer_name:
+            return f'an issuer calling itself "{self.issuer_name}"'
+        return self.issuer_id or "an unnamed issuer"
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -174,7 +207,16 @@ class VerificationResult:
             "checks": [c.to_json() for c in self.checks],
             "warnings": self.all_warnings,
             "errors": self.errors,
-            "issuer": {"id": self.issuer_id, "name": self.issuer_name},
+            # "name" is what a trust list calls the issuer (null when none vouches for it); the
+            # credential's own name for its issuer is "selfDescribedName"
+            "issuer": {
+                "id": self.issuer_id,
+                "name": self.issuer_listed_name if self.issuer_vouched else None,
+                "selfDescribedName": self.issuer_name,
+                "vouched": self.issuer_vouched,
+                "list": self.issuer_list if self.issuer_vouched else None,
+                "label": self.issuer_label,
+            },
             "subject": {"name": self.subject_name},
             "achievement": {"name": self.achievement_name},
             "credentialName": self.credential_name,

@@ -51,6 +51,14 @@ HEADLINES = {
     INCONCLUSIVE: "Could not be fully checked",
     UNUSABLE: "Not a diploma that can be checked",
 }
+# A genuine, valid diploma whose issuer nobody this site trusts vouches for: anyone can make a key
+# and sign a diploma in any school's name, so this is never the green "Verified".
+UNVOUCHED = "Genuine signature, issuer not vouched for"
+UNVOUCHED_LEAD = (
+    "The diploma is genuine, unaltered and currently valid, but no one this site trusts vouches "
+    "for its issuer: the issuer's name is its own description. Check who the issuer is "
+    "before you rely on it."
+)
 MARKS = {PASSED: "✓", FAILED: "✗", SKIPPED: "–", "warning": "!"}
 
 _CSS = """
@@ -74,6 +82,7 @@ button { margin-top: 1rem; font-size: 1.05rem; padding: .5rem 1.6rem; background
 .result h2 { margin: 0 0 .3rem; font-size: 1.6rem; }
 .verified h2 { color: #1b5e20; } .not-verified h2, .unusable h2 { color: #8e1212; }
 .inconclusive h2 { color: #8a5300; }
+.result.unvouched { border-color: #5c6b7a; } .unvouched h2 { color: #37474f; }
 .who { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: .8rem 0; }
 .who dt { color: #555; } .who dd { margin: 0; }
 .name { font-family: $SERIF; font-size: 1.5rem; line-height: 1.6; }
@@ -145,10 +154,37 @@ def _name_and_lang(credential: Any, fallback: str | None) -> tuple[str | None, s
     return name, (lang or (detect_lang(name) if name else None))
 
 
+def headline(result: VerificationResult) -> tuple[str, str]:
+    """The headline and its style: green "Verified" only when a trust list vouches for the issuer.
+
+    A self-signed diploma that copies this site's issuer name has a genuine signature too; what
+    makes it different is that nobody vouches for its key.
+    """
+    verdict = result.verdict
+    if verdict == VERIFIED and not result.issuer_vouched:
+        return UNVOUCHED, "unvouched"
+    return HEADLINES.get(verdict, verdict), verdict.replace(" ", "-")
+
+
+def _vouched_row(result: VerificationResult) -> str:
+    """Who vouches for the issuer, in a sentence a visitor understands."""
+    if result.issuer_vouched and result.issuer_list:
+        by = f"the list '{result.issuer_list}'"
+        if result.issuer_vouched_by:
+            by += f", signed by {result.issuer_vouched_by}"
+        return f"<dt>Vouched for by</dt><dd>{_e(by)}</dd>"
+    if result.issuer_id is None and result.issuer_name is None:
+        return ""
+    return (
+        "<dt>Vouched for by</dt><dd>nobody this site trusts: the issuer's name is its own "
+        "description</dd>"
+    )
+
+
 def result_html(result: VerificationResult, credential: Any = None) -> str:
     """The verdict, who and what the diploma is about, and every check in plain words."""
     verdict = result.verdict
-    css = verdict.replace(" ", "-")
+    words, css = headline(result)
     name, lang = _name_and_lang(credential, result.subject_name)
     rows: list[str] = []
     if name:
@@ -159,6 +195,7 @@ def result_html(result: VerificationResult, credential: Any = None) -> str:
         rows.append(f"<dt>Achievement</dt><dd>{_e(what)}</dd>")
     if result.issuer_id or result.issuer_name:
         rows.append(f"<dt>Issued by</dt><dd>{_e(result.issuer_label)}</dd>")
+        rows.append(_vouched_row(result))
     checks: list[str] = []
     for check in result.checks:
         label = LABELS.get(check.id, check.id)
@@ -172,9 +209,10 @@ def result_html(result: VerificationResult, credential: Any = None) -> str:
     warnings = "".join(f"<li>{_e(w)}</li>" for w in result.all_warnings)
     return (
         f'<section class="result {_e(css)}" id="result" data-verdict="{_e(verdict)}" '
-        'aria-live="polite">\n'
-        f'<h2 id="verdict">{_e(HEADLINES.get(verdict, verdict))}</h2>\n'
-        f'<p class="summary">{_e(result.summary)}</p>\n'
+        f'data-vouched="{"yes" if result.issuer_vouched else "no"}" aria-live="polite">\n'
+        f'<h2 id="verdict">{_e(words)}</h2>\n'
+        + (f'<p class="lead">{_e(UNVOUCHED_LEAD)}</p>\n' if css == "unvouched" else "")
+        + f'<p class="summary">{_e(result.summary)}</p>\n'
         + (f'<dl class="who">{"".join(rows)}</dl>\n' if rows else "")
         + '<table class="checks"><thead><tr><td></td><th scope="col">Check</th>'
         '<th scope="col">Result</th><th scope="col">Details</th></tr></thead><tbody>'

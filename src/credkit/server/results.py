@@ -7,9 +7,18 @@ with its status and message), ``verdict`` and ``summary``, which a program can s
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from credkit.verify_result import FAILED, PASSED, SKIPPED, WARNING, VerificationResult
+from credkit.verify_result import (
+    FAILED,
+    PASSED,
+    SKIPPED,
+    VERIFIED,
+    WARNING,
+    Check,
+    VerificationResult,
+)
 
 # VC-API and verifier-core names clients send in options.checks → credkit's check ids
 CHECK_ALIASES = {
@@ -29,7 +38,11 @@ CHECK_ALIASES = {
     "well_formed": "well_formed",
     "endorsements": "endorsements",
 }
-ALWAYS = ("well_formed",)  # a document that cannot be read is never "verified" for any subset
+# Never left out, whatever options.checks says: without them "verified" would say nothing about
+# the document (a forged or expired diploma would pass). VC DM 2.0 §7.1: a verifier MUST verify the
+# securing mechanism and check the document conforms. Status too: a client leaving it out must not
+# get "verified: true" for a diploma its issuer revoked.
+ALWAYS = ("well_formed", "proof", "validity", "status")
 
 # What an employer reads beside each check (the verifier's own message follows it).
 LABELS = {
@@ -69,22 +82,51 @@ def wanted_checks(requested: list[str] | None) -> set[str] | None:
     return out
 
 
+@dataclass
+class RestrictedResult(VerificationResult):
+    """A result judged on fewer checks than credkit ran; its summary says which do not count."""
+
+    left_out: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        text = super().summary
+        if self.verdict != VERIFIED or not self.left_out:
+            return text
+        return (
+            f"verified on the requested checks only: {', '.join(self.left_out)} not counted "
+            "(options.checks); the answer says nothing about them"
+        )
+
+
 def restrict(result: VerificationResult, wanted: set[str] | None) -> VerificationResult:
-    """The result judged on the requested checks only (the verdict follows from the subset)."""
+    """The result judged on the requested checks plus :data:`ALWAYS` (the verdict follows).
+
+    A check left out stays in the results, marked as not counted, with a warning: a client that
+    asked for less must not read the answer as covering it.
+    """
     if wanted is None:
         return result
-    kept = VerificationResult(
-        checks=[c for c in result.checks if c.id in wanted],
-        warnings=list(result.warnings),
-        unusable=result.unusable,
-        issuer_id=result.issuer_id,
-        issuer_name=result.issuer_name,
-        subject_name=result.subject_name,
-        achievement_name=result.achievement_name,
-        credential_name=result.credential_name,
-        credentials=result.credentials,
-    )
-    return kept
+    wanted = wanted | set(ALWAYS)
+    checks: list[Check] = []
+    left_out: list[str] = []
+    for c in result.checks:
+        if c.id in wanted or result.unusable is not None:
+            checks.append(c)
+        else:
+            left_out.append(c.id)
+            checks.append(
+                Check.skipped(c.id, f"not counted (not in options.checks): {c.status}: {c.message}")
+            )
+    warnings = list(result.warnings)
+    if left_out:
+        warnings.append(
+            f"options.checks left out {', '.join(left_out)}: the verdict does not cover them"
+        )
+    # every other field (names, trust-list labels, inner credentials) as the verifier set it
+    kept: dict[str, Any] = {f.name: getattr(result, f.name) for f in fields(VerificationResult)}
+    kept.update(checks=checks, warnings=warnings)
+    return RestrictedResult(left_out=left_out, **kept)
 
 
 def vcapi_json(result: VerificationResult) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from credkit.fetch import HttpFetcher, NoNetwork
 from credkit.hosting import HostedTable, StatusListSigner, did_document
 from credkit.keys import KeyPair
 from credkit.store import SqliteStore
-from credkit.trust import TrustRegistry, load_registry
+from credkit.trust import TrustRegistry, load_registry, own_issuer
 from credkit.verify import Verifier
 from credkit.workspace import Workspace
 
@@ -188,6 +188,10 @@ class ServerState:
         self.trust: TrustRegistry | None = (
             load_registry(config.trust, anchors=config.anchors) if config.trust else None
         )
+        if self.trust is None and self.ws is not None:
+            # no trust list: the service vouches for its own issuer only, never for a stranger
+            # that reuses its name (docs/server.md)
+            self.trust = own_issuer(self.ws.issuer_did, self.ws.issuer_name)
         documents: dict[str, dict[str, Any]] = {}
         if self.ws is not None and self.key is not None:
             own = did_document(self.ws, self.key)
