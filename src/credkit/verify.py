@@ -49,6 +49,7 @@ from credkit.verify_result import (
     FAILED,
     NO_TRUST_LIST,
     PASSED,
+    REQUIRED_CREDENTIAL,
     SKIPPED,
     VERIFIED,
     Check,
@@ -177,7 +178,7 @@ class Verifier:
         ]
 
     def _credential(self, document: dict[str, Any], now: datetime) -> VerificationResult:
-        result = VerificationResult()
+        result = VerificationResult(required=REQUIRED_CREDENTIAL)
         for name, value in display(document).items():
             setattr(result, name, value)
         result.checks = self.core_checks(document, now)

@@ -24,6 +24,60 @@ INCONCLUSIVE = "inconclusive"
 UNUSABLE = "unusable"
 
 EXIT_CODES = {VERIFIED: 0, NOT_VERIFIED: 1, UNUSABLE: 2, INCONCLUSIVE: 3}
+
+# The verdict rules, in one table (docs/verification.md, "The verdict rules" renders it and a
+# test holds the two equal). Each row: a state a check can be in, whether the check is one the
+# verdict cannot do without, and what that state does to the verdict. The verdict is the worst
+# effect over all checks (unusable > not verified > inconclusive > verified); "-" leaves it be.
+# Required checks: a credential's well_formed, proof, validity and status, a presentation's
+# presentation_well_formed and presentation_proof. A required check that did not run at all, or
+# was skipped, can never leave the verdict at verified: what was not checked is not vouched for.
+VERDICT_TABLE: tuple[tuple[str, str, str, str], ...] = (
+    # (state, for which checks, effect, why)
+    ("unusable input", "any", UNUSABLE, "nothing can be verified (not JSON, no proof, ...)"),
+    ("failed", "any", NOT_VERIFIED, "the check found something false"),
+    ("missing", "required", NOT_VERIFIED, "a check the verdict needs did not run"),
+    ("skipped", "required", INCONCLUSIVE, "a check the verdict needs could not be done"),
+    ("skipped, inconclusive", "optional", INCONCLUSIVE, "its outcome could change the answer"),
+    ("skipped, conclusive", "optional", "-", "nothing to check (no endorsements, no list)"),
+    ("warning", "any", "-", "listed among the warnings (--strict turns such checks into failures)"),
+    ("passed", "any", "-", "the check holds"),
+)
+_SEVERITY = {"-": 0, VERIFIED: 0, INCONCLUSIVE: 1, NOT_VERIFIED: 2, UNUSABLE: 3}
+REQUIRED_CREDENTIAL = ("well_formed", "proof", "validity", "status")
+REQUIRED_PRESENTATION = ("presentation_well_formed", "presentation_proof")
+
+
+def _effect(state: str, required: bool) -> str:
+    kind = "required" if required else "optional"
+    for row_state, which, effect, _ in VERDICT_TABLE:
+        if row_state == state and which in ("any", kind):
+            return effect
+    raise ValueError(f"no verdict rule for {state!r}")  # pragma: no cover - the table is total
+
+
+def verdict_of(checks: list[Check], required: tuple[str, ...], unusable: bool = False) -> str:
+    """The verdict :data:`VERDICT_TABLE` gives for these checks (and nothing else decides it)."""
+    if unusable:
+        return UNUSABLE
+    worst = VERIFIED
+    present = {c.id for c in checks}
+    states = [("missing", True) for name in required if name not in present]
+    for c in checks:
+        is_required = c.id in required
+        if c.status == SKIPPED:
+            if is_required:
+                state = "skipped"
+            else:
+                state = "skipped, conclusive" if c.conclusive else "skipped, inconclusive"
+        else:
+            state = c.status
+        states.append((state, is_required))
+    for state, is_required in states:
+        effect = _effect(state, is_required)
+        if _SEVERITY[effect] > _SEVERITY[worst]:
+            worst = effect
+    return worst if checks else UNUSABLE
 # How trusted_issuer starts its message when it was given no list at all.
 NO_TRUST_LIST = "no trust list given"
 
@@ -112,16 +166,12 @@ class VerificationResult:
     issuer_listed_name: str | None = None
     issuer_list: str | None = None  # the name of the trust list that vouches for the issuer
     issuer_vouched_by: str | None = None  # who signed that list, when it is signed
+    # the checks the verdict cannot do without (VERDICT_TABLE); set by the verifier per kind
+    required: tuple[str, ...] = ()
 
     @property
     def verdict(self) -> str:
-        if self.unusable is not None:
-            return UNUSABLE
-        if any(c.status == FAILED for c in self.checks):
-            return NOT_VERIFIED
-        if any(c.status == SKIPPED and not c.conclusive for c in self.checks):
-            return INCONCLUSIVE
-        return VERIFIED if self.checks else UNUSABLE
+        return verdict_of(self.checks, self.required, self.unusable is not None)
 
     @property
     def verified(self) -> bool:
@@ -155,13 +205,18 @@ class VerificationResult:
             detail = (self.unusable or {}).get("detail", "nothing to verify")
             return f"unusable: {detail}"
         if verdict == NOT_VERIFIED:
-            reasons: list[str] = []
+            present = {c.id for c in self.checks}
+            reasons = [f"{name} was not checked" for name in self.required if name not in present]
             for c in self.checks:
                 if c.status == FAILED and (c.reason or c.id) not in reasons:
                     reasons.append(c.reason or c.id)
             return "not verified: " + "; ".join(reasons)
         if verdict == INCONCLUSIVE:
-            open_checks = [c for c in self.checks if c.status == SKIPPED and not c.conclusive]
+            open_checks = [
+                c
+                for c in self.checks
+                if c.status == SKIPPED and (not c.conclusive or c.id in self.required)
+            ]
             return "inconclusive: " + "; ".join(c.message for c in open_checks)
         if not self.issuer_vouched:
             trust = self.check("trusted_issuer")

@@ -20,6 +20,7 @@ from credkit.errors import MalformedValueError
 from credkit.verify_checks import as_list, well_formed
 from credkit.verify_result import (
     INCONCLUSIVE,
+    REQUIRED_PRESENTATION,
     UNUSABLE,
     VERIFIED,
     Check,
@@ -42,7 +43,7 @@ def presentation(
     verifier: Verifier, document: dict[str, Any], challenge: str | None, domain: str | None
 ) -> VerificationResult:
     now = verifier.clock()
-    result = VerificationResult()
+    result = VerificationResult(required=REQUIRED_PRESENTATION)
     result.checks.append(
         verifier._run(
             "presentation_well_formed", lambda: well_formed(document, "VerifiablePresentation")
