@@ -160,26 +160,25 @@ def json_view_problems(document: Any) -> list[str]:
             if key == "@context":
                 _inline_problems(value, _render((path, key)), problems)
                 continue
-            if value is None or (type(value) is list and not value):
-                # JSON-LD expansion drops nulls and empty arrays (JSON-LD 1.1 API §13.1.3 step
-                # 13.4.x / 13.7), so no proof over the RDF covers them; and compacted form (VC DM
-                # 2.0 §4.1) never holds a null. Read as data they would be unsigned claims: a
-                # trust list's registry gaining "did:key:<attacker>": null, say.
-                if key not in _JSON_LITERAL_TERMS:
-                    what = "null" if value is None else "an empty array"
-                    problems.append(
-                        f"{_render((path, key))}: {what} states nothing the proof covers"
-                    )
-                continue
             if key.startswith("@"):
                 if not (is_value and key in _VALUE_KEYWORDS):
                     where = _render((path, key))
                     problems.append(f"{where}: the keyword {key} is not allowed here")
+                elif value is None:  # {"@value": null}: dropped by expansion, like any null
+                    problems.append(f"{_render((path, key))}: null states nothing the proof covers")
                 continue
             if ":" in key and _vocabulary_iri(key):
                 where = _render((path, key))
                 problems.append(f"{where}: a property must be named by its term, not by an IRI")
             if key in _JSON_LITERAL_TERMS:
+                continue
+            if value is None or (type(value) is list and not value):
+                # JSON-LD expansion drops nulls and empty arrays (JSON-LD 1.1 API §13.1.3 step
+                # 13.4.x / 13.7), so no proof over the RDF covers them; and compacted form (VC DM
+                # 2.0 §4.1) never holds a null. Read as data they would be unsigned claims: a
+                # trust list's registry gaining "did:key:<attacker>": null, say.
+                what = "null" if value is None else "an empty array"
+                problems.append(f"{_render((path, key))}: {what} states nothing the proof covers")
                 continue
             if isinstance(value, (dict, list)):  # nothing else is looked at when popped
                 stack.append((value, (path, key)))
