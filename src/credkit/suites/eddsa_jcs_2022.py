@@ -13,9 +13,10 @@ inline contexts (credkit.jsonview), before a JCS proof counts as verified and be
    point a term, ``@vocab`` or ``@base`` into the vocabularies credkit's shipped contexts define,
    or define a reverse property;
 3. contexts appended after the signed ones may add meaning, never change it: every term the
-   signed contexts define keeps its definition, ``@vocab`` and ``@base`` stay as signed, and no
-   property name or type the document uses gains a definition it did not have when signed (the
-   issuer signed those words with no meaning, or another one). A new term the document does not
+   signed contexts define keeps its definition, ``@vocab``, ``@base``, ``@language`` and
+   ``@direction`` stay as signed (a default language changes every string), and no property
+   name or type the document uses gains a definition it did not have when signed (the issuer
+   signed those words with no meaning, or another one). A new term the document does not
    use is harmless and allowed; so is appending a shipped context that repeats what the signed
    ones define.
 
@@ -150,7 +151,7 @@ def _appended_problems(
     document: dict[str, Any], signed_ctx: Any, full_ctx: Any, problems: list[str]
 ) -> None:
     """Rule 3 of the module doc: appended contexts add meaning, never change it."""
-    for key in ("@vocab", "@base"):
+    for key in ("@vocab", "@base", "@language", "@direction"):
         if signed_ctx.get(key) != full_ctx.get(key):
             problems.append(f"an appended context sets {key} to {full_ctx.get(key)!r}")
     for term in signed_ctx["mappings"]:
