@@ -189,3 +189,19 @@ def test_jcs_signed_nulls_are_signed_data() -> None:
     tampered = clone(doc)
     tampered["credentialSubject"]["achievement"]["image"] = []
     assert not verify_proofs(tampered).verified
+
+
+@pytest.mark.parametrize(
+    ("appended", "holds"),
+    [
+        ({"cohort": "https://school.example/vocab#cohort"}, True),  # a new word: adds meaning
+        ({"encodedList": "https://attacker.example/vocab#list"}, False),  # a standard word moved
+        ({"xsd": "https://attacker.example/types#"}, False),  # a standard prefix moved
+    ],
+)
+def test_jcs_appended_context_may_add_words_never_move_standard_ones(
+    appended: dict[str, str], holds: bool
+) -> None:
+    doc = signed(diploma(ISSUER.controller), suite="eddsa-jcs-2022")
+    doc["@context"] = [*doc["@context"], appended]
+    assert verify_proofs(doc).verified is holds

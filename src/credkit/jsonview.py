@@ -75,6 +75,24 @@ def vocabularies() -> tuple[frozenset[str], dict[str, str]]:
     return frozenset(namespaces), prefixes
 
 
+@cache
+def shipped_terms() -> frozenset[str]:
+    """Every term (and prefix) name some shipped context defines, at any depth."""
+    names: set[str] = set()
+    stack: list[Any] = [contexts.get(url) for url in contexts.shipped()]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                if key == "@context" or isinstance(value, dict):
+                    stack.append(value)
+                if not key.startswith("@"):
+                    names.add(key)
+    return frozenset(names)
+
+
 def _vocabulary_iri(value: str) -> bool:
     """Whether ``value`` names (or is a prefix of) a term IRI of the shipped vocabularies."""
     namespaces, prefixes = vocabularies()
@@ -112,6 +130,13 @@ def _inline_problems(ctx: Any, path: str, problems: list[str]) -> None:
                 elif _vocabulary_iri(target):
                     problems.append(
                         f"{path}: inline context makes {term!r} another name for {target}"
+                    )
+                elif term in shipped_terms():
+                    # a word the shipped contexts define, moved into another vocabulary: under
+                    # eddsa-jcs-2022 an appended context could change a signed word's meaning
+                    problems.append(
+                        f"{path}: inline context maps {term!r}, a term of the standard contexts, "
+                        f"into another vocabulary ({target})"
                     )
 
 
@@ -185,4 +210,4 @@ def json_view_problems(document: Any) -> list[str]:
     return problems
 
 
-__all__ = ["json_view_problems", "vocabularies"]
+__all__ = ["json_view_problems", "shipped_terms", "vocabularies"]
