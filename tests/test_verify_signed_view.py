@@ -205,3 +205,46 @@ def test_jcs_appended_context_may_add_words_never_move_standard_ones(
     doc = signed(diploma(ISSUER.controller), suite="eddsa-jcs-2022")
     doc["@context"] = [*doc["@context"], appended]
     assert verify_proofs(doc).verified is holds
+
+
+# --- what is shown is what was signed (issue 13 §1, last bullet) ----------------------------
+
+SHOWN = {
+    ("credentialSubject", "achievement", "name"): "achievement_name",
+    ("name",): "credential_name",
+    ("issuer", "name"): "issuer_name",
+}
+
+
+def _at(doc: dict[str, Any], path: tuple[str, ...]) -> Any:
+    for key in path:
+        doc = doc[key]
+    return doc
+
+
+def test_the_names_credkit_verify_prints_are_the_signed_ones(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from credkit.cli_verify import verify
+
+    doc = signed(diploma(ISSUER.controller))
+    trust = tmp_path / "trusted.txt"
+    trust.write_text(ISSUER.controller + "\n")
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(doc))
+    args = [str(path), "--trust", str(trust), "--at", "2026-11-23T12:00:00Z"]
+    shown = CliRunner().invoke(verify, args)
+    assert shown.exit_code == 0, shown.output
+    result = verifier().verify_credential(doc)
+    for where, field in SHOWN.items():
+        assert getattr(result, field) == _at(doc, where)
+    # the header line names the signed achievement
+    assert shown.output.splitlines()[0].startswith(_at(doc, ("credentialSubject", "achievement", "name")))
+    for where in SHOWN:  # any other name, however spelled, is not verified
+        forged = clone(doc)
+        _at(forged, where[:-1])[where[-1]] = "Harvard University"
+        path.write_text(json.dumps(forged))
+        out = CliRunner().invoke(verify, args)
+        assert out.exit_code == 1, (where, out.output)
+        assert "\nverified" not in out.output and not out.output.startswith("verified")
+        assert verifier().verify_credential(forged).verdict == "not verified"
