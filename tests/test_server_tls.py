@@ -89,7 +89,11 @@ def test_did_web_issuer_over_https_verifies_with_credkit_verify(tmp_path: Path) 
         file.write_text(json.dumps(vc), encoding="utf-8")
         env = {**os.environ, "SSL_CERT_FILE": str(tls[0])}
         run = subprocess.run(
-            [sys.executable, "-m", "credkit.cli_verify", "--allow-network", "--json", str(file)],
+            [
+                sys.executable,
+                *("-m", "credkit.cli_verify", "--allow-network", "--json", str(file)),
+                "--allow-private-network",  # the test server is on loopback
+            ],
             capture_output=True,
             text=True,
             timeout=120,

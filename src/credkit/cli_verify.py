@@ -115,15 +115,23 @@ def build_verifier(
     status_dir: str | None,
     strict: bool,
     max_bytes: int,
+    allow_private_network: bool = False,
 ) -> Verifier:
     from credkit import status as bsl
 
-    resolver = Resolver(fetcher=HttpFetcher() if allow_network else NoNetwork())
+    private = allow_private_network
+    resolver = Resolver(
+        fetcher=HttpFetcher(
+            what="DID document", max_bytes=256 * 1024, allow_private_network=private
+        )
+        if allow_network
+        else NoNetwork()
+    )
     status_fetcher: Callable[[str], dict[str, Any]] | None = None
     if status_dir:
         status_fetcher = bsl.DirectoryFetcher(status_dir)
     elif allow_network:
-        status_fetcher = bsl.CachingFetcher(bsl.HttpFetcher())
+        status_fetcher = bsl.CachingFetcher(bsl.HttpFetcher(allow_private_network=private))
     registry: TrustRegistry | None = load_registry(trust, anchors=anchors) if trust else None
     return Verifier(
         resolver=resolver,
@@ -181,6 +189,12 @@ def _when(value: str | None) -> datetime | None:
 )
 @click.option("--allow-network", is_flag=True, help="Fetch did:web documents and status lists.")
 @click.option(
+    "--allow-private-network",
+    is_flag=True,
+    help="With --allow-network: also fetch from loopback, private and link-local addresses "
+    "(refused by default; see docs/security.md).",
+)
+@click.option(
     "--status-dir",
     type=click.Path(file_okay=False),
     metavar="DIR",
@@ -204,6 +218,7 @@ def verify(
     anchors: tuple[str, ...],
     at: str | None,
     allow_network: bool,
+    allow_private_network: bool,
     status_dir: str | None,
     strict: bool,
     challenge: str | None,
@@ -224,11 +239,12 @@ def verify(
             status_dir=status_dir,
             strict=strict,
             max_bytes=max_bytes,
+            allow_private_network=allow_private_network,
         )
         if (source is None) == (qr_image is None):
             raise ParsingError("give a diploma file (or - for stdin), or --qr IMAGE")
         if qr_image is not None:
-            data = _from_qr(qr_image, allow_network, max_bytes)
+            data = _from_qr(qr_image, allow_network, max_bytes, allow_private_network)
         else:
             data = _read(source or "-", max_bytes)
         result = _verify(verifier, data, challenge, domain)
@@ -246,7 +262,9 @@ def verify(
     sys.exit(result.exit_code)
 
 
-def _from_qr(image: str, allow_network: bool, max_bytes: int) -> bytes:
+def _from_qr(
+    image: str, allow_network: bool, max_bytes: int, allow_private_network: bool = False
+) -> bytes:
     """The credential a QR code carries, or fetches from its link (only with --allow-network).
 
     A link's last segment is a content address of the signed credential (docs/qr.md), so what the
@@ -262,7 +280,10 @@ def _from_qr(image: str, allow_network: bool, max_bytes: int) -> bytes:
             f"the QR code holds a link ({payload.url}); pass --allow-network to fetch the "
             "diploma from it"
         )
-    body = HttpFetcher(max_bytes=max_bytes)(payload.url)
+    fetch = HttpFetcher(
+        max_bytes=max_bytes, what="credential", allow_private_network=allow_private_network
+    )
+    body = fetch(payload.url)
     try:
         credential = json.loads(body)
     except ValueError:

@@ -1,23 +1,20 @@
 """Remote lookups, off by default: everything remote goes through an injected fetcher.
 
 credkit never reaches the network unless the caller hands it a fetcher (the CLI's
-``--allow-network``). The HTTP fetcher is bounded in time and size, and refuses plain http and
-non-default schemes unless told otherwise, so a hostile DID or status URL cannot hang or flood us.
+``--allow-network``). The HTTP fetcher applies the one fetch policy (:mod:`credkit.netpolicy`):
+https only, public addresses only, pinned connections, checked redirects, a timeout, a total
+deadline and a size cap, so a hostile DID or status URL can neither hang or flood us nor reach
+into the verifier's own network.
 """
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from typing import Protocol
 
 from credkit.errors import NetworkDisabledError
+from credkit.netpolicy import MAX_BYTES, FetchError, NetPolicy
 
-MAX_BYTES = 1 << 20
-
-
-class FetchError(Exception):
-    """A remote document could not be fetched; the message says why, in one line."""
+__all__ = ["MAX_BYTES", "FetchError", "Fetcher", "HttpFetcher", "NetPolicy", "NoNetwork"]
 
 
 class Fetcher(Protocol):
@@ -35,30 +32,35 @@ class NoNetwork:
 
 
 class HttpFetcher:
-    """urllib GET with a timeout, a size cap and https only (unless ``allow_http``)."""
+    """GET under :class:`~credkit.netpolicy.NetPolicy`; ``what`` names the document in errors.
+
+    ``allow_http`` (development only) and ``allow_private_network`` relax the policy; a full
+    ``policy`` replaces it (tests inject a resolver and a transport there).
+    """
 
     def __init__(
-        self, *, timeout: float = 5.0, max_bytes: int = MAX_BYTES, allow_http: bool = False
+        self,
+        *,
+        timeout: float = 5.0,
+        max_bytes: int = MAX_BYTES,
+        allow_http: bool = False,
+        allow_private_network: bool = False,
+        deadline: float = 15.0,
+        what: str = "document",
+        policy: NetPolicy | None = None,
     ) -> None:
-        self.timeout = timeout
-        self.max_bytes = max_bytes
-        self.allow_http = allow_http
+        self.policy = policy or NetPolicy(
+            allow_http=allow_http,
+            allow_private_network=allow_private_network,
+            timeout=timeout,
+            deadline=deadline,
+            max_bytes=max_bytes,
+        )
+        self.what = what
+
+    @property
+    def max_bytes(self) -> int:
+        return self.policy.max_bytes
 
     def __call__(self, url: str) -> bytes:
-        schemes = ("https://", "http://") if self.allow_http else ("https://",)
-        if not url.startswith(schemes):
-            raise FetchError(f"refusing to fetch {url}: only {', '.join(schemes)} URLs")
-        request = urllib.request.Request(
-            url, headers={"Accept": "application/json, application/ld+json, application/vc"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                body: bytes = response.read(self.max_bytes + 1)
-        except urllib.error.HTTPError as exc:
-            raise FetchError(f"{url}: HTTP {exc.code}") from None
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise FetchError(f"{url}: {reason}") from None
-        if len(body) > self.max_bytes:
-            raise FetchError(f"{url}: response larger than {self.max_bytes} bytes")
-        return body
+        return self.policy.fetch(url, self.what)

@@ -30,6 +30,7 @@ from credkit.errors import (
     StatusVerificationError,
 )
 from credkit.multibase import decode_base64url, encode_base64url
+from credkit.netpolicy import FetchError, NetPolicy, host_of
 
 if TYPE_CHECKING:
     from credkit.keys import KeyPair
@@ -522,23 +523,40 @@ class DirectoryFetcher:
 
 
 class HttpFetcher:
-    """GET over http(s) with a timeout and a 1 MiB cap; only exists if the caller builds one.
+    """GET a status list under the fetch policy (:mod:`credkit.netpolicy`), 1 MiB at most.
 
-    Wraps :class:`credkit.fetch.HttpFetcher`, which owns the network rules (schemes, limits).
+    Wraps :class:`credkit.fetch.HttpFetcher`, which owns the network rules: https only (plain
+    http with ``allow_http``, for development), public addresses only unless
+    ``allow_private_network``, checked redirects, timeout, deadline and size cap.
     """
 
     def __init__(
-        self, *, timeout: float = 10.0, max_bytes: int = MAX_DOCUMENT_BYTES, allow_http: bool = True
+        self,
+        *,
+        timeout: float = 10.0,
+        max_bytes: int = MAX_DOCUMENT_BYTES,
+        allow_http: bool = False,
+        allow_private_network: bool = False,
+        policy: NetPolicy | None = None,
     ) -> None:
         from credkit.fetch import HttpFetcher as _Http
 
-        self._http = _Http(timeout=timeout, max_bytes=max_bytes, allow_http=allow_http)
+        self._http = _Http(
+            timeout=timeout,
+            max_bytes=max_bytes,
+            allow_http=allow_http,
+            allow_private_network=allow_private_network,
+            what="status list",
+            policy=policy,
+        )
 
     def __call__(self, url: str) -> dict[str, Any]:
         try:
             body = self._http(url)
-        except Exception as exc:
-            raise StatusRetrievalError(f"could not retrieve status list: {exc}") from None
+        except Exception as exc:  # FetchError says what and which host; anything else: generic
+            why = str(exc) if isinstance(exc, FetchError) else ""
+            why = why or f"could not fetch status list from host {host_of(url)}"
+            raise StatusRetrievalError(why) from None
         return _parse_json(body, url)
 
 

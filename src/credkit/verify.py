@@ -109,7 +109,7 @@ class Verifier:
         self.resolver = resolver
         self.clock = clock or (lambda: datetime.now(UTC))
         self.status_fetcher = (
-            bounded_call(status_fetcher, fetch_timeout) if status_fetcher else None
+            bounded_call(status_fetcher, fetch_timeout, "status list") if status_fetcher else None
         )
         self.trust = trust
         self.strict = strict

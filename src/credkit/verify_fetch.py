@@ -2,7 +2,9 @@
 
 A fetcher is caller code (an HTTP client, a test dict); a slow, huge or malformed answer from a
 did:web host or status-list server must end in a clear failed check, never a hang (VC DI 1.0 §5
-"security considerations": verification must not be a denial-of-service lever).
+"security considerations": verification must not be a denial-of-service lever). Messages name the
+host only (:func:`credkit.netpolicy.host_of`): never a port, a path's secrets or the fetcher's
+internal error text, which could tell a closed port from a filtered one.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from typing import Any
 
 from credkit.errors import CredkitError
 from credkit.fetch import Fetcher, FetchError
+from credkit.netpolicy import host_of
 
 
-def bounded_call(call: Callable[[str], Any], timeout: float) -> Callable[[str], Any]:
+def bounded_call(
+    call: Callable[[str], Any], timeout: float, what: str = "document"
+) -> Callable[[str], Any]:
     """Run a fetcher in a daemon thread and stop waiting after ``timeout`` seconds.
 
     A fetcher is caller code; a slow did:web or status server must not hang the verdict.
@@ -34,7 +39,9 @@ def bounded_call(call: Callable[[str], Any], timeout: float) -> Callable[[str], 
         worker.start()
         worker.join(timeout)
         if worker.is_alive():
-            raise FetchError(f"{url}: no answer within {timeout:g} s")
+            raise FetchError(
+                f"could not fetch {what} from host {host_of(url)}: no answer within {timeout:g} s"
+            )
         if "error" in box:
             raise box["error"]
         return box["value"]
@@ -46,18 +53,19 @@ class SafeFetcher:
     """A DID-document fetcher that always returns bytes under a size cap, or FetchError."""
 
     def __init__(self, inner: Fetcher, timeout: float, max_bytes: int) -> None:
-        self._call = bounded_call(inner, timeout)
+        self._call = bounded_call(inner, timeout, "DID document")
         self.max_bytes = max_bytes
 
     def __call__(self, url: str) -> bytes:
+        failed = f"could not fetch DID document from host {host_of(url)}"
         try:
             body = self._call(url)
         except (CredkitError, FetchError):
             raise
-        except Exception as exc:
-            raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
+        except Exception:  # caller code: its error text may carry ports or banners
+            raise FetchError(failed) from None
         if not isinstance(body, bytes | bytearray):
-            raise FetchError(f"{url}: the fetcher returned {type(body).__name__}, not bytes")
+            raise FetchError(f"{failed}: the fetcher returned {type(body).__name__}, not bytes")
         if len(body) > self.max_bytes:
-            raise FetchError(f"{url}: answer is over {self.max_bytes} bytes")
+            raise FetchError(f"{failed}: answer is over {self.max_bytes} bytes")
         return bytes(body)
