@@ -49,6 +49,11 @@ def _workspace(issuer_dir: str | None) -> Workspace:
     help="Bearer tokens for issuing, one per line (or set CREDKIT_API_TOKEN). Without one, "
     "issuing and status changes are refused.",
 )
+@click.option(
+    "--strict-token-file",
+    is_flag=True,
+    help="Refuse to start when group or others can read the token file (default: warn).",
+)
 @click.option("--trust", multiple=True, metavar="LIST", help="Trust list file (repeatable).")
 @click.option("--trust-anchor", "anchors", multiple=True, metavar="DID")
 @click.option(
@@ -64,7 +69,13 @@ def _workspace(issuer_dir: str | None) -> Workspace:
     help="Worker processes (one per CPU core is a good start); each has its own store "
     "connections and caches.",
 )
-@click.option("--log-level", default="info", show_default=True)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    # no "trace": uvicorn's trace log prints every request's headers, Authorization included
+    type=click.Choice(["critical", "error", "warning", "info", "debug"], case_sensitive=False),
+)
 @friendly
 def serve(
     host: str,
@@ -73,6 +84,7 @@ def serve(
     tls_key: str | None,
     issuer_dir: str | None,
     token_file: str | None,
+    strict_token_file: bool,
     trust: tuple[str, ...],
     anchors: tuple[str, ...],
     allow_network: bool,
@@ -84,6 +96,7 @@ def serve(
         import uvicorn
 
         from credkit.server import ServerConfig, create_app, load_tokens
+        from credkit.server.limits import log_config
     except ModuleNotFoundError as exc:
         fail(
             f"credkit serve needs the server extra ({exc.name} is missing): "
@@ -95,7 +108,7 @@ def serve(
         issuer_dir = "."
     config = ServerConfig(
         issuer_dir=Path(issuer_dir) if issuer_dir else None,
-        tokens=load_tokens(token_file, dict(os.environ)),
+        tokens=load_tokens(token_file, dict(os.environ), strict_mode=strict_token_file),
         trust=trust,
         anchors=anchors,
         allow_network=allow_network,
@@ -132,6 +145,7 @@ def serve(
             ssl_keyfile=tls_key,
             log_level=log_level,
             server_header=False,
+            log_config=log_config(),  # no query strings in the access log
         )
         return
     uvicorn.run(
@@ -142,6 +156,7 @@ def serve(
         ssl_keyfile=tls_key,
         log_level=log_level,
         server_header=False,
+        log_config=log_config(),  # no query strings in the access log
     )
 
 

@@ -16,10 +16,14 @@ Why it is shaped like this:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import queue
+import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +41,8 @@ from credkit.proofs import format_datetime, sign
 from credkit.roster import Graduate, Roster
 from credkit.status import status_entry
 from credkit.template import DiplomaTemplate
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 # diplomas name graduates: readable by the issuer only until published (host/site)
 DIPLOMA_MODE = 0o600
@@ -104,6 +110,36 @@ def _init_worker(
     global _STATE
     key = KeyPair.from_secret_multibase(secret, controller=controller, key_id=key_id)
     _STATE = _WorkerState(key, template, suite, moment, legacy_proof)
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the cohort process dies, even by SIGKILL (no cleanup runs there).
+
+    A pool worker inherits the task queue's pipe, so it never sees end-of-file and would wait
+    forever, holding the issuer's key in memory. On Linux the kernel delivers SIGKILL to the
+    worker when its parent goes (``PR_SET_PDEATHSIG``); everywhere, a daemon thread checks once
+    a second that the parent is still the one that started the pool.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=watch, name="credkit-parent-watch", daemon=True).start()
+
+
+def _init_pool_worker(parent: int, *args: Any) -> None:
+    _die_with_parent(parent)
+    _init_worker(*args)
 
 
 def _build_in_worker(job: tuple[Graduate, str]) -> dict[str, Any] | str:
@@ -192,6 +228,7 @@ def issue_cohort(
 
     pending: list[_Job] = []
     seen: set[str] = set()
+    owned: set[str] = set()
     for graduate in graduates:
         gkey = graduate.key(achievement_id)
         path = out / graduate.file_name(achievement_id)
@@ -203,22 +240,26 @@ def issue_cohort(
             tick(1)
             continue
         seen.add(gkey)
+        owned.add(path.name)
         job = _Job(graduate, gkey, credential_id_for(gkey, achievement_id), path)
         if _already_issued(job, store, report):
             tick(1)
             continue
         pending.append(job)
 
+    # every diploma of this roster, issued or not: a temp file of one a killed run had already
+    # committed (and this run only skips or repairs) is as stale as one of a pending row
+    _remove_stale_temp_files(out, owned)
     if not pending:
         return report
-    _remove_stale_temp_files(out, {job.path.name for job in pending})
     count = workers if workers is not None else (os.cpu_count() or 1)
     use_pool = count > 1 and len(pending) > 32
     pool: Executor = (
         ProcessPoolExecutor(
             max_workers=count,
-            initializer=_init_worker,
+            initializer=_init_pool_worker,
             initargs=(
+                os.getpid(),
                 key.secret_multibase,
                 key.controller,
                 key.id,
@@ -265,7 +306,7 @@ def _remove_stale_temp_files(out: Path, names: set[str]) -> None:
 
     ``credkit.atomic`` names them ``.<file>.<random>.tmp``; a SIGKILL between creating one and
     renaming it leaves it behind (files are written while the next batch is signed, so a kill can
-    land there). Only temp files of diplomas still to be issued are touched, one folder scan.
+    land there). Only temp files of this roster's diplomas are touched, one folder scan.
     """
     try:
         entries = list(os.scandir(out))

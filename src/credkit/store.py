@@ -79,6 +79,12 @@ CREATE INDEX IF NOT EXISTS status_events_credential ON status_events (credential
 """
 
 
+class DuplicateCredentialError(StoreError):
+    """A credential with this id is already in the store (a conflict, not a broken store)."""
+
+    code = "ISSUE_CONFLICT"
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -462,6 +468,12 @@ class SqliteStore:
                 existing = self.find_by_subject_key(subject_key)
                 if existing is not None:
                     return existing
+            # checked under the write lock: two racing issues of one id cannot both pass
+            found = self._db.execute("SELECT 1 FROM credentials WHERE id = ?", (credential_id,))
+            if found.fetchone():
+                raise DuplicateCredentialError(
+                    f"a credential with id {credential_id} was already issued"
+                )
             entries = [status_entry(*self.allocate(p, credential_id), p) for p in purposes]
             document = build(entries)
             return self.record_issued(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from credkit.atomic import write_atomic
 from credkit.did import did_web
 from credkit.errors import TemplateError
 from credkit.keys import KeyPair
@@ -70,7 +71,7 @@ class Workspace:
             raise WorkspaceError(f"{folder} already holds a credkit workspace ({CONFIG_NAME})")
         if not name.strip():
             raise WorkspaceError("--name: the issuer needs a name (shown on every diploma)")
-        folder.mkdir(parents=True, exist_ok=True)
+        _private_dir(folder)
         key = KeyPair.generate()
         if did_web_domain:
             did = did_web(did_web_domain)
@@ -81,8 +82,8 @@ class Workspace:
         template = folder / "program.toml"
         if not template.exists():
             text = starter_template(name, issuer_url or "https://issuer.example")
-            template.write_text(text, encoding="utf-8")
-        (folder / "diplomas").mkdir(exist_ok=True)
+            write_atomic(template, text.encode("utf-8"), mode=0o600)
+        _private_dir(folder / "diplomas")
         purposes = PURPOSES if suspension else ("revocation",)
         lines = [
             "# credkit issuer workspace (paths are relative to this folder)",
@@ -113,7 +114,7 @@ class Workspace:
             "legacy_proof = false",
             "",
         ]
-        (folder / CONFIG_NAME).write_text("\n".join(lines), encoding="utf-8")
+        write_atomic(folder / CONFIG_NAME, "\n".join(lines).encode("utf-8"), mode=0o600)
         workspace = cls.open(folder)
         workspace.store().close()  # create the SQLite file now, so the folder is complete
         return workspace
@@ -186,6 +187,20 @@ class Workspace:
                 "hosted diplomas need the URL they will be served from"
             )
         return self.base_url
+
+
+def _private_dir(folder: Path) -> None:
+    """Make ``folder`` (0700, whatever the umask) unless it exists; a new one is set to 0700.
+
+    The workspace holds the issuer's private key and the store of every graduate: nobody else
+    on the machine needs to list it. Under ``umask 000`` a plain ``mkdir`` would give 0777.
+    An existing folder the user chose (``credkit init .``) keeps its mode.
+    """
+    if folder.is_dir():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700)
+    os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask; chmod is not
 
 
 def _table(config: dict[str, Any], name: str, path: Path) -> dict[str, Any]:

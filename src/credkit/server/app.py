@@ -12,11 +12,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from credkit import __version__
 from credkit.hosting import did_document_path
 from credkit.server import errors, hosting, pages, vcapi
-from credkit.server.limits import BodyLimit
+from credkit.server.limits import BodyLimit, NoTokensInUrl
 from credkit.server.state import ServerConfig, ServerState, load_tokens
 
 WORKER_CONFIG_ENV = "CREDKIT_SERVE_CONFIG"
@@ -26,6 +27,31 @@ Issue and verify W3C Verifiable Credential 2.0 diplomas (Open Badges 3.0) with D
 EdDSA proofs. Issuing and status changes need `Authorization: Bearer TOKEN`; verifying is open.
 Employers can use the form at `/verify`.
 """
+
+
+class HeadAsGet:
+    """ASGI middleware: ``HEAD`` is answered as ``GET`` would be, without the body.
+
+    RFC 9110 §9.3.2: a server SHOULD send the same header fields for HEAD as for GET. FastAPI
+    routes declared with ``@get`` refuse HEAD with 405, which breaks link checkers and caches
+    probing pages, lists and diplomas. The route runs as a GET (all GET routes are safe) and
+    the body is dropped; Content-Length still says what a GET would carry.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def no_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, no_body)
 
 
 def create_app(config: ServerConfig | None = None) -> FastAPI:
@@ -65,6 +91,8 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         )
 
     app.add_middleware(BodyLimit, max_body=config.max_body)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(NoTokensInUrl)  # outermost: refused before anything reads the request
     return app
 
 
@@ -99,7 +127,8 @@ def worker_app() -> FastAPI:
     raw = json.loads(os.environ[WORKER_CONFIG_ENV])
     config = ServerConfig(
         issuer_dir=Path(raw["issuer_dir"]) if raw["issuer_dir"] else None,
-        tokens=load_tokens(raw["token_file"], dict(os.environ)),
+        # the parent already checked (and warned about) the file's mode; no warning per worker
+        tokens=load_tokens(raw["token_file"], dict(os.environ), check_mode=False),
         trust=tuple(raw["trust"]),
         anchors=tuple(raw["anchors"]),
         allow_network=bool(raw["allow_network"]),

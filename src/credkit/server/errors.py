@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credkit.errors import ContextError, CredkitError
+from credkit.store import DuplicateCredentialError
 
 log = logging.getLogger("credkit.server")
 
@@ -54,6 +55,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CredkitError)
     async def credkit_error(request: Request, exc: CredkitError) -> Response:
         status = 422 if isinstance(exc, ContextError) else 400
+        if isinstance(exc, DuplicateCredentialError):
+            status = 409  # racing issues of one id: the loser is told of the conflict
         return _json(status, exc.message, exc.code, problem=exc.to_problem())
 
     @app.exception_handler(RequestValidationError)

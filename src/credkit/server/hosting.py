@@ -24,6 +24,7 @@ from credkit.server.state import ServerState
 
 router = APIRouter()
 PUBLIC = {"Access-Control-Allow-Origin": "*"}
+MAX_LIST_ID = (1 << 63) - 1
 VC_TYPES = ("application/vc", "application/vc+ld+json", "application/ld+json", "application/json")
 
 
@@ -80,6 +81,10 @@ def status_list(list_id: int, request: Request) -> Response:
     """A signed BitstringStatusListCredential, re-signed whenever the store changed."""
     state = _state(request)
     _need_issuer(state)
+    if not 0 < list_id <= MAX_LIST_ID:
+        # list ids are SQLite rowids: anything outside 1..2**63-1 names no list (and would not
+        # even fit the query: a 500 for a typo in a URL)
+        raise ApiError(404, "no such status list", "NOT_FOUND")
     assert state.table is not None and state.signer is not None
     signed = state.signer.signed(state.table, list_id)
     if signed is None:

@@ -10,6 +10,7 @@ into a 500.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -109,3 +110,92 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+# --- secrets never travel in URLs --------------------------------------------------------------
+
+# query parameters that carry a credential in the usual conventions (RFC 6750 §2.3 names
+# ``access_token``; the rest are common spellings). URLs end up in access logs, proxy logs,
+# browser history and Referer headers, so a token in one is a leaked token.
+TOKEN_PARAMS = frozenset(
+    {
+        "token",
+        "access_token",
+        "accesstoken",
+        "api_token",
+        "api-token",
+        "apitoken",
+        "api_key",
+        "api-key",
+        "apikey",
+        "auth",
+        "authorization",
+        "bearer",
+        "bearer_token",
+        "id_token",
+        "refresh_token",
+    }
+)
+
+
+def token_params(query_string: bytes) -> list[str]:
+    """Names of credential-carrying parameters in a raw query string (case-insensitive)."""
+    from urllib.parse import parse_qsl
+
+    text = query_string.decode("latin-1")
+    names = [k for k, _ in parse_qsl(text, keep_blank_values=True)]
+    return sorted({n for n in names if n.strip().lower() in TOKEN_PARAMS})
+
+
+class NoTokensInUrl:
+    """ASGI middleware: a request carrying a token in its query string is refused with 400.
+
+    The server reads tokens from the ``Authorization`` header only (RFC 6750 §2.1); refusing
+    the URL form outright (instead of ignoring it) tells the client its token has leaked.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("query_string"):
+            found = token_params(scope["query_string"])
+            if found:
+                await _answer(
+                    send,
+                    400,
+                    f"credentials are not accepted in URLs (query parameter {found[0]!r}): send "
+                    "Authorization: Bearer TOKEN, and replace the token, which may now be logged",
+                    "TOKEN_IN_URL",
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+class QuerylessAccessLog(logging.Filter):
+    """Access-log filter: the request line is logged without its query string.
+
+    uvicorn logs ``(client, method, path?query, version, status)``; the query is replaced by
+    ``?…`` so nothing a client put in a URL (a token, an e-mail address) reaches the log.
+    Headers (``Authorization`` among them) are never part of the access line.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path = args[2]
+            if "?" in path:
+                record.args = (*args[:2], path.split("?", 1)[0] + "?…", *args[3:])
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging settings with :class:`QuerylessAccessLog` on the access handler."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["queryless"] = {"()": QuerylessAccessLog}
+    config["handlers"]["access"]["filters"] = ["queryless"]
+    return config

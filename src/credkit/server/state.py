@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,13 +39,45 @@ class ServerConfigError(CredkitError):
     code = "SERVER_CONFIG_ERROR"
 
 
-def load_tokens(token_file: str | os.PathLike[str] | None, env: dict[str, str]) -> frozenset[str]:
+def check_token_file_mode(token_file: str | os.PathLike[str], *, strict: bool) -> None:
+    """Warn on stderr (or refuse, when ``strict``) if group or others may read the token file.
+
+    Anyone who can read it can issue diplomas in the issuer's name. POSIX only: on Windows the
+    mode bits say nothing about who can read a file.
+    """
+    if os.name != "posix":
+        return
+    try:
+        mode = os.stat(token_file).st_mode & 0o777
+    except OSError:
+        return  # reading it fails next, with its own message
+    if not mode & 0o044:
+        return
+    message = (
+        f"token file {token_file} is readable by group or others (mode {mode:04o}); "
+        f"run `chmod 600 {token_file}`"
+    )
+    if strict:
+        raise ServerConfigError(message)
+    sys.stderr.write(f"warning: {message}\n")
+
+
+def load_tokens(
+    token_file: str | os.PathLike[str] | None,
+    env: dict[str, str],
+    *,
+    strict_mode: bool = False,
+    check_mode: bool = True,
+) -> frozenset[str]:
     """Bearer tokens from a file (one per line, ``#`` comments) and/or ``CREDKIT_API_TOKEN``.
 
     Short tokens are refused: a guessable token would let anyone issue in the issuer's name.
+    A token file others can read is warned about (refused with ``strict_mode``).
     """
     tokens: list[str] = []
     if token_file is not None:
+        if check_mode or strict_mode:
+            check_token_file_mode(token_file, strict=strict_mode)
         try:
             text = Path(token_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
