@@ -421,3 +421,17 @@ def test_tls_checks_the_url_name_while_connecting_to_the_pinned_address(tmp_path
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_service_reaches_private_addresses_only_when_told(tmp_path: Path) -> None:
+    # credkit serve --allow-network [--allow-private-network]: the same policy as credkit verify
+    from credkit.server import ServerConfig, create_app
+
+    for private in (False, True):
+        config = ServerConfig(allow_network=True, allow_private_network=private)
+        state = create_app(config).state.credkit
+        did_fetcher = state.resolver.fetcher
+        while not hasattr(did_fetcher, "policy"):  # the verifier may wrap it
+            did_fetcher = did_fetcher.inner
+        assert did_fetcher.policy.allow_private_network is private
+        assert not did_fetcher.policy.allow_http

@@ -62,6 +62,12 @@ def _workspace(issuer_dir: str | None) -> Workspace:
     help="Let the verifier fetch other issuers' did:web documents and status lists.",
 )
 @click.option(
+    "--allow-private-network",
+    is_flag=True,
+    help="With --allow-network, also reach loopback and private addresses (refused by default: "
+    "docs/security.md).",
+)
+@click.option(
     "--workers",
     default=1,
     show_default=True,
@@ -88,6 +94,7 @@ def serve(
     trust: tuple[str, ...],
     anchors: tuple[str, ...],
     allow_network: bool,
+    allow_private_network: bool,
     workers: int,
     log_level: str,
 ) -> None:
@@ -112,6 +119,7 @@ def serve(
         trust=trust,
         anchors=anchors,
         allow_network=allow_network,
+        allow_private_network=allow_private_network,
     )
     app = create_app(config)
     state = app.state.credkit
@@ -133,7 +141,7 @@ def serve(
         click.echo(f"  workers: {workers} processes", err=True)
         # the app built above only checked the settings; each worker builds its own
         os.environ[WORKER_CONFIG_ENV] = worker_settings(
-            issuer_dir, token_file, trust, anchors, allow_network
+            issuer_dir, token_file, trust, anchors, allow_network, allow_private_network
         )
         uvicorn.run(
             "credkit.server.app:worker_app",

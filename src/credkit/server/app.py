@@ -102,6 +102,7 @@ def worker_settings(
     trust: tuple[str, ...],
     anchors: tuple[str, ...],
     allow_network: bool,
+    allow_private_network: bool = False,
 ) -> str:
     """What ``credkit serve --workers N`` hands each worker process (JSON, no secrets in it).
 
@@ -114,6 +115,7 @@ def worker_settings(
             "trust": [str(Path(t).resolve()) for t in trust],
             "anchors": list(anchors),
             "allow_network": allow_network,
+            "allow_private_network": allow_private_network,
         }
     )
 
@@ -132,5 +134,6 @@ def worker_app() -> FastAPI:
         trust=tuple(raw["trust"]),
         anchors=tuple(raw["anchors"]),
         allow_network=bool(raw["allow_network"]),
+        allow_private_network=bool(raw.get("allow_private_network", False)),
     )
     return create_app(config)

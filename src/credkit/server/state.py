@@ -106,6 +106,8 @@ class ServerConfig:
     trust: tuple[str, ...] = ()
     anchors: tuple[str, ...] = ()
     allow_network: bool = False
+    # with allow_network: also reach loopback and private addresses (credkit.netpolicy)
+    allow_private_network: bool = False
     max_body: int = MAX_BODY_BYTES
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -231,9 +233,16 @@ class ServerState:
             if own is not None:
                 documents[own["id"]] = own  # our own did:web resolves without a round trip
         self.resolver = Resolver(
-            fetcher=HttpFetcher() if config.allow_network else NoNetwork(), documents=documents
+            fetcher=HttpFetcher(allow_private_network=config.allow_private_network)
+            if config.allow_network
+            else NoNetwork(),
+            documents=documents,
         )
-        fallback = bsl.CachingFetcher(bsl.HttpFetcher()) if config.allow_network else None
+        fallback = (
+            bsl.CachingFetcher(bsl.HttpFetcher(allow_private_network=config.allow_private_network))
+            if config.allow_network
+            else None
+        )
         self.status_fetcher = LocalStatusFetcher(self, fallback)
         self._verifier: Verifier | None = None
 
