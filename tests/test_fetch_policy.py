@@ -423,7 +423,7 @@ def test_tls_checks_the_url_name_while_connecting_to_the_pinned_address(tmp_path
         server.server_close()
 
 
-def test_the_service_reaches_private_addresses_only_when_told(tmp_path: Path) -> None:
+def test_the_service_reaches_private_addresses_only_when_told() -> None:
     # credkit serve --allow-network [--allow-private-network]: the same policy as credkit verify
     from credkit.server import ServerConfig, create_app
 
