@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from credkit import shapes
 from credkit.contexts import DEFAULT_LOADER, ED25519_2020_V1, DocumentLoader
 from credkit.did import Resolver
 from credkit.errors import (
@@ -151,7 +152,10 @@ def sign(
             raise ProofGenerationError(f"previousProof {wanted} names a proof the document lacks")
         signing_input = {**unsecured, "proof": copy.deepcopy(matching)}
 
+    shapes.signed_shape(None)  # forget any shape an earlier call left
     proof = suite.create(signing_input, options, key, loader)
+    if suite.name in RDF_SUITES:  # after create: its safe mode names an undefined term first
+        _refuse_hidden_statements(unsecured, shapes.signed_shape(unsecured))
     secured = dict(unsecured)
     all_proofs = [*json_copy(existing), proof]
     if proof_as_list is None:
@@ -162,6 +166,33 @@ def sign(
         )
     secured["proof"] = all_proofs if (proof_as_list or len(all_proofs) > 1) else proof
     return secured
+
+
+def _refuse_hidden_statements(unsecured: dict[str, Any], shape: Any = None) -> None:
+    """Sign only JSON that says what its RDF says: the verifier's compacted-form rule, up front.
+
+    An RDF proof signs what the document expands to. A full-IRI key
+    (``"https://www.w3.org/2018/credentials#issuer"``), an inline alias or prefix of a VC term, or
+    ``@graph`` / ``@included`` / ``@reverse`` would put a second issuer or a foreign status entry
+    into the signed data where a JSON reader does not look. :func:`verify` fails such a proof
+    (``_check_json_view``, VC DM 2.0 §4.1/§7.1); an issuer must not make it in the first place
+    (VC DM 2.0 §4: a conforming issuer signs only conforming documents).
+
+    ``shape`` is the compiled shape (credkit.shapes) the signature was made from, if any: the
+    verdict depends only on what its key holds, so a cohort walks each shape once.
+    """
+    if shape is not None and shape.view_clean:
+        return
+    problems = json_view_problems(unsecured)
+    if not problems:
+        if shape is not None:
+            shape.view_clean = True
+        return
+    shown = "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
+    raise ProofGenerationError(
+        "refusing to sign: the JSON is not written the way its contexts define (compacted "
+        f"JSON-LD), so it would not say what the proof signs: {shown}"
+    )
 
 
 # --- verifying -------------------------------------------------------------------------------

@@ -459,12 +459,26 @@ class _Variant:
 
 
 class _Shape:
-    __slots__ = ("failed", "pinned", "variants")
+    __slots__ = ("failed", "pinned", "variants", "view_clean")
 
     def __init__(self, pinned: tuple[int, ...] | None) -> None:
         self.pinned = pinned or ()
         self.failed = pinned is None
         self.variants: OrderedDict[tuple[str, ...], _Variant | None] = OrderedDict()
+        # credkit.proofs.sign: json_view_problems found nothing in a document of this shape (its
+        # verdict depends only on what the shape key holds: keys, nulls, contexts, equal strings)
+        self.view_clean = False
+
+
+# The shape the last canonicalize_for_signing of this thread used, with the document it was for.
+_last = threading.local()
+
+
+def signed_shape(document: Any) -> _Shape | None:
+    """The shape the last :func:`canonicalize_for_signing` here used for ``document`` (once)."""
+    seen: tuple[Any, _Shape] | None = getattr(_last, "shape", None)
+    _last.shape = None
+    return seen[1] if seen is not None and seen[0] is document else None
 
 
 _shapes: OrderedDict[tuple[Any, ...], _Shape] = OrderedDict()
@@ -600,6 +614,7 @@ def _compile_variant(
 
 def canonicalize_for_signing(document: Any, loader: DocumentLoader | None = None) -> str:
     """:func:`credkit.rdfc.canonicalize`, from a compiled shape when one is trusted for it."""
+    _last.shape = None
     if not (_enabled and fastld.available()) or type(document) is not dict:
         return rdfc.canonicalize(document, loader)
     sig: list[Any] = []
@@ -626,6 +641,7 @@ def canonicalize_for_signing(document: Any, loader: DocumentLoader | None = None
             while len(_shapes) > MAX_SHAPES:
                 _shapes.popitem(last=False)
         STATS["shape_new"] += 1
+    _last.shape = (document, shape)
     if shape.failed:
         STATS["shape_fallback_failed"] += 1
         return rdfc.canonicalize(document, loader)

@@ -4,32 +4,50 @@ The data model is checked *before* signing (VC DM 2.0 §4; a conforming issuer m
 non-conforming credential), with the verifier's own well-formedness rules plus the ones only an
 issuer meets: ``relatedResource`` entries need an ``id`` and a digest (§5.3). Terms the JSON-LD
 contexts do not define are caught by the rdfc suite's safe mode (``DataLossError``) while signing.
+
+The issuer signs only what it means to sign (docs/security.md, "Sign only what you mean to sign"):
+the signed data may name no second issuer and no status entry other than the one the store
+allocates, however it is spelled (a full-IRI key, an inline alias or prefix, ``@graph``,
+``@included``, ``@reverse``): the compacted-form rule the verifier applies
+(:func:`credkit.jsonview.json_view_problems`), here for every suite. Status list credentials, and
+ids under the service's own addresses, are made only by the status machinery; Open Badges
+credentials must match the OB 3.0 schema.
 """
 
 from __future__ import annotations
 
 import copy
+import posixpath
 import re
 import uuid
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from credkit import proofs
 from credkit.contexts import DATA_INTEGRITY_V2, ED25519_2020_V1, DocumentLoader
 from credkit.errors import CredkitError, MalformedValueError
+from credkit.jsonview import json_view_problems
 from credkit.keys import KeyPair
+from credkit.schema_check import PROFILE_SCHEMA_URL, SCHEMA_FILES, validate_declared, validate_ob3
 from credkit.suites import SUITES
 from credkit.verify_checks import (
+    OB_TYPES,
     URL,
     as_list,
     base_version,
     check_contexts,
     display,
+    types_of,
     well_formed_problems,
 )
 from credkit.workspace import Workspace
 
 STATUS_V1 = "https://www.w3.org/ns/credentials/status/v1"
 _SRI = re.compile(r"^sha(256|384|512)-[A-Za-z0-9+/]+={0,2}$")
+# Paths below the base URL where the service serves documents of its own making: status lists,
+# hosted diplomas, the issuer profile and the did:web document.
+OWN_PATHS = ("/status/", "/c/", "/issuer", "/.well-known/", "/did.json")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class IssueRefusedError(CredkitError):
@@ -74,6 +92,81 @@ def related_resource_problems(document: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _shorten(problems: list[str]) -> str:
+    return "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
+
+
+def _normal_url(url: str) -> tuple[str, str, int | None, str] | None:
+    """(scheme, host, port, path) with case, default port, escapes and dot segments undone."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if not scheme or not parts.hostname:
+        return None
+    path = re.sub(r"/{2,}", "/", unquote(parts.path)) or "/"
+    trailing = path.endswith("/")
+    path = posixpath.normpath(path) + ("/" if trailing and path != "/" else "")
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS.get(scheme), path.lstrip("/")
+
+
+def own_url_problem(value: Any, base_url: str | None) -> str | None:
+    """Why ``value`` may not be a credential id here: the service's own address, or under it.
+
+    A signed credential whose id is the service's status list URL (or a hosted diploma's link)
+    could be served by a mirror or cache in place of the real one: a signed "nothing is revoked".
+    """
+    if not base_url or not isinstance(value, str):
+        return None
+    own, wanted = _normal_url(base_url.rstrip("/") + "/"), _normal_url(value)
+    if own is None or wanted is None or wanted[:3] != own[:3]:
+        return None
+    prefix = own[3]
+    rest = wanted[3]
+    if rest.rstrip("/") == prefix.rstrip("/"):
+        return f"id {value} is this service's own base URL"
+    if not rest.startswith(prefix):
+        return None
+    below = "/" + rest[len(prefix) :]
+    for path in OWN_PATHS:
+        if below == path.rstrip("/") or below.startswith(path.rstrip("/") + "/"):
+            return (
+                f"id {value} is one of this service's own addresses ({path.rstrip('/')}...): "
+                "the documents there are made only by the service"
+            )
+    return None
+
+
+def status_list_problem(document: dict[str, Any]) -> str | None:
+    """A status list credential (by type) is made only by the status machinery, never asked for."""
+    subject = document.get("credentialSubject")
+    subjects = [s for s in as_list(subject) if isinstance(s, dict)]
+    for where, node in [("type", document), *(("credentialSubject.type", s) for s in subjects)]:
+        for name in types_of(node):
+            if "statuslist" in name.lower():
+                return (
+                    f"{where} {name!r}: status list credentials are made only by this service's "
+                    "status machinery"
+                )
+    return None
+
+
+def schema_problems(document: dict[str, Any]) -> list[str]:
+    """OB 3.0 credentials match the official schema; declared shipped schemas are met too."""
+    problems: list[str] = []
+    if OB_TYPES & set(types_of(document)):
+        problems += validate_ob3(document)
+    for url, errors in validate_declared(document).items():
+        if url not in SCHEMA_FILES:
+            continue  # not shipped: the verifier says so; nothing to check it against here
+        if url == PROFILE_SCHEMA_URL:
+            errors = [e for e in errors if e != "(credential): 'proof' is a required property"]
+        problems += [e for e in errors if e not in problems]
+    return problems
+
+
 def _issuer_of(document: dict[str, Any]) -> str | None:
     issuer = document.get("issuer")
     if isinstance(issuer, dict):
@@ -92,6 +185,20 @@ def prepare(
     document = copy.deepcopy(credential)
     if "proof" in document:
         raise IssueRefusedError("the credential already has a proof; send it unsigned")
+    # before anything else reads a key: a statement hidden from the JSON (a second issuer under a
+    # full IRI, an aliased credentialStatus, @graph/@included/@reverse) is refused for every suite
+    hidden = json_view_problems(document)
+    if hidden:
+        raise IssueRefusedError(
+            "the credential is not written the way its contexts define (compacted JSON-LD), so "
+            f"its signed data would say more than its JSON: {_shorten(hidden)}"
+        )
+    listed = status_list_problem(document)
+    if listed:
+        raise IssueRefusedError(listed)
+    own = own_url_problem(document.get("id"), ws.base_url)
+    if own:
+        raise IssueRefusedError(own)
     if "credentialStatus" in document:
         raise IssueRefusedError(
             "credentialStatus is assigned by the issuer: leave it out and ask for one with "
@@ -120,6 +227,14 @@ def prepare(
     if problems:
         raise MalformedValueError("not a valid credential: " + "; ".join(problems))
     check_contexts(document, loader)  # an unknown context URL: ContextError, never a fetch
+    try:
+        invalid = schema_problems(document)
+    except RecursionError:
+        invalid = ["the credential is nested too deeply to validate"]
+    if invalid:
+        raise MalformedValueError(
+            f"not a valid Open Badges 3.0 credential (its JSON Schema): {_shorten(invalid)}"
+        )
     return document
 
 

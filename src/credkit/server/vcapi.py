@@ -283,13 +283,16 @@ def update_status(
     store = state.store()
     if store.credential(body.credentialId) is None:
         raise ApiError(404, f"no credential {body.credentialId} was issued here", "NOT_FOUND")
-    changes = [_change(c) for c in body.credentialStatus]
+    changes = [_change(c) for c in body.credentialStatus]  # every change is checked first
     applied = []
-    for purpose, bit in changes:
-        try:
-            changed = store.set_status(body.credentialId, purpose, bit, reason="VC-API")
-        except StoreError as exc:
-            raise ApiError(409, exc.message, exc.code) from None
-        applied.append({"statusPurpose": purpose, "value": bit, "changed": changed})
+    try:
+        # all or nothing: one transaction, so a refused second change rolls back the first (a
+        # client told "409" must not find a revocation it believes failed)
+        with store.transaction():
+            for purpose, bit in changes:
+                changed = store.set_status(body.credentialId, purpose, bit, reason="VC-API")
+                applied.append({"statusPurpose": purpose, "value": bit, "changed": changed})
+    except StoreError as exc:
+        raise ApiError(409, exc.message, exc.code) from None
     current = store.get_status(body.credentialId)
     return {"credentialId": body.credentialId, "credentialStatus": applied, "current": current}
