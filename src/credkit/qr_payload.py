@@ -182,6 +182,25 @@ def parse_link(text: str) -> LinkPayload:
     return LinkPayload(url=text, link_id=ident)
 
 
+def link_origin(url: str) -> tuple[str, str, int] | None:
+    """The RFC 6454 origin of an http(s) URL: (scheme, lower-case host, port), or None.
+
+    Used to tell a link to this service from a link to another host that merely carries a
+    content address this service also hosts. Default ports are made explicit (so
+    ``https://a.example`` and ``https://A.example:443/`` are one origin) and a trailing dot of a
+    fully qualified host name is dropped.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # a port that is not a number, or out of range
+        return None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return None
+    default = 443 if parts.scheme == "https" else 80
+    return parts.scheme, parts.hostname.rstrip("."), port if port is not None else default
+
+
 # --- embedded --------------------------------------------------------------------------------
 
 

@@ -1,7 +1,9 @@
 """The ASGI app: VC-API, hosted material and the verification page, in one FastAPI instance.
 
 ``create_app(config)`` builds everything from a :class:`ServerConfig`; the CLI runs it with
-uvicorn. The OpenAPI description is at ``/openapi.json`` (interactive docs at ``/docs``).
+uvicorn. The OpenAPI description is at ``/openapi.json``. FastAPI's interactive ``/docs`` and
+``/redoc`` are off: they load their scripts and styles from a CDN with no Content-Security-Policy,
+so every visitor would run third-party code on the service's origin (and they do not work offline).
 """
 
 from __future__ import annotations
@@ -62,6 +64,9 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         title="credkit",
         version=__version__,
         description=DESCRIPTION,
+        # off: the Swagger UI / ReDoc pages pull scripts from a CDN (issue 14); the JSON stays
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "VC-API", "description": "W3C CCG VC-API: issue, verify, status"},
             {"name": "hosting", "description": "What the issuer publishes"},

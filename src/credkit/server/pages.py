@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
-from credkit.qr_payload import LINK_ID_RE, QrError, parse_link
+from credkit.qr_payload import LINK_ID_RE, QrError, link_origin, parse_link
 from credkit.render import SANS, SERIF, detect_lang, escape
 from credkit.server.errors import ApiError
 from credkit.server.results import LABELS, VERDICT_WORDS
@@ -59,6 +59,13 @@ UNVOUCHED_LEAD = (
     "for its issuer: the issuer's name is its own description. Check who the issuer is "
     "before you rely on it."
 )
+# A link whose host is not this service, to a diploma this service also hosts: the page checks its
+# own copy (the link's last segment is a content address, docs/qr.md), and says so (issue 14).
+ELSEWHERE = (
+    "This link points to {host}, not to this site. This site did not contact {host}: it checked "
+    "its own copy of the diploma with the same content address ({ident}), which is the exact "
+    "document the link was made for. Whether {host} actually serves it was not checked."
+)
 MARKS = {PASSED: "✓", FAILED: "✗", SKIPPED: "–", "warning": "!"}
 
 _CSS = """
@@ -93,6 +100,7 @@ tr.passed td.mark { color: #2e7d32; } tr.failed td.mark { color: #b71c1c; }
 tr.skipped td.mark, tr.warning td.mark { color: #8a5300; }
 td.msg { color: #333; font-size: .92rem; overflow-wrap: anywhere; }
 .warnings { color: #6b4a00; font-size: .92rem; }
+.elsewhere { background: #fff4d6; border: 1px solid #c77700; padding: .5rem .7rem; }
 footer { margin-top: 2rem; font-size: .85rem; color: #666; }
 code { overflow-wrap: anywhere; }
 """.replace("$SANS", SANS).replace("$SERIF", SERIF)
@@ -181,8 +189,14 @@ def _vouched_row(result: VerificationResult) -> str:
     )
 
 
-def result_html(result: VerificationResult, credential: Any = None) -> str:
-    """The verdict, who and what the diploma is about, and every check in plain words."""
+def result_html(
+    result: VerificationResult, credential: Any = None, notice: str | None = None
+) -> str:
+    """The verdict, who and what the diploma is about, and every check in plain words.
+
+    ``notice`` is said right under the headline (what was checked, when it is not what the
+    visitor gave: see :data:`ELSEWHERE`).
+    """
     verdict = result.verdict
     words, css = headline(result)
     name, lang = _name_and_lang(credential, result.subject_name)
@@ -206,12 +220,13 @@ def result_html(result: VerificationResult, credential: Any = None) -> str:
             f'{MARKS.get(check.status, "?")}</td><th scope="row">{_e(label)}</th>'
             f'<td>{_e(word)}</td><td class="msg">{_e(check.message)}</td></tr>'
         )
-    warnings = "".join(f"<li>{_e(w)}</li>" for w in result.all_warnings)
+    warnings = "".join(f"<li>{_e(w)}</li>" for w in result.all_warnings if w != notice)
     return (
         f'<section class="result {_e(css)}" id="result" data-verdict="{_e(verdict)}" '
         f'data-vouched="{"yes" if result.issuer_vouched else "no"}" aria-live="polite">\n'
         f'<h2 id="verdict">{_e(words)}</h2>\n'
         + (f'<p class="lead">{_e(UNVOUCHED_LEAD)}</p>\n' if css == "unvouched" else "")
+        + (f'<p class="elsewhere" id="elsewhere">{_e(notice)}</p>\n' if notice else "")
         + f'<p class="summary">{_e(result.summary)}</p>\n'
         + (f'<dl class="who">{"".join(rows)}</dl>\n' if rows else "")
         + '<table class="checks"><thead><tr><td></td><th scope="col">Check</th>'
@@ -248,7 +263,37 @@ def _hosted_id(text: str) -> str:
         raise ApiError(400, exc.message, exc.code) from None
 
 
-def _verify_hosted(state: ServerState, ref: str) -> tuple[VerificationResult, Any]:
+def elsewhere_notice(state: ServerState, ref: str, own_url: str) -> str | None:
+    """What to tell a visitor whose link names another host than this service's own, or None.
+
+    This service's own origins are its published ``base_url`` and the one the visitor reached it
+    at (``own_url``). A bare id names no host. The notice names the link's host and says that
+    the local copy with the same content address was checked instead of fetching the link.
+    """
+    text = ref.strip()
+    if LINK_ID_RE.match(text.lower()):
+        return None
+    link = link_origin(text)
+    if link is None:
+        return None
+    own = {link_origin(own_url)}
+    if state.ws is not None and state.ws.base_url:
+        own.add(link_origin(state.ws.base_url))
+    if link in own:
+        return None
+    scheme, host, port = link
+    shown = host if port == (443 if scheme == "https" else 80) else f"{host}:{port}"
+    return ELSEWHERE.format(host=shown, ident=_hosted_id(text))
+
+
+def _verify_hosted(
+    state: ServerState, ref: str, own_url: str = ""
+) -> tuple[VerificationResult, Any, str | None]:
+    """The verification of a hosted diploma named by id or link, and the notice to show with it.
+
+    A link to another host is not fetched: the page verifies this service's copy with the same
+    content address, and the result says so plainly (a warning naming the link's host).
+    """
     from credkit.server.hosting import hosted
 
     ident = _hosted_id(ref)
@@ -261,7 +306,11 @@ def _verify_hosted(state: ServerState, ref: str) -> tuple[VerificationResult, An
             "site, open it there, save the diploma file and upload it here.",
             "NOT_FOUND",
         ) from None
-    return state.verifier().verify_credential(credential), credential
+    result = state.verifier().verify_credential(credential)
+    notice = elsewhere_notice(state, ref, own_url)
+    if notice:
+        result.warnings.append(notice)
+    return result, credential, notice
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -276,10 +325,10 @@ def verify_page(request: Request, c: str | None = None) -> HTMLResponse:
     if not c:
         return _respond(state, _form())
     try:
-        result, credential = _verify_hosted(state, c)
+        result, credential, notice = _verify_hosted(state, c, str(request.base_url))
     except ApiError as exc:
         return _respond(state, _form(c) + _problem(exc.detail), exc.status)
-    return _respond(state, _form(c) + result_html(result, credential))
+    return _respond(state, _form(c) + result_html(result, credential, notice))
 
 
 def _problem(message: str) -> str:
@@ -309,10 +358,12 @@ async def verify_submit(request: Request) -> HTMLResponse:
     if data is None:
         if isinstance(link, str) and link.strip():
             try:
-                result, credential = await run_in_threadpool(_verify_hosted, state, link)
+                result, credential, notice = await run_in_threadpool(
+                    _verify_hosted, state, link, str(request.base_url)
+                )
             except ApiError as exc:
                 return _respond(state, _form(link) + _problem(exc.detail), exc.status)
-            return _respond(state, _form(link) + result_html(result, credential))
+            return _respond(state, _form(link) + result_html(result, credential, notice))
         return _respond(
             state, _form() + _problem("paste a diploma, choose its file, or enter its link"), 400
         )
