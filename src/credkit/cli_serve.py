@@ -68,6 +68,14 @@ def _workspace(issuer_dir: str | None) -> Workspace:
     "docs/security.md).",
 )
 @click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="A browser origin (https://app.example) allowed to call the VC-API (repeatable; none by "
+    "default).",
+)
+@click.option(
     "--workers",
     default=1,
     show_default=True,
@@ -95,6 +103,7 @@ def serve(
     anchors: tuple[str, ...],
     allow_network: bool,
     allow_private_network: bool,
+    cors_origins: tuple[str, ...],
     workers: int,
     log_level: str,
 ) -> None:
@@ -120,6 +129,7 @@ def serve(
         anchors=anchors,
         allow_network=allow_network,
         allow_private_network=allow_private_network,
+        cors_origins=cors_origins,
     )
     app = create_app(config)
     state = app.state.credkit
@@ -141,7 +151,13 @@ def serve(
         click.echo(f"  workers: {workers} processes", err=True)
         # the app built above only checked the settings; each worker builds its own
         os.environ[WORKER_CONFIG_ENV] = worker_settings(
-            issuer_dir, token_file, trust, anchors, allow_network, allow_private_network
+            issuer_dir,
+            token_file,
+            trust,
+            anchors,
+            allow_network,
+            allow_private_network,
+            cors_origins,
         )
         uvicorn.run(
             "credkit.server.app:worker_app",

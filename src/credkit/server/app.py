@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from credkit import __version__
@@ -96,6 +97,16 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         )
 
     app.add_middleware(BodyLimit, max_body=config.max_body)
+    if config.cors_origins:
+        # only the origins the operator names may call the VC-API from a browser (their
+        # preflight is answered); with none named, a preflight is refused as before
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(config.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
     app.add_middleware(HeadAsGet)
     app.add_middleware(NoTokensInUrl)  # outermost: refused before anything reads the request
     return app
@@ -108,6 +119,7 @@ def worker_settings(
     anchors: tuple[str, ...],
     allow_network: bool,
     allow_private_network: bool = False,
+    cors_origins: tuple[str, ...] = (),
 ) -> str:
     """What ``credkit serve --workers N`` hands each worker process (JSON, no secrets in it).
 
@@ -121,6 +133,7 @@ def worker_settings(
             "anchors": list(anchors),
             "allow_network": allow_network,
             "allow_private_network": allow_private_network,
+            "cors_origins": list(cors_origins),
         }
     )
 
@@ -140,5 +153,6 @@ def worker_app() -> FastAPI:
         anchors=tuple(raw["anchors"]),
         allow_network=bool(raw["allow_network"]),
         allow_private_network=bool(raw.get("allow_private_network", False)),
+        cors_origins=tuple(raw.get("cors_origins", ())),
     )
     return create_app(config)

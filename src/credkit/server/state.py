@@ -108,6 +108,8 @@ class ServerConfig:
     allow_network: bool = False
     # with allow_network: also reach loopback and private addresses (credkit.netpolicy)
     allow_private_network: bool = False
+    # browser origins allowed to call the VC-API (CORS); none by default
+    cors_origins: tuple[str, ...] = ()
     max_body: int = MAX_BODY_BYTES
     extra: dict[str, Any] = field(default_factory=dict)
 
