@@ -14,6 +14,7 @@ import logging
 import re
 from typing import Any
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_JSON_DEPTH = 64
@@ -47,13 +48,26 @@ async def _answer(send: Send, status: int, detail: str, code: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class BodyLimit:
-    """ASGI middleware: at most ``max_body`` bytes per request body, JSON at most 64 deep."""
+# A request body must arrive within this many seconds: a client trickling a byte at a time would
+# otherwise hold a worker's connection (and the memory of its partial body) indefinitely.
+BODY_DEADLINE_S = 10.0
 
-    def __init__(self, app: ASGIApp, max_body: int, max_depth: int = MAX_JSON_DEPTH) -> None:
+
+class BodyLimit:
+    """ASGI middleware: at most ``max_body`` bytes per request body, JSON at most 64 deep, the
+    whole body within ``deadline`` seconds (408 otherwise)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body: int,
+        max_depth: int = MAX_JSON_DEPTH,
+        deadline: float = BODY_DEADLINE_S,
+    ) -> None:
         self.app = app
         self.max_body = max_body
         self.max_depth = max_depth
+        self.deadline = deadline
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -73,17 +87,23 @@ class BodyLimit:
         body = bytearray()
         seen = 0
         more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            seen += len(chunk)
-            if seen <= self.max_body:
-                body += chunk
-            elif seen > DRAIN_FACTOR * self.max_body:
-                break  # stop reading a flood; the answer goes out and the connection closes
-            more = bool(message.get("more_body", False))
+        try:
+            with anyio.fail_after(self.deadline):
+                while more:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    chunk = message.get("body", b"")
+                    seen += len(chunk)
+                    if seen <= self.max_body:
+                        body += chunk
+                    elif seen > DRAIN_FACTOR * self.max_body:
+                        break  # stop reading a flood; the answer goes out, the connection closes
+                    more = bool(message.get("more_body", False))
+        except TimeoutError:
+            why = f"the request body did not arrive within {self.deadline:g} s"
+            await _answer(send, 408, why, "REQUEST_TIMEOUT")
+            return
         if seen > self.max_body:
             # the rest was read and dropped, so a simple client that sends everything before
             # reading sees this answer instead of a broken pipe
