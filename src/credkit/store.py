@@ -28,6 +28,9 @@ from credkit.status import MIN_LENGTH, Bitstring, status_entries, status_entry
 
 SCHEMA_VERSION = 1
 ISSUER_PURPOSES = ("revocation", "suspension")
+# How long a write waits for another process's lock before StoreBusyError: a few seconds, so a
+# service answers "busy, retry" (503) instead of holding the request (and its thread) for 30 s.
+BUSY_TIMEOUT_MS = 3_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -77,6 +80,12 @@ CREATE TABLE IF NOT EXISTS status_events (
 );
 CREATE INDEX IF NOT EXISTS status_events_credential ON status_events (credential_id);
 """
+
+
+class StoreBusyError(StoreError):
+    """Another process holds the store's write lock past the busy timeout: try again later."""
+
+    code = "STORE_BUSY"
 
 
 class DuplicateCredentialError(StoreError):
@@ -204,7 +213,7 @@ class SqliteStore:
         *,
         base_url: str | None = None,
         list_length: int = MIN_LENGTH,
-        busy_timeout_ms: int = 30_000,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
     ) -> None:
         if list_length <= 0 or list_length % 8:
             raise StoreError("list_length must be a positive multiple of 8")
@@ -268,6 +277,10 @@ class SqliteStore:
             return
         try:
             self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusyError(f"issuer store {self.path} is busy: {exc}") from None
+            raise StoreError(f"issuer store {self.path}: {exc}") from None
         except sqlite3.Error as exc:
             raise StoreError(f"issuer store {self.path} is busy: {exc}") from None
         self._depth = 1

@@ -145,9 +145,17 @@ class Verifier:
 
     # --- steps -------------------------------------------------------------------------------
 
-    def load(self, source: Any) -> dict[str, Any]:
+    def load(self, source: Any, *, registry: bool = False) -> dict[str, Any]:
+        """Parse and bound the input. ``registry``: a trust list the employer chose, whose
+        registry object legitimately names thousands of issuers (its bytes are still capped)."""
+        counts = {"max_nodes": 1 << 20, "max_array": 1 << 20, "max_keys": 1 << 20}
         try:
-            document = load_document(source, max_bytes=self.max_bytes, max_depth=self.max_depth)
+            document = load_document(
+                source,
+                max_bytes=self.max_bytes,
+                max_depth=self.max_depth,
+                **(counts if registry else {}),
+            )
             inline = check_contexts(document, self.loader)
         except (ParsingError, ContextError) as exc:
             raise UnusableInputError(exc) from None
@@ -491,7 +499,7 @@ class Verifier:
         hit = self._trust_proofs.get(key)
         if hit is not None and time.monotonic() - hit[0] < TRUST_PROOF_SECONDS:
             return hit[1], hit[2]
-        document = self.load(source)
+        document = self.load(source, registry=True)
         proof = self._run("proof", lambda: self.proof(document, at))
         proofs_given = as_list(document.get("proof"))
         expiring = any(isinstance(p, dict) and "expires" in p for p in proofs_given)

@@ -24,6 +24,15 @@ URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$")
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 _BRACKETS = re.compile(r"[\[\]{}]")
 MAX_SAFE_INTEGER = 2**53 - 1  # I-JSON (RFC 7493 §2.2): beyond this, implementations disagree
+# Work bounds (issue 14, docs/verification.md "Limits"): JSON-LD expansion and canonicalization
+# are quadratic in the values of one property (5,000 strings in one array took 11 s), so the
+# shape is bounded before any JSON-LD runs. Real diplomas are far below: the OB 3.0 full example
+# with its endorsement has 545 values, no array over 31 entries and no object over 24 names.
+# Objects sharing one ``id`` merge into one node, so the values of a property can add up across
+# arrays: the total is what bounds the worst case (5,000 values: about 13 s; see the docs).
+MAX_NODES = 5_000  # JSON values of any kind (objects, arrays, strings, numbers, ...)
+MAX_ARRAY = 256  # entries in one array
+MAX_KEYS = 256  # names in one object
 
 OB_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
 SCHEMA_TYPES = {"1EdTechJsonSchemaValidator2019", "JsonSchema", "JsonSchemaValidator2019"}
@@ -82,8 +91,45 @@ def _value_depth(value: Any, limit: int) -> int:
     return deepest
 
 
-def load_document(source: Any, *, max_bytes: int, max_depth: int) -> dict[str, Any]:
-    """A private copy of the input as plain JSON data, or ParsingError saying why not."""
+def check_shape(
+    document: Any, max_nodes: int = MAX_NODES, max_array: int = MAX_ARRAY, max_keys: int = MAX_KEYS
+) -> None:
+    """Refuse more values, array entries or object names than the limits (iteratively)."""
+    nodes = 0
+    stack: list[Any] = [document]
+    while stack:
+        item = stack.pop()
+        nodes += 1
+        if nodes > max_nodes:
+            raise ParsingError(f"input has more than {max_nodes} JSON values (the limit)")
+        if isinstance(item, list):
+            if len(item) > max_array:
+                raise ParsingError(
+                    f"input has an array of {len(item)} entries, over the {max_array}-entry limit"
+                )
+            stack.extend(item)
+        elif isinstance(item, dict):
+            if len(item) > max_keys:
+                raise ParsingError(
+                    f"input has an object with {len(item)} names, over the {max_keys}-name limit"
+                )
+            stack.extend(item.values())
+
+
+def load_document(
+    source: Any,
+    *,
+    max_bytes: int,
+    max_depth: int,
+    max_nodes: int = MAX_NODES,
+    max_array: int = MAX_ARRAY,
+    max_keys: int = MAX_KEYS,
+) -> dict[str, Any]:
+    """A private copy of the input as plain JSON data, or ParsingError saying why not.
+
+    Besides bytes and depth, the count of values, entries per array and names per object are
+    bounded (see MAX_NODES): the refusal comes before any JSON-LD work, so its cost is linear.
+    """
     if isinstance(source, bytes | bytearray | memoryview | str):
         raw = source.encode("utf-8") if isinstance(source, str) else bytes(source)
         if len(raw) > max_bytes:
@@ -112,6 +158,7 @@ def load_document(source: Any, *, max_bytes: int, max_depth: int) -> dict[str, A
         document = json.loads(text)
     if not isinstance(document, dict):
         raise ParsingError(f"input is JSON {type(document).__name__}, not a JSON object")
+    check_shape(document, max_nodes, max_array, max_keys)
     return document
 
 

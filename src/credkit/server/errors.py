@@ -1,7 +1,8 @@
 """One error shape for every endpoint: ``{"detail": message, "code": CODE}`` and a status code.
 
-Handlers turn credkit errors into 400s, request-shape errors into 422s with a readable sentence,
-and anything unforeseen into a logged 500 that says nothing about internals.
+Handlers turn credkit errors into 400s (a busy store into a 503), request-shape errors into 422s
+with a readable sentence, and anything unforeseen into a logged 500 that says nothing about
+internals.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credkit.errors import ContextError, CredkitError
-from credkit.store import DuplicateCredentialError
+from credkit.store import DuplicateCredentialError, StoreBusyError
 
 log = logging.getLogger("credkit.server")
 
@@ -54,6 +55,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(CredkitError)
     async def credkit_error(request: Request, exc: CredkitError) -> Response:
+        if isinstance(exc, StoreBusyError):
+            # another process holds the write lock: a retry will do; the message names no path
+            log.warning("issuer store busy on %s %s", request.method, request.url.path)
+            response = _json(503, "the issuer store is busy; try again shortly", exc.code)
+            response.headers["Retry-After"] = "5"
+            return response
         status = 422 if isinstance(exc, ContextError) else 400
         if isinstance(exc, DuplicateCredentialError):
             status = 409  # racing issues of one id: the loser is told of the conflict

@@ -2,24 +2,28 @@
 
 Issuing and status changes act in the issuer's name, so they need a bearer token; verifying is
 open to anyone. Every failure is an answer with a message (400, 401, 403, 404, 409, 413, 422,
-501), never a 500: a credential is input from strangers.
+501, 503), never a 500: a credential is input from strangers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
-from credkit.errors import DataLossError, StoreError
+from credkit.errors import DataLossError, ParsingError, StoreError
 from credkit.server.errors import ApiError
 from credkit.server.issuing import IssueConflictError, prepare, sign_into_store
 from credkit.server.results import UnknownCheckError, restrict, vcapi_json, wanted_checks
 from credkit.server.state import ServerState
+from credkit.store import StoreBusyError
+from credkit.verify_checks import check_shape
 
 router = APIRouter()
 bearer = HTTPBearer(auto_error=False, description="The token from --token-file")
@@ -190,6 +194,50 @@ def issue_credential(
 # --- verify ------------------------------------------------------------------------------------
 
 
+# Verification is CPU work (JSON-LD, canonicalization) and may wait on the network: it runs in
+# worker threads, never on the event loop, so one heavy request cannot stall unrelated ones.
+# Its own limiter keeps verifications from taking every thread of the shared pool (issuing and
+# status changes run there too); the deadline covers the wait for a thread and the work.
+VERIFY_THREADS = 4
+VERIFY_DEADLINE = 20.0  # seconds
+_limiter: anyio.CapacityLimiter | None = None
+
+
+def _verify_limiter() -> anyio.CapacityLimiter:
+    global _limiter
+    if _limiter is None:  # made on first use: a limiter belongs to the running event loop
+        _limiter = anyio.CapacityLimiter(VERIFY_THREADS)
+    return _limiter
+
+
+def _bounded(document: Any) -> None:
+    """The work bounds (verify_checks.MAX_NODES, ...) checked before a thread is taken: 413."""
+    try:
+        check_shape(document)
+    except ParsingError as exc:
+        raise ApiError(413, exc.message, "INPUT_TOO_LARGE") from None
+
+
+async def _off_loop(verify: Callable[[], Any]) -> Any:
+    """``verify()`` in a worker thread under the deadline; 503 when the deadline passes.
+
+    A thread cannot be stopped: past the deadline the answer is sent and the thread's result is
+    dropped when it ends (the work bounds keep that time finite).
+    """
+    try:
+        with anyio.fail_after(VERIFY_DEADLINE):
+            return await anyio.to_thread.run_sync(
+                verify, limiter=_verify_limiter(), abandon_on_cancel=True
+            )
+    except TimeoutError:
+        raise ApiError(
+            503,
+            f"verification did not finish within {VERIFY_DEADLINE:g} seconds; try again later",
+            "VERIFY_TIMEOUT",
+            headers={"Retry-After": "10"},
+        ) from None
+
+
 def _answer(result: Any) -> JSONResponse:
     return JSONResponse(vcapi_json(result), status_code=200 if result.verified else 400)
 
@@ -205,17 +253,14 @@ def _wanted(checks: list[str] | None) -> set[str] | None:
     "/credentials/verify",
     response_model=VerificationResponse,
     tags=["VC-API"],
-    responses={400: {"model": VerificationResponse}, 413: {}, 422: {}},
+    responses={400: {"model": VerificationResponse}, 413: {}, 422: {}, 503: {}},
 )
 async def verify_credential(body: VerifyCredentialRequest, request: Request) -> JSONResponse:
     """Verify a credential: 200 when verified, 400 with the failed checks otherwise."""
     wanted = _wanted(body.options.checks)
-    state = state_of(request)
-    verify = state.verifier().verify_credential
-    if state.verifies_inline:  # CPU and local store only: no thread hop (see ServerState)
-        result = verify(body.verifiableCredential)
-    else:
-        result = await run_in_threadpool(verify, body.verifiableCredential)
+    _bounded(body.verifiableCredential)
+    verifier = state_of(request).verifier()
+    result = await _off_loop(lambda: verifier.verify_credential(body.verifiableCredential))
     return _answer(restrict(result, wanted))
 
 
@@ -223,13 +268,13 @@ async def verify_credential(body: VerifyCredentialRequest, request: Request) -> 
     "/presentations/verify",
     response_model=VerificationResponse,
     tags=["VC-API"],
-    responses={400: {"model": VerificationResponse}, 413: {}, 422: {}},
+    responses={400: {"model": VerificationResponse}, 413: {}, 422: {}, 503: {}},
 )
 async def verify_presentation(body: VerifyPresentationRequest, request: Request) -> JSONResponse:
     """Verify a presentation (holder proof, challenge, domain) and every credential in it."""
     _wanted(body.options.checks)  # names are checked; a presentation is judged on every check
-    state = state_of(request)
-    verifier = state.verifier()
+    _bounded(body.verifiablePresentation)
+    verifier = state_of(request).verifier()
 
     def verify() -> Any:
         return verifier.verify_presentation(
@@ -238,8 +283,7 @@ async def verify_presentation(body: VerifyPresentationRequest, request: Request)
             domain=body.options.domain,
         )
 
-    result = verify() if state.verifies_inline else await run_in_threadpool(verify)
-    return _answer(result)
+    return _answer(await _off_loop(verify))
 
 
 # --- status ------------------------------------------------------------------------------------
@@ -292,6 +336,8 @@ def update_status(
             for purpose, bit in changes:
                 changed = store.set_status(body.credentialId, purpose, bit, reason="VC-API")
                 applied.append({"statusPurpose": purpose, "value": bit, "changed": changed})
+    except StoreBusyError:
+        raise  # 503 (server/errors.py): busy is not a conflict
     except StoreError as exc:
         raise ApiError(409, exc.message, exc.code) from None
     current = store.get_status(body.credentialId)
