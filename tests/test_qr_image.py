@@ -209,3 +209,29 @@ def test_cli_errors_are_one_line_and_exit_2(tmp_path: Path, args: list[str], mes
     assert result.exit_code == 2, result.output
     assert message in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+
+
+def _blank_png(width: int, height: int) -> bytes:
+    """A valid 1-bit PNG of ``width`` x ``height`` white pixels (a few KB: zeros compress)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + b"\xff" * ((width + 7) // 8)
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    idat = zlib.compress(row * height, 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_an_image_over_the_pixel_limit_is_refused_before_decoding() -> None:
+    # 8,900 x 8,900 = 79 Mpx: under Pillow's own bomb threshold (twice its limit), over ours
+    from credkit.qr_image import MAX_IMAGE_PIXELS, load_image
+
+    huge = _blank_png(8_900, 8_900)
+    assert len(huge) < 1_000_000 and 8_900 * 8_900 < 2 * MAX_IMAGE_PIXELS
+    with pytest.raises(QrError, match="megapixel limit"):
+        load_image(huge)
+    assert load_image(_blank_png(300, 300)).size == (300, 300)  # a normal image still loads

@@ -284,9 +284,20 @@ def load_image(source: str | os.PathLike[str] | bytes) -> Image:
         return _rasterise_svg(data)
     image_mod.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
-        image = image_mod.open(io.BytesIO(data))
-        image.load()
+        image = image_mod.open(io.BytesIO(data))  # lazy: reads the header, not the pixels
     except Exception as exc:  # Pillow: UnidentifiedImageError, DecompressionBombError, ...
+        raise QrError(f"not a readable image: {exc}") from None
+    # Pillow refuses only beyond twice its limit (between 1x and 2x it merely warns), so a
+    # 79-megapixel image took 841 MB: the limit is enforced here, before any pixel is decoded
+    width, height = image.size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise QrError(
+            f"image is {width}x{height} pixels, over the {MAX_IMAGE_PIXELS // 1_000_000}-megapixel "
+            "limit"
+        )
+    try:
+        image.load()
+    except Exception as exc:
         raise QrError(f"not a readable image: {exc}") from None
     return image  # type: ignore[no-any-return]
 
