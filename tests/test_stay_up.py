@@ -214,3 +214,22 @@ def test_a_signed_trust_list_of_many_issuers_is_not_bound_like_a_diploma(tmp_pat
     trust = load_registry([path], anchors=[ACCREDITOR.controller])
     check = verifier(trust=trust).verify_credential(signed_diploma()).check("trusted_issuer")
     assert check is not None and check.status == "passed", check
+
+
+def test_a_locked_hosting_table_is_busy_in_seconds_not_thirty(tmp_path: Path) -> None:
+    from credkit.hosting import HostedTable
+    from credkit.store import StoreBusyError
+
+    table = HostedTable(tmp_path / "hosted.db")
+    holder = sqlite3.connect(tmp_path / "hosted.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        start = time.monotonic()
+        with pytest.raises(StoreBusyError, match="busy") as caught:
+            table.add("urn:uuid:00000000-0000-4000-8000-000000000001", "a" * 22)
+        assert time.monotonic() - start < 10
+        assert str(tmp_path) not in str(caught.value)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        table.close()

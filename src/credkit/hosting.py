@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +35,7 @@ from credkit.status import (
     sign_status_list,
     status_list_credential,
 )
+from credkit.store import BUSY_TIMEOUT_MS, StoreBusyError
 from credkit.workspace import Workspace
 
 _SCHEMA = """
@@ -66,6 +69,17 @@ class HostedDiploma:
     added_at: str
 
 
+@contextmanager
+def _busy_is_busy() -> Iterator[None]:
+    """SQLite's "database is locked" past the busy timeout as the store's StoreBusyError."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StoreBusyError("the hosting table is busy; try again shortly") from None
+        raise
+
+
 class HostedTable:
     """The issuer's choice of hosted diplomas, in the workspace's SQLite file."""
 
@@ -73,10 +87,15 @@ class HostedTable:
         self.path = Path(path)
         self._lock = threading.Lock()  # one connection shared by the server's threads
         try:
+            # the store's short busy timeout: a locked table is "busy, try again" (503), not a
+            # request held for 30 s (issue 14)
             self._db = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
             )
-            self._db.execute("PRAGMA busy_timeout = 30000")
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._db.execute(_SCHEMA)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from None
@@ -85,11 +104,11 @@ class HostedTable:
         self._db.close()
 
     def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
+        with self._lock, _busy_is_busy():
             return list(self._db.execute(sql, args).fetchall())
 
     def _change(self, sql: str, args: tuple[Any, ...]) -> int:
-        with self._lock:
+        with self._lock, _busy_is_busy():
             return int(self._db.execute(sql, args).rowcount)
 
     def add(self, credential_id: str, ident: str) -> bool:
