@@ -312,6 +312,42 @@ def test_a_hanging_host_times_out_and_a_trickling_one_hits_the_deadline(site: in
     assert time.monotonic() - started < 2
 
 
+def test_a_hanging_host_ties_up_only_its_own_slots(site: int) -> None:
+    """Per-host concurrency: with one slot, a second fetch from the hanging host is refused at
+    once, while another host is fetched as usual."""
+    policy = NetPolicy(
+        allow_http=True,
+        allow_private_network=True,
+        timeout=2.5,
+        max_per_host=1,
+        resolve=lambda host, port: ["127.0.0.1"] if host.endswith(".test") else [],
+    )
+    outcome: list[BaseException] = []
+
+    def hang() -> None:
+        try:
+            policy.fetch(f"http://slow.test:{site}/hang")
+        except FetchError as exc:
+            outcome.append(exc)
+
+    hanging = threading.Thread(target=hang)
+    hanging.start()
+    try:
+        deadline = time.monotonic() + 2
+        while not any(h.startswith("slow.test") for h in Handler.hosts):
+            assert time.monotonic() < deadline, "the hanging fetch never reached the server"
+            time.sleep(0.01)
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="already in progress"):
+            policy.fetch(f"http://slow.test:{site}/ok")
+        assert time.monotonic() - started < 0.5
+        assert policy.fetch(f"http://fast.test:{site}/ok") == b'{"ok": true}'
+    finally:
+        hanging.join(timeout=10)
+    assert outcome, "the hanging fetch must fail on its timeout"
+    assert policy.fetch(f"http://slow.test:{site}/ok") == b'{"ok": true}'  # the slot came back
+
+
 def test_a_redirect_loop_on_loopback_stops_after_three_hops(site: int) -> None:
     with pytest.raises(FetchError, match="more than 3 redirects"):
         loopback_policy().fetch(f"http://127.0.0.1:{site}/loop")

@@ -25,9 +25,11 @@ import ipaddress
 import os
 import re
 import socket
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +46,29 @@ TransportFactory = Callable[[Sequence[str]], "httpx.BaseTransport"]
 
 MAX_BYTES = 1 << 20
 REDIRECTS = (301, 302, 303, 307, 308)
+# Fetches from one host in flight at once, process-wide: a host that hangs then ties up at most
+# this many of the verifier's threads, and every other request needing it is told at once.
+MAX_PER_HOST = 4
+_in_flight: dict[str, int] = {}
+_in_flight_lock = threading.Lock()
+
+
+@contextmanager
+def _host_slot(host: str, limit: int, failed: FetchError) -> Iterator[None]:
+    """One of ``limit`` slots for ``host``, or FetchError at once when all are taken."""
+    with _in_flight_lock:
+        if _in_flight.get(host, 0) >= limit:
+            raise FetchError(f"{failed}: {limit} fetches from it are already in progress")
+        _in_flight[host] = _in_flight.get(host, 0) + 1
+    try:
+        yield
+    finally:
+        with _in_flight_lock:
+            left = _in_flight[host] - 1
+            if left:
+                _in_flight[host] = left
+            else:
+                del _in_flight[host]
 ACCEPT = "application/json, application/ld+json, application/vc"
 _NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -227,6 +252,7 @@ class NetPolicy:
     deadline: float = 15.0
     max_bytes: int = MAX_BYTES
     max_redirects: int = 3
+    max_per_host: int = MAX_PER_HOST
     resolve: Resolve = system_resolve
     transport: TransportFactory | None = None
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False)
@@ -307,7 +333,7 @@ class NetPolicy:
                 trust_env=False,  # an environment proxy would connect somewhere unchecked
             )
             try:
-                with client, client.stream(
+                with _host_slot(host, self.max_per_host, failed), client, client.stream(
                     "GET", url, headers={"Accept": ACCEPT, "Accept-Encoding": "identity"}
                 ) as response:
                     if response.status_code in REDIRECTS:
