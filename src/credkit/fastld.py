@@ -438,7 +438,8 @@ class _MemoProcessor(_ImportSafeProcessor):
         cycles: Any = None,
     ) -> Any:
         local_ctx = _without_imports(local_ctx, options)
-        stock = super()._process_context
+        # pyld's own, past _ImportSafeProcessor: the imports were merged just above
+        stock = super(_ImportSafeProcessor, self)._process_context
         if (
             not _enabled
             or cycles is not None  # nested pre-validation of a scoped context: stock

@@ -35,7 +35,7 @@ from credkit.status import (
     sign_status_list,
     status_list_credential,
 )
-from credkit.store import BUSY_TIMEOUT_MS, StoreBusyError
+from credkit.store import BUSY_TIMEOUT_MS, StoreBusyError, is_busy
 from credkit.workspace import Workspace
 
 _SCHEMA = """
@@ -75,7 +75,7 @@ def _busy_is_busy() -> Iterator[None]:
     try:
         yield
     except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
+        if is_busy(exc):
             raise StoreBusyError("the hosting table is busy; try again shortly") from None
         raise
 

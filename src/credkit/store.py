@@ -88,6 +88,11 @@ class StoreBusyError(StoreError):
     code = "STORE_BUSY"
 
 
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether SQLite gave up waiting for another connection's lock (busy, not broken)."""
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 class DuplicateCredentialError(StoreError):
     """A credential with this id is already in the store (a conflict, not a broken store)."""
 
@@ -278,7 +283,7 @@ class SqliteStore:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
+            if is_busy(exc):
                 raise StoreBusyError(f"issuer store {self.path} is busy: {exc}") from None
             raise StoreError(f"issuer store {self.path}: {exc}") from None
         except sqlite3.Error as exc:

@@ -13,6 +13,7 @@ from typing import Any
 from credkit.verify_result import (
     FAILED,
     PASSED,
+    REQUIRED_CREDENTIAL,
     SKIPPED,
     VERIFIED,
     WARNING,
@@ -42,7 +43,7 @@ CHECK_ALIASES = {
 # the document (a forged or expired diploma would pass). VC DM 2.0 §7.1: a verifier MUST verify the
 # securing mechanism and check the document conforms. Status too: a client leaving it out must not
 # get "verified: true" for a diploma its issuer revoked.
-ALWAYS = ("well_formed", "proof", "validity", "status")
+ALWAYS = REQUIRED_CREDENTIAL  # the checks a credential's verdict needs (VERDICT_TABLE)
 
 # What an employer reads beside each check (the verifier's own message follows it).
 LABELS = {
