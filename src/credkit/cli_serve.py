@@ -113,6 +113,7 @@ def serve(
 
         from credkit.server import ServerConfig, create_app, load_tokens
         from credkit.server.limits import log_config
+        from credkit.server.slowpeers import protocol
     except ModuleNotFoundError as exc:
         fail(
             f"credkit serve needs the server extra ({exc.name} is missing): "
@@ -170,6 +171,7 @@ def serve(
             log_level=log_level,
             server_header=False,
             log_config=log_config(),  # no query strings in the access log
+            http=protocol(),  # request headers within 10 s
         )
         return
     uvicorn.run(
@@ -181,6 +183,7 @@ def serve(
         log_level=log_level,
         server_header=False,
         log_config=log_config(),  # no query strings in the access log
+        http=protocol(),  # request headers within 10 s
     )
 
 
