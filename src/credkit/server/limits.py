@@ -11,25 +11,18 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from credkit.verify_checks import json_text_depth
+
 MAX_JSON_DEPTH = 64
 DRAIN_FACTOR = 8  # bodies up to 8x the limit are read to the end (and dropped) before 413
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
-_BRACKETS = re.compile(rb"[\[\]{}]")
-
-
 def json_depth(body: bytes) -> int:
     """Nesting depth of JSON text, counted without parsing (strings removed first)."""
-    depth = deepest = 0
-    for bracket in _BRACKETS.findall(_STRINGS.sub(b"", body)):
-        depth += 1 if bracket in b"[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
+    return json_text_depth(body)
 
 
 async def _answer(send: Send, status: int, detail: str, code: str) -> None:
