@@ -184,6 +184,13 @@ class CanonicalizationLimitError(ProofTransformationError):
     code = "PROOF_TRANSFORMATION_ERROR"
 
 
+class DeadlineExceededError(CredkitError):
+    """The work ran past the deadline its caller set (:mod:`credkit.deadline`): never a verdict
+    of verified, and the thread is free again soon after the deadline."""
+
+    code = "DEADLINE_EXCEEDED"
+
+
 # --- status (Bitstring Status List 1.0 §3.2) ------------------------------------------------
 
 

@@ -45,6 +45,7 @@ from pyld.__about__ import __version__ as PYLD_VERSION  # noqa: N812
 from pyld.context_resolver import ContextResolver
 from pyld.identifier_issuer import IdentifierIssuer
 
+from credkit import deadline
 from credkit.contexts import inline_imports
 from credkit.literals import ReferenceLiteralsProcessor
 
@@ -314,6 +315,16 @@ class _ImportSafeProcessor(ReferenceLiteralsProcessor):
         local_ctx = _without_imports(local_ctx, options)
         return super()._process_context(active_ctx, local_ctx, options, override_protected,
                                         propagate, validate_scoped, cycles)  # fmt: skip
+
+    # The two recursions whose work grows with the input (a node map's duplicate test is linear
+    # per value, so quadratic per property) check the caller's deadline at every node.
+    def _expand(self, *args: Any, **kwargs: Any) -> Any:
+        deadline.check()
+        return super()._expand(*args, **kwargs)
+
+    def _create_node_map(self, *args: Any, **kwargs: Any) -> Any:
+        deadline.check()
+        return super()._create_node_map(*args, **kwargs)
 
 
 class _MemoProcessor(_ImportSafeProcessor):

@@ -33,6 +33,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from credkit import deadline as work_deadline
+
 if TYPE_CHECKING:
     import ssl
 
@@ -317,12 +319,16 @@ class NetPolicy:
         import httpx
 
         started = time.monotonic()
+        budget = self.deadline  # the fetch's own deadline, or the caller's if that comes first
+        outer = work_deadline.remaining()
+        if outer is not None and outer < budget:
+            budget = outer
         for _hop in range(self.max_redirects + 1):
             host, addresses = self.check(url, what)
             failed = FetchError(f"could not fetch {what} from host {host}")
-            remaining = self.deadline - (time.monotonic() - started)
+            remaining = budget - (time.monotonic() - started)
             if remaining <= 0:
-                raise FetchError(f"{failed}: no answer within {self.deadline:g} s")
+                raise FetchError(f"{failed}: no answer within {budget:.3g} s")
             factory = self.transport or (
                 lambda a: pinned_transport(a, self.ssl_context or default_ssl_context())
             )
@@ -344,19 +350,21 @@ class NetPolicy:
                         continue
                     if response.status_code != 200:
                         raise FetchError(f"{failed}: HTTP {response.status_code}")
-                    return self._body(response, failed, started)
+                    return self._body(response, failed, started, budget)
             except FetchError:
                 raise
             except Exception:  # connect, TLS, timeout, protocol: all the same to the caller
-                if time.monotonic() - started >= self.deadline:
-                    raise FetchError(f"{failed}: no answer within {self.deadline:g} s") from None
+                if time.monotonic() - started >= budget:
+                    raise FetchError(f"{failed}: no answer within {budget:.3g} s") from None
                 raise failed from None
         raise FetchError(
             f"could not fetch {what} from host {host_of(url)}: more than {self.max_redirects} "
             "redirects"
         )
 
-    def _body(self, response: httpx.Response, failed: FetchError, started: float) -> bytes:
+    def _body(
+        self, response: httpx.Response, failed: FetchError, started: float, budget: float
+    ) -> bytes:
         """The body, read in chunks under the size cap and the total deadline."""
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         if encoding not in ("", "identity"):
@@ -371,7 +379,7 @@ class NetPolicy:
             size += len(chunk)
             if size > self.max_bytes:
                 raise too_large
-            if time.monotonic() - started > self.deadline:
-                raise FetchError(f"{failed}: no answer within {self.deadline:g} s")
+            if time.monotonic() - started > budget:
+                raise FetchError(f"{failed}: no answer within {budget:.3g} s")
             chunks.append(chunk)
         return b"".join(chunks)

@@ -19,12 +19,13 @@ from typing import Any
 
 from pyld.jsonld import _is_absolute_iri as _pyld_is_absolute_iri
 
-from credkit import contexts, fastld
+from credkit import contexts, deadline, fastld
 from credkit.contexts import DEFAULT_LOADER, DocumentLoader
 from credkit.errors import (
     CanonicalizationLimitError,
     ContextError,
     DataLossError,
+    DeadlineExceededError,
     MalformedValueError,
     ProofTransformationError,
 )
@@ -66,6 +67,7 @@ class _BoundedURDNA2015(CanonicalURDNA2015):
             raise CanonicalizationLimitError(
                 "canonicalization aborted: too many blank-node comparisons (poisoned dataset?)"
             )
+        deadline.check()
         return super().hash_n_degree_quads(id_, issuer)
 
     def modify_first_degree_component(self, id_: Any, component: Any, key: Any) -> Any:
@@ -132,7 +134,9 @@ def _unwrap(exc: BaseException) -> BaseException:
     """pyld wraps loader and handler exceptions; surface the credkit error inside, if any."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, ContextError | DataLossError | CanonicalizationLimitError):
+        if isinstance(
+            seen, ContextError | DataLossError | CanonicalizationLimitError | DeadlineExceededError
+        ):
             return seen
         details = getattr(seen, "details", None)
         cause = details.get("cause") if isinstance(details, dict) else None
@@ -146,7 +150,7 @@ def expand(document: Any, loader: DocumentLoader | None = None) -> list[Any]:
     try:
         processor = fastld.processor(on_property_dropped=_raise_dropped)
         expanded: list[Any] = processor.expand(fastld.expand_input(document), options)
-    except (DataLossError, ContextError, CanonicalizationLimitError):
+    except (DataLossError, ContextError, CanonicalizationLimitError, DeadlineExceededError):
         raise
     except RecursionError:
         raise MalformedValueError("document is nested too deeply to process") from None
@@ -178,6 +182,8 @@ def to_dataset(document: Any, loader: DocumentLoader | None = None) -> dict[str,
             "rdfDirection": "i18n-datatype",
         }
         return fastld.to_rdf(processor, expanded, options)
+    except DeadlineExceededError:
+        raise
     except RecursionError:
         raise MalformedValueError("document is nested too deeply to process") from None
     except Exception as exc:
@@ -196,7 +202,7 @@ def canonize(dataset: dict[str, Any]) -> str:
         }
         algo = _BoundedURDNA2015(max(_MIN_WORK, _WORK_FACTOR * len(blank_nodes)))
         result: str = algo.main(dataset, {"format": "application/n-quads"})
-    except CanonicalizationLimitError:
+    except (CanonicalizationLimitError, DeadlineExceededError):
         raise
     except RecursionError:
         raise MalformedValueError("document is nested too deeply to process") from None

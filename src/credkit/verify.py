@@ -16,13 +16,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from credkit import proofs
+from credkit import deadline, proofs
 from credkit import status as bsl
 from credkit.contexts import DocumentLoader
 from credkit.did import Resolver
 from credkit.errors import (
     ContextError,
     CredkitError,
+    DeadlineExceededError,
     DidResolutionError,
     KeyFormatError,
     MalformedValueError,
@@ -168,9 +169,12 @@ class Verifier:
     def _run(self, check_id: str, step: Callable[[], Check]) -> Check:
         """One check, with anything unexpected turned into a failure of that check."""
         try:
+            deadline.check()  # a caller's deadline (credkit.deadline) that passed fails the rest
             return step()
         except UnusableInputError:
             raise
+        except DeadlineExceededError as exc:  # not checked: inconclusive, never verified
+            return Check.skipped(check_id, f"not checked in time: {exc.message}", conclusive=False)
         except CredkitError as exc:
             return Check.failed(check_id, f"could not be checked: {exc.message}", exc)
         except Exception as exc:  # a bug or hostile input reaching a library: never "verified"

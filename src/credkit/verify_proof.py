@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from credkit import proofs
 from credkit.errors import (
     CredkitError,
+    DeadlineExceededError,
     DidResolutionError,
     MalformedValueError,
     NetworkDisabledError,
@@ -50,6 +51,10 @@ def _base(proof: dict[str, Any]) -> str:
 def _failure(result: proofs.ProofResult, label: str, whose: str, check_id: str) -> Check:
     """The failed check for the first proof that did not verify, in words that say why."""
     err: CredkitError = result.error or ProofVerificationError("proof failed")
+    if isinstance(err, DeadlineExceededError):  # not checked, so neither valid nor invalid
+        return Check.skipped(
+            check_id, f"{label}not checked in time: {err.message}", conclusive=False
+        )
     if isinstance(err, WeakKeyError):
         return Check.failed(
             check_id, f"{label}the signing key is refused: {err.message}", err, "weak signing key"

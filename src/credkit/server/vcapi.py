@@ -7,6 +7,7 @@ open to anyone. Every failure is an answer with a message (400, 401, 403, 404, 4
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -17,7 +18,8 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from credkit.errors import DataLossError, ParsingError, StoreError
+from credkit import deadline
+from credkit.errors import DataLossError, DeadlineExceededError, ParsingError, StoreError
 from credkit.server.errors import ApiError
 from credkit.server.issuing import IssueConflictError, prepare, sign_into_store
 from credkit.server.results import UnknownCheckError, restrict, vcapi_json, wanted_checks
@@ -221,15 +223,24 @@ def _bounded(document: Any) -> None:
 async def _off_loop(verify: Callable[[], Any]) -> Any:
     """``verify()`` in a worker thread under the deadline; 503 when the deadline passes.
 
-    A thread cannot be stopped: past the deadline the answer is sent and the thread's result is
-    dropped when it ends (the work bounds keep that time finite).
+    A thread cannot be stopped from outside: past the deadline the answer is sent, and the
+    verification itself, which runs under the same deadline (credkit.deadline), fails at its next
+    step (a JSON-LD node, a check, a fetch) and frees its thread.
     """
+    started = time.monotonic()
+
+    def bounded() -> Any:  # the deadline counts from the request, not from getting a thread
+        with deadline.within(VERIFY_DEADLINE - (time.monotonic() - started)):
+            result = verify()
+            deadline.check()  # a result cut short by the deadline is no answer: 503 as below
+            return result
+
     try:
         with anyio.fail_after(VERIFY_DEADLINE):
             return await anyio.to_thread.run_sync(
-                verify, limiter=_verify_limiter(), abandon_on_cancel=True
+                bounded, limiter=_verify_limiter(), abandon_on_cancel=True
             )
-    except TimeoutError:
+    except (TimeoutError, DeadlineExceededError):
         raise ApiError(
             503,
             f"verification did not finish within {VERIFY_DEADLINE:g} seconds; try again later",
