@@ -233,3 +233,39 @@ def test_a_locked_hosting_table_is_busy_in_seconds_not_thirty(tmp_path: Path) ->
         holder.execute("ROLLBACK")
         holder.close()
         table.close()
+
+
+def test_reads_do_not_wait_for_another_process_holding_the_write_lock(tmp_path: Path) -> None:
+    """Opening the store and reading it take no write lock: a GET, or a verification of one of
+    the service's own diplomas, is answered while another process writes (issue 14)."""
+    from urllib.parse import urlsplit
+
+    from test_server_helpers import Server, diploma, make_workspace
+
+    from credkit.store import SqliteStore
+
+    ws = make_workspace(tmp_path / "ws", "http://127.0.0.1:9")
+    srv = Server(tmp_path, workspace=ws)
+    try:
+        vc = srv.issue(diploma())
+        list_path = urlsplit(vc["credentialStatus"]["statusListCredential"]).path
+        holder = sqlite3.connect(ws.store_path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            start = time.monotonic()
+            with SqliteStore(ws.store_path, base_url=ws.base_url) as store:  # a new connection
+                assert store.credential(vc["id"]) is not None
+                assert store.lists() and store.get_status(vc["id"])
+            assert time.monotonic() - start < 1.0
+            for _ in range(6):  # across the server's worker threads, old and new connections
+                start = time.monotonic()
+                listed = srv("GET", list_path)
+                verified = srv("POST", "/credentials/verify", {"verifiableCredential": vc})
+                assert time.monotonic() - start < 2.0
+                assert listed.status == 200, listed
+                assert verified.status == 200, verified.text
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    finally:
+        srv.stop()

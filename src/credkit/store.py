@@ -243,17 +243,16 @@ class SqliteStore:
             # FULL: a committed issuance survives power loss, not only a crashed process
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.execute("PRAGMA foreign_keys = ON")
-            with self.transaction():
-                version = self._db.execute("PRAGMA user_version").fetchone()[0]
-                if version > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{self.path} was written by a newer credkit (schema {version})"
-                    )
-                # statement by statement: executescript() would commit the open transaction
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            # a store already at this schema is opened without the write lock, so a reader (a
+            # server thread answering GET) never waits behind a writer in another process
+            if self._schema_version() != SCHEMA_VERSION:
+                with self.transaction():
+                    # statement by statement: executescript() would commit the open transaction
+                    if self._schema_version() != SCHEMA_VERSION:
+                        for statement in _SCHEMA.split(";"):
+                            if statement.strip():
+                                self._db.execute(statement)
+                        self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open issuer store {self.path}: {exc}") from None
         self.base_url = self._bind_base_url(base_url)
@@ -310,14 +309,24 @@ class SqliteStore:
         if not self._depth:
             raise StoreError(f"{what} must run inside store.transaction() (or use issue())")
 
+    def _schema_version(self) -> int:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer credkit (schema {version})")
+        return version
+
     def _bind_base_url(self, base_url: str | None) -> str | None:
         base = base_url.rstrip("/") if base_url else None
-        with self.transaction():
-            row = self._db.execute("SELECT value FROM meta WHERE key = 'base_url'").fetchone()
-            if row is None:
-                if base is not None:
+        query = "SELECT value FROM meta WHERE key = 'base_url'"
+        row = self._db.execute(query).fetchone()  # a read: no write lock unless it must write
+        if row is None:
+            if base is None:
+                return None
+            with self.transaction():
+                row = self._db.execute(query).fetchone()
+                if row is None:
                     self._db.execute("INSERT INTO meta VALUES ('base_url', ?)", (base,))
-                return base
+                    return base
         stored = str(row[0])
         if base is not None and base != stored:
             raise StoreError(
