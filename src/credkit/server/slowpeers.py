@@ -12,6 +12,7 @@ headers are complete, and closes the connection when it runs out.
 from __future__ import annotations
 
 import asyncio
+
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
