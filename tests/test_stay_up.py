@@ -240,9 +240,8 @@ def test_reads_do_not_wait_for_another_process_holding_the_write_lock(tmp_path: 
     the service's own diplomas, is answered while another process writes (issue 14)."""
     from urllib.parse import urlsplit
 
-    from test_server_helpers import Server, diploma, make_workspace
-
     from credkit.store import SqliteStore
+    from test_server_helpers import Server, diploma, make_workspace
 
     ws = make_workspace(tmp_path / "ws", "http://127.0.0.1:9")
     srv = Server(tmp_path, workspace=ws)

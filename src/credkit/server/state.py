@@ -288,16 +288,6 @@ class ServerState:
             )
         return verifier
 
-    @property
-    def verifies_inline(self) -> bool:
-        """True when a verification never waits on the network (so it may run on the event loop).
-
-        Without ``--allow-network`` a verification is CPU work plus reads of the local store:
-        running it on the event loop saves two thread hops per request. With network access a
-        slow did:web or status server could stall every connection, so it goes to the pool.
-        """
-        return not self.config.allow_network
-
     def link_for(self, ident: str) -> str | None:
         base = self.ws.base_url if self.ws is not None else None
         return f"{base.rstrip('/')}/c/{ident}" if base else None
