@@ -49,9 +49,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     args = parser.parse_args()
 
-    from credkit import KeyPair, Verifier, shapes
+    from credkit import KeyPair, Verifier
+    from credkit.jsonld import shapes
     from credkit.proofs import sign, verify
-    from credkit.trust import TrustRegistry
+    from credkit.verify.trust import TrustRegistry
 
     key = KeyPair.from_seed(bytes(range(32)))
     doc: dict[str, Any] = json.loads((HERE / "diploma.json").read_text(encoding="utf-8"))

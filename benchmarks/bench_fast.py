@@ -1,4 +1,5 @@
-"""The accelerator (credkit.fastld, fastjcs) against stock pyld / rfc8785 and the JS reference.
+"""The accelerator (credkit.jsonld.fastld, fastjcs) against stock pyld / rfc8785 and the JS
+reference.
 
     .venv/bin/python benchmarks/bench_fast.py [--rounds R] [--budget S] [--no-js]
     .venv/bin/python benchmarks/bench_fast.py --long [--docs N]       # differential, >= 100,000
@@ -13,7 +14,7 @@ Table: sign and verify, ``eddsa-rdfc-2022`` and ``eddsa-jcs-2022``, in two modes
   the JS harness re-signs one credential with one ``created``);
 * ``batch``: a same-shape cohort -- 200 diplomas differing in id, identity hash, dates and grade,
   one ``created`` (as ``credkit issue-cohort`` signs them) -- per-operation average. Signing uses
-  the compiled shape (credkit.shapes, the default); verification stays exact (the default);
+  the compiled shape (credkit.jsonld.shapes, the default); verification stays exact (the default);
 * ``batch*``: the same cohort verified with compiled shapes (opt-in: ``CREDKIT_SHAPES_VERIFY=1``).
 
 The machine is shared and noisy, so the three sides are measured *interleaved*, in rounds: each
@@ -52,9 +53,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 import pyld.__about__  # noqa: E402
 import rfc8785  # noqa: E402
 
-from credkit import fastcheck, fastjcs, fastld, shapes  # noqa: E402
-from credkit.keys import KeyPair  # noqa: E402
-from credkit.proofs import sign, verify  # noqa: E402
+from credkit.identity.keys import KeyPair  # noqa: E402
+from credkit.jsonld import fastld, shapes  # noqa: E402
+from credkit.proofs import (  # noqa: E402
+    fastcheck,
+    sign,
+    verify,
+)
+from credkit.proofs.suites import fastjcs  # noqa: E402
 from interop import documents  # noqa: E402
 from interop.jsref import (  # noqa: E402
     JsReference,

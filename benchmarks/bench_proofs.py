@@ -17,7 +17,7 @@ credkit ops/s divided by JS ops/s (above 1: credkit is faster). When Node or the
 unavailable, only credkit's figures are printed.
 
 Both sides re-sign one document, so credkit's rdfc signatures come from the compiled shape
-(``credkit.shapes``, the default when signing); ``bench_fast.py`` is the full table, with the
+(``credkit.jsonld.shapes``, the default when signing); ``bench_fast.py`` is the full table, with the
 exact algorithm's single-credential rows beside the same-shape batch rows.
 """
 
@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the interop helpers live with the tests
 
-from credkit.keys import KeyPair  # noqa: E402
+from credkit.identity.keys import KeyPair  # noqa: E402
 from credkit.proofs import sign, verify  # noqa: E402
 from interop import documents  # noqa: E402
 from interop.jsref import (  # noqa: E402
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\nratio = credkit ops/s ÷ JS ops/s (above 1: credkit faster)")
     print(
         "credkit rdfc signatures of this one re-signed document come from its compiled shape "
-        "(credkit.shapes); exact-algorithm figures: bench_fast.py's single rows"
+        "(credkit.jsonld.shapes); exact-algorithm figures: bench_fast.py's single rows"
     )
     if args.json:
         print(json.dumps(rows, indent=2))

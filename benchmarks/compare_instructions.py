@@ -26,9 +26,14 @@ OPS = ("rdfc-sign", "rdfc-verify", "jcs-sign", "jcs-verify", "verifier")
 WORKLOAD = """
 import json, sys
 from datetime import UTC, datetime, timedelta
-from credkit import KeyPair, Verifier, shapes
+from credkit import KeyPair, Verifier
 from credkit.proofs import sign, verify
-from credkit.trust import TrustRegistry
+try:  # the layer packages (issue 15), or the flat layout before them
+    from credkit.jsonld import shapes
+    from credkit.verify.trust import TrustRegistry
+except ImportError:
+    from credkit import shapes
+    from credkit.trust import TrustRegistry
 op, n = sys.argv[1], int(sys.argv[2])
 key = KeyPair.from_seed(bytes(range(32)))
 doc = json.loads(open(sys.argv[3], encoding="utf-8").read())

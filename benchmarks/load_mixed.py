@@ -51,7 +51,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-PER_ARRAY = 250  # under the verifier's 256-entry limit per array (credkit.verify_checks)
+PER_ARRAY = 250  # under the verifier's 256-entry limit per array (credkit.verify.checks)
 
 
 def diploma(name: str = "Ananya Sharma", entries: int = 0) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def diploma(name: str = "Ananya Sharma", entries: int = 0) -> dict[str, Any]:
     achievement's ``tag`` strings, then its ``alignment`` objects (OB 3.0 Alignment: type,
     targetName, targetUrl), then the credential's ``evidence`` objects.
     """
-    from credkit.contexts import OB_V3P0, VC_V2
+    from credkit.jsonld.contexts import OB_V3P0, VC_V2
 
     achievement: dict[str, Any] = {
         "id": "https://reelbridge.example/achievements/post",
@@ -135,7 +135,7 @@ class Service:
     """``credkit serve`` in a subprocess on a free loopback port, with a fresh workspace."""
 
     def __init__(self, root: Path) -> None:
-        from credkit.workspace import Workspace
+        from credkit.issuer.workspace import Workspace
 
         self.port = _free_port()
         self.url = f"http://{HOST}:{self.port}"
@@ -145,7 +145,7 @@ class Service:
         token_file = root / "token"
         token_file.write_text(TOKEN + "\n", encoding="utf-8")
         os.chmod(token_file, 0o600)
-        cmd = [sys.executable, "-m", "credkit.cli_serve", "serve", "--host", HOST]
+        cmd = [sys.executable, "-m", "credkit.cli.serve", "serve", "--host", HOST]
         cmd += ["--port", str(self.port), "--issuer-dir", str(ws.root)]
         cmd += ["--token-file", str(token_file), "--log-level", "warning"]
         env = {k: v for k, v in os.environ.items() if k != "CREDKIT_API_TOKEN"}

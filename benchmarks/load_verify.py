@@ -33,7 +33,7 @@ import httpx
 
 def sample_credential() -> dict[str, Any]:
     from credkit import KeyPair, sign
-    from credkit.contexts import OB_V3P0, VC_V2
+    from credkit.jsonld.contexts import OB_V3P0, VC_V2
 
     key = KeyPair.generate()
     doc = {

@@ -9,12 +9,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from credkit.diploma import issue_diploma
-from credkit.keys import KeyPair
+from credkit.identity.keys import KeyPair
+from credkit.model.diploma import issue_diploma
+from credkit.model.roster import Graduate
+from credkit.model.schema_check import validate_ob3, validate_profile
+from credkit.model.template import load_template
 from credkit.proofs import verify
-from credkit.roster import Graduate
-from credkit.schema_check import validate_ob3, validate_profile
-from credkit.template import load_template
 
 HERE = Path(__file__).parent
 

@@ -12,10 +12,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from credkit.keys import KeyPair
+from credkit.identity.keys import KeyPair
 from credkit.proofs import sign, verify
-from credkit.qr import EmbeddedPayload, LinkPayload, qr_for, read_payload, svg, write_image
-from credkit.render import render_html
+from credkit.share.qr import EmbeddedPayload, LinkPayload, qr_for, read_payload, svg, write_image
+from credkit.share.render import render_html
 
 HERE = Path(__file__).resolve().parent
 

@@ -18,7 +18,7 @@ def load(path: Path | str) -> Any:
 
 @pytest.fixture
 def vector_key() -> Any:
-    from credkit.keys import KeyPair
+    from credkit.identity.keys import KeyPair
 
     return KeyPair.from_secret_multibase(load("vc-di-eddsa/keyPair.json")["privateKeyMultibase"])
 

@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from credkit.store import SqliteStore
+from credkit.issuer.store import SqliteStore
 
 
 def _build(credential_id: str) -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from credkit.cli_verify import json_safe, terminal_safe
+from credkit.cli.verify import json_safe, terminal_safe
 from test_verify_cli import AT, run, write
 from test_verify_helpers import signed_diploma
 

@@ -3,7 +3,7 @@
 An eddsa-rdfc-2022 proof signs RDF; the verifier reads JSON. Each attack below re-spells a signed
 statement (validUntil, validFrom, credentialStatus, a status list's id/validUntil, a proof's
 expires) so that the RDF -- and so the signature -- is unchanged but a JSON reader no longer sees
-it. Before credkit.jsonview every one of them read as "verified".
+it. Before credkit.jsonld.jsonview every one of them read as "verified".
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from credkit.multibase import MAX_BASE58_CHARS, b58decode
+from credkit.identity.multibase import MAX_BASE58_CHARS, b58decode
 from credkit.verify import MAX_PROOFS
-from credkit.verify_endorse import MAX_ENDORSEMENTS
+from credkit.verify.endorsement import MAX_ENDORSEMENTS
 from test_verify_helpers import (
     ACCREDITOR,
     ISSUER,
@@ -64,7 +64,7 @@ def test_hundreds_of_proofs_are_refused_before_any_key_is_resolved() -> None:
         seen.append(url)
         raise OSError("unreachable")
 
-    from credkit.did import Resolver
+    from credkit.identity.did import Resolver
 
     result = verifier(resolver=Resolver(fetcher=fetch)).verify_credential(doc)
     assert result.verdict == "not verified"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EDDSA
-from credkit.keys import KeyPair
+from credkit.identity.keys import KeyPair
 from credkit.proofs import verify
 
 CREDKIT = [sys.executable, "-m", "credkit"]

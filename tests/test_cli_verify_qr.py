@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from credkit.keys import KeyPair
+from credkit.identity.keys import KeyPair
 from credkit.proofs import sign
 
 pytest.importorskip("zxingcpp", reason="reading QR codes needs the qr-read extra (zxing-cpp)")
@@ -71,11 +71,11 @@ def test_file_and_qr_together_is_an_error(signed: Path) -> None:
 
 def test_the_postproduction_example_diploma_scans_from_a_300px_png(tmp_path: Path) -> None:
     """The README's example (Devanagari name, long criteria text): embedded, 300 × 300 pixels."""
-    from credkit.diploma import issue_diploma
+    from credkit.model.diploma import issue_diploma
+    from credkit.model.roster import read_roster
+    from credkit.model.template import load_template
     from credkit.proofs import verify
-    from credkit.qr import qr_for, read_payload, write_image
-    from credkit.roster import read_roster
-    from credkit.template import load_template
+    from credkit.share.qr import qr_for, read_payload, write_image
 
     example = ROOT / "examples" / "postproduction"
     graduate = next(iter(read_roster(example / "roster.csv")))

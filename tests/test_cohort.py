@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from credkit.model.schema_check import validate_ob3
 from credkit.proofs import verify
-from credkit.schema_check import validate_ob3
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "postproduction"

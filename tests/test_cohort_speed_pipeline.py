@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from credkit.cohort import issue_cohort
-from credkit.keys import KeyPair
+from credkit.identity.keys import KeyPair
+from credkit.issuer.cohort import issue_cohort
+from credkit.issuer.store import SqliteStore
+from credkit.model.roster import Graduate
+from credkit.model.schema_check import validate_ob3
+from credkit.model.template import load_template
 from credkit.proofs import verify
-from credkit.roster import Graduate
-from credkit.schema_check import validate_ob3
-from credkit.store import SqliteStore
-from credkit.template import load_template
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "postproduction"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -18,20 +18,20 @@ from typing import Any
 
 import pytest
 
-from credkit import schema_check
-from credkit.diploma import build_diploma, issue_diploma, issue_endorsement
 from credkit.errors import TemplateError
-from credkit.keys import KeyPair
-from credkit.models import OB_SCHEMA_URL
-from credkit.roster import Graduate, read_roster
-from credkit.schema_check import (
+from credkit.identity.keys import KeyPair
+from credkit.model import schema_check
+from credkit.model.diploma import build_diploma, issue_diploma, issue_endorsement
+from credkit.model.models import OB_SCHEMA_URL
+from credkit.model.roster import Graduate, read_roster
+from credkit.model.schema_check import (
     PROFILE_SCHEMA_URL,
     validate,
     validate_diploma,
     validate_ob3,
     validate_profile,
 )
-from credkit.template import DiplomaTemplate, load_template
+from credkit.model.template import DiplomaTemplate, load_template
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "postproduction"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from credkit import contexts, rdfc
-from credkit.contexts import DocumentLoader
 from credkit.errors import ContextError, ProofTransformationError
+from credkit.jsonld import contexts, rdfc
+from credkit.jsonld.contexts import DocumentLoader
 from test_verify_helpers import ISSUER, diploma, signed, verifier
 
 SHIPPED = sorted(contexts.shipped())

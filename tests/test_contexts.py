@@ -8,9 +8,9 @@ from importlib import resources
 
 import pytest
 
-from credkit import contexts
 from credkit.errors import ContextError
-from credkit.rdfc import canonicalize
+from credkit.jsonld import contexts
+from credkit.jsonld.rdfc import canonicalize
 
 PUBLISHED = {
     # hashes published in the W3C RECs themselves (independent of our index.json)
@@ -25,7 +25,7 @@ PUBLISHED = {
 @pytest.mark.parametrize("url", sorted(contexts.shipped()))
 def test_every_shipped_file_matches_its_pinned_hash(url: str) -> None:
     entry = contexts.shipped()[url]
-    data = resources.files("credkit.contexts").joinpath("files", entry.file).read_bytes()
+    data = resources.files("credkit.jsonld.contexts").joinpath("files", entry.file).read_bytes()
     assert hashlib.sha256(data).hexdigest() == entry.sha256
     assert isinstance(json.loads(data), dict)
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from credkit.did import Resolver, did_key_document, did_web, did_web_document, did_web_url
 from credkit.errors import DidResolutionError, NetworkDisabledError
 from credkit.fetch import FetchError
-from credkit.keys import KeyPair
+from credkit.identity.did import Resolver, did_key_document, did_web, did_web_document, did_web_url
+from credkit.identity.keys import KeyPair
 
 
 def test_did_key_document_lists_the_key_for_assertion_and_authentication() -> None:

@@ -1,4 +1,4 @@
-"""credkit.diploma: every diploma of the example cohort is valid OB 3.0, signed and verifiable."""
+"""credkit.model.diploma: every diploma of the example cohort is valid OB 3.0, signed and verifiable."""
 
 from __future__ import annotations
 
@@ -10,19 +10,19 @@ from typing import Any
 
 import pytest
 
-from credkit.diploma import (
+from credkit.errors import TemplateError
+from credkit.identity.keys import KeyPair
+from credkit.model.diploma import (
     build_diploma,
     build_endorsement,
     credential_id_for,
     issue_diploma,
     issue_endorsement,
 )
-from credkit.errors import TemplateError
-from credkit.keys import KeyPair
-from credkit.models import AchievementCredential
-from credkit.roster import Graduate, read_roster
-from credkit.schema_check import validate_endorsement, validate_ob3, validate_profile
-from credkit.template import DiplomaTemplate, load_template
+from credkit.model.models import AchievementCredential
+from credkit.model.roster import Graduate, read_roster
+from credkit.model.schema_check import validate_endorsement, validate_ob3, validate_profile
+from credkit.model.template import DiplomaTemplate, load_template
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "postproduction"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""The accelerator (credkit.fastld) must never produce a byte stock pyld would not.
+"""The accelerator (credkit.jsonld.fastld) must never produce a byte stock pyld would not.
 
 5,000 generated OB 3.0 diplomas per run (hostile Unicode, odd ids, shape changes, numbers,
 language values, embedded endorsements, undefined terms, inline contexts), canonicalized fast and
@@ -18,12 +18,13 @@ from typing import Any
 import pytest
 from pyld import jsonld
 
-from credkit import fastcheck, fastjcs, fastld, rdfc
-from credkit.contexts import OB_V3P0, VC_V2, DocumentLoader
 from credkit.errors import DataLossError
-from credkit.keys import KeyPair
-from credkit.literals import ReferenceLiteralsProcessor
-from credkit.proofs import sign, verify
+from credkit.identity.keys import KeyPair
+from credkit.jsonld import fastld, rdfc
+from credkit.jsonld.contexts import OB_V3P0, VC_V2, DocumentLoader
+from credkit.jsonld.literals import ReferenceLiteralsProcessor
+from credkit.proofs import fastcheck, sign, verify
+from credkit.proofs.suites import fastjcs
 
 sys.path.insert(0, str(Path(__file__).parent))
 from interop import documents
@@ -127,8 +128,8 @@ def test_an_unknown_pyld_version_falls_back_to_stock_with_a_warning(
     monkeypatch.setattr(fastld, "_warned", False)
     with pytest.warns(RuntimeWarning, match="pyld"):
         assert not fastld.available()
-    # stock pyld, but for @import, which credkit always merges on copies (credkit.contexts),
-    # and typed literals, which credkit writes as the reference does (credkit.literals)
+    # stock pyld, but for @import, which credkit always merges on copies (credkit.jsonld.contexts),
+    # and typed literals, which credkit writes as the reference does (credkit.jsonld.literals)
     assert type(fastld.processor()).__mro__[1:4] == (
         ReferenceLiteralsProcessor,
         jsonld.JsonLdProcessor,

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from credkit import status as bsl
-from credkit.cli_verify import build_verifier, verify
+from credkit.cli.verify import build_verifier, verify
 from credkit.errors import DidResolutionError, StatusRetrievalError
 from credkit.fetch import FetchError, HttpFetcher
 from credkit.netpolicy import NetPolicy, is_public, literal_address

@@ -31,10 +31,10 @@ from typing import Any
 
 import pytest
 
-from credkit.keys import KeyPair
-from credkit.models import OB_SCHEMA_URL
+from credkit.identity.keys import KeyPair
+from credkit.model.models import OB_SCHEMA_URL
+from credkit.model.schema_check import OB_SCHEMA_JSONLD_URL, load_schema
 from credkit.proofs import sign, verify
-from credkit.schema_check import OB_SCHEMA_JSONLD_URL, load_schema
 from interop.jsref import (
     NodeDriver,
     ReferenceUnavailableError,

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from credkit.errors import DataLossError, ProofError
-from credkit.keys import KeyPair
+from credkit.identity.keys import KeyPair
 from credkit.proofs import sign, verify
 from credkit.verify import Verifier
 from interop import documents as docs

@@ -10,7 +10,7 @@ unavailable, a failure in CI (``CI=true``), ``CREDKIT_SKIP_INTEROP=1`` to opt ou
   reference signs credkit verifies, what credkit signs the reference verifies, for
   ``eddsa-rdfc-2022`` and ``Ed25519Signature2020``, with the same proof from the same key;
 * typed literals (``xsd:double`` strings, JSON numbers): the same both ways, and on random doubles
-  credkit either writes the reference's bytes or refuses, never a third form (credkit.literals).
+  credkit either writes the reference's bytes or refuses, never a third form (credkit.jsonld.literals).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from typing import Any
 
 import pytest
 
-from credkit import rdfc
 from credkit.errors import ProofTransformationError
-from credkit.keys import KeyPair
+from credkit.identity.keys import KeyPair
+from credkit.jsonld import rdfc
 from credkit.proofs import sign, verify
 from interop import documents as docs
 from interop.jscanon import JsCanon

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from credkit import KeyPair, sign
-from credkit.contexts import VC_V2
 from credkit.errors import ProofGenerationError
+from credkit.jsonld.contexts import VC_V2
 from credkit.proofs import verify
 from test_server_helpers import TOKEN, Server, diploma, free_port, make_workspace
 
@@ -250,7 +250,7 @@ def test_sign_still_signs_compacted_documents(suite: str) -> None:
 
 
 def test_a_cohort_shape_found_clean_does_not_let_a_merging_node_through() -> None:
-    # signing remembers a clean verdict per compiled shape (credkit.shapes); a document that
+    # signing remembers a clean verdict per compiled shape (credkit.jsonld.shapes); a document that
     # differs only in which strings are equal (a nested node now repeating the credential's id,
     # so JSON-LD merges it into the credential) is another shape, checked again and refused
     key = KeyPair.generate()

@@ -1,4 +1,4 @@
-"""eddsa-jcs-2022 and the contexts a document carries (credkit.suites.eddsa_jcs_2022).
+"""eddsa-jcs-2022 and the contexts a document carries (credkit.proofs.suites.eddsa_jcs_2022).
 
 JCS signs the JSON, and a verifier hashes it under the proof's ``@context`` (VC DI EdDSA 1.0
 §3.3.2 step 4), so contexts appended after signing leave the signature intact; yet the JSON-LD
@@ -33,10 +33,10 @@ from typing import Any
 
 import pytest
 
-from credkit import rdfc
-from credkit.contexts import DEFAULT_LOADER
 from credkit.errors import MalformedValueError, ProofGenerationError
-from credkit.keys import KeyPair
+from credkit.identity.keys import KeyPair
+from credkit.jsonld import rdfc
+from credkit.jsonld.contexts import DEFAULT_LOADER
 from credkit.proofs import sign, verify
 from credkit.verify import Verifier
 from interop import documents as docs
@@ -172,8 +172,8 @@ def test_a_nested_inline_context_that_redefines_a_term_is_refused() -> None:
 
 def test_a_document_signed_elsewhere_with_a_redefining_context_fails_verification() -> None:
     """As the reference signs it (it checks nothing): the signature holds, the meaning does not."""
-    from credkit.suites import by_name
-    from credkit.suites.base import Cryptosuite
+    from credkit.proofs.suites import by_name
+    from credkit.proofs.suites.base import Cryptosuite
 
     doc = docs.ob3_diploma(KEY.controller)
     doc["@context"] = [*doc["@context"], {"name": "https://evil.example/name"}]

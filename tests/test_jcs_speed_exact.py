@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 import rfc8785
 
-from credkit import fastjcs
-from credkit.did import Resolver, did_key_document
 from credkit.errors import DidResolutionError
-from credkit.keys import KeyPair
-from credkit.multibase import _B58, _B58_INDEX, MAX_BASE58_CHARS, b58decode, b58encode
+from credkit.identity.did import Resolver, did_key_document
+from credkit.identity.keys import KeyPair
+from credkit.identity.multibase import _B58, _B58_INDEX, MAX_BASE58_CHARS, b58decode, b58encode
 from credkit.proofs import sign, verify
+from credkit.proofs.suites import fastjcs
 
 SUITE = "eddsa-jcs-2022"
 CREATED = "2026-11-23T00:00:00Z"

@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credkit import fastcheck
 from credkit.jsonfmt import dumps_pretty
+from credkit.proofs import fastcheck
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),

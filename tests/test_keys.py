@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from credkit.errors import KeyFileError, KeyFormatError
-from credkit.keys import KeyPair, PublicKey
-from credkit.multibase import b58decode, b58encode
+from credkit.identity.keys import KeyPair, PublicKey
+from credkit.identity.multibase import b58decode, b58encode
 
 
 def test_seed_is_deterministic_and_signatures_verify() -> None:

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from credkit.did import Resolver, did_key_document
 from credkit.errors import DidResolutionError, KeyFormatError, WeakKeyError
 from credkit.fetch import FetchError
-from credkit.keys import KeyPair, PublicKey
-from credkit.multibase import ED25519_PUB, b58encode, encode_multikey
+from credkit.identity.did import Resolver, did_key_document
+from credkit.identity.keys import KeyPair, PublicKey
+from credkit.identity.multibase import ED25519_PUB, b58encode, encode_multikey
 
 P = 2**255 - 19
 D = -121665 * pow(121666, P - 2, P) % P

@@ -1,4 +1,4 @@
-"""Canonical N-Quads, byte for byte as the reference writes them (credkit.nquads).
+"""Canonical N-Quads, byte for byte as the reference writes them (credkit.jsonld.nquads).
 
 ``tests/vectors/canonical-nquads/*-in.jsonld`` hold control characters (U+0000–U+001F, U+007F),
 ``"`` and ``\\``, non-ASCII neighbours (U+0080, U+2028, U+FEFF, emoji) in plain, language,
@@ -7,7 +7,7 @@ predicate IRIs; each ``*-rdfc.nq`` is what the JavaScript reference (jsonld.js 9
 5, ``tests/interop/record_nquads_vectors.py``) produced for it. credkit must produce the same
 bytes on every path: the exact one, stock pyld underneath (fastld off), and a compiled shape.
 pyld 3.3.0 alone writes U+0000–U+001F (but tab, newline, carriage return) and U+007F raw and sorts
-by code point: every vector fails on the code before credkit.nquads (stock pyld differs on each).
+by code point: every vector fails on the code before credkit.jsonld.nquads (stock pyld differs on each).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from credkit import fastld, nquads, rdfc, shapes
 from credkit.errors import ProofTransformationError
+from credkit.jsonld import fastld, nquads, rdfc, shapes
 
 FOLDER = Path(__file__).parent / "vectors" / "canonical-nquads"
 VECTORS = sorted(p.name.removesuffix("-in.jsonld") for p in FOLDER.glob("*-in.jsonld"))

@@ -1,4 +1,4 @@
-"""credkit.models: the OB 3.0 shapes parse and re-serialize without losing anything."""
+"""credkit.model.models: the OB 3.0 shapes parse and re-serialize without losing anything."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from credkit.models import (
+from credkit.model.models import (
     OB_V3_CONTEXT,
     VC_V2_CONTEXT,
     Achievement,

@@ -1,4 +1,4 @@
-"""credkit.schema_check and the shipped schemas: pinned, identical, offline."""
+"""credkit.model.schema_check and the shipped schemas: pinned, identical, offline."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from credkit.models import OB_SCHEMA_URL
-from credkit.schema_check import (
+from credkit.model.models import OB_SCHEMA_URL
+from credkit.model.schema_check import (
     OB_SCHEMA_JSONLD_URL,
     OB_SCHEMA_SHA256,
     PROFILE_SCHEMA_URL,
@@ -79,7 +79,7 @@ def test_legacy_vc_1_1_credential_fails_the_ob_schema() -> None:
 def test_a_remote_ref_is_never_fetched() -> None:
     from jsonschema.exceptions import _WrappedReferencingError  # type: ignore[import-untyped]
 
-    from credkit.schema_check import registry
+    from credkit.model.schema_check import registry
 
     assert "https://example.org/evil.json" not in registry()
     with pytest.raises(_WrappedReferencingError):

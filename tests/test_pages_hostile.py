@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from credkit.render import render_html
+from credkit.share.render import render_html
 
 SCRIPT = "<script>alert(1)</script>"
 BREAKOUT = '"><img src=x onerror=alert(2)>'
@@ -72,7 +72,7 @@ def assert_inert(page: str, *, allowed_tags: set[str]) -> _Markup:
     return markup
 
 
-# --- the printable page (credkit.render) -------------------------------------------------------
+# --- the printable page (credkit.share.render) -------------------------------------------------------
 
 RENDER_TAGS = {
     "html", "head", "meta", "title", "style", "body", "main", "div", "header", "aside",

@@ -20,7 +20,7 @@ from test_server_helpers import TOKEN, diploma, make_workspace
 
 testclient = pytest.importorskip("fastapi.testclient")
 
-from credkit.keys import KeyPair  # noqa: E402
+from credkit.identity.keys import KeyPair  # noqa: E402
 from credkit.proofs import sign  # noqa: E402
 from credkit.server.app import create_app  # noqa: E402
 from credkit.server.state import ServerConfig, ServerState  # noqa: E402

@@ -13,20 +13,20 @@ from typing import Any
 
 import pytest
 
-from credkit import fastjcs
-from credkit.did import Resolver, did_key, did_key_document
 from credkit.errors import DidResolutionError, KeyFormatError
-from credkit.jsonview import (
+from credkit.identity.did import Resolver, did_key, did_key_document
+from credkit.identity.keys import KeyPair, PublicKey
+from credkit.identity.multibase import _B58, ED25519_PUB, b58decode, b58encode, encode_multikey
+from credkit.jsonld.jsonview import (
     _JSON_LITERAL_TERMS,
     _VALUE_KEYWORDS,
     _inline_problems,
     _vocabulary_iri,
     json_view_problems,
 )
-from credkit.keys import KeyPair, PublicKey
-from credkit.multibase import _B58, ED25519_PUB, b58decode, b58encode, encode_multikey
 from credkit.proofs import sign, verify
-from credkit.suites.base import json_copy
+from credkit.proofs.suites import fastjcs
+from credkit.proofs.suites.base import json_copy
 
 
 class _Str(str):

@@ -23,7 +23,7 @@ from credkit.errors import (
     ProofVerificationError,
     UnknownCryptosuiteError,
 )
-from credkit.keys import KeyPair
+from credkit.identity.keys import KeyPair
 from credkit.proofs import sign, verify
 
 SUITES = ["eddsa-rdfc-2022", "eddsa-jcs-2022", "Ed25519Signature2020"]

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from credkit.proofs import verify
-from credkit.qr import (
+from credkit.share.qr import (
     EmbeddedPayload,
     LinkPayload,
     QrError,
@@ -151,7 +151,7 @@ def test_svg_escapes_its_caption() -> None:
 def _cli() -> object:
     import click
 
-    from credkit.cli_qr import qr, render
+    from credkit.cli.qr import qr, render
 
     group = click.Group()
     group.add_command(qr)
@@ -228,7 +228,7 @@ def _blank_png(width: int, height: int) -> bytes:
 
 def test_an_image_over_the_pixel_limit_is_refused_before_decoding() -> None:
     # 8,900 x 8,900 = 79 Mpx: under Pillow's own bomb threshold (twice its limit), over ours
-    from credkit.qr_image import MAX_IMAGE_PIXELS, load_image
+    from credkit.share.qr_image import MAX_IMAGE_PIXELS, load_image
 
     huge = _blank_png(8_900, 8_900)
     assert len(huge) < 1_000_000 and 2 * MAX_IMAGE_PIXELS > 8_900 * 8_900

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from credkit.keys import KeyPair
+from credkit.identity.keys import KeyPair
 from credkit.proofs import sign, verify
-from credkit.qr_payload import (
+from credkit.share.qr_payload import (
     EMBED_PREFIX,
     MAX_JSON_BYTES,
     EmbeddedPayload,

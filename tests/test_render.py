@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from credkit.proofs import verify
-from credkit.qr import EmbeddedPayload, LinkPayload, qr_for, read_payload, svg
-from credkit.render import detect_lang, render_html, render_method_html
+from credkit.share.qr import EmbeddedPayload, LinkPayload, qr_for, read_payload, svg
+from credkit.share.render import detect_lang, render_html, render_method_html
 from test_qr_payload import NAMES, SUITES, signed_diploma
 
 ARTIFACTS = Path(__file__).parent / "artifacts"

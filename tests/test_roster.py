@@ -1,4 +1,4 @@
-"""credkit.roster: bad rows are reported with their line and skipped; good rows go on."""
+"""credkit.model.roster: bad rows are reported with their line and skipped; good rows go on."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from credkit.errors import TemplateError
-from credkit.roster import Graduate, parse_date, parse_roster, read_roster
+from credkit.model.roster import Graduate, parse_date, parse_roster, read_roster
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "postproduction" / "roster.csv"
 

@@ -23,8 +23,8 @@ import pytest
 for _module in ("fastapi", "uvicorn", "multipart"):
     pytest.importorskip(_module, reason="the server tests need: pip install 'credkit[server]'")
 
-from credkit.contexts import OB_V3P0, VC_V1, VC_V2  # noqa: E402
-from credkit.workspace import Workspace  # noqa: E402
+from credkit.issuer.workspace import Workspace  # noqa: E402
+from credkit.jsonld.contexts import OB_V3P0, VC_V1, VC_V2  # noqa: E402
 
 TOKEN = "test-token-" + "x" * 24
 
@@ -124,7 +124,7 @@ def call(
 
 
 class Server:
-    """``python -m credkit.cli_serve serve`` in a subprocess, on a free port of 127.0.0.1."""
+    """``python -m credkit.cli.serve serve`` in a subprocess, on a free port of 127.0.0.1."""
 
     def __init__(
         self,
@@ -142,7 +142,7 @@ class Server:
         self.context = ssl.create_default_context(cafile=str(tls[0])) if tls else None
         scheme = "https" if tls else "http"
         self.url = f"{scheme}://{host}:{self.port}"
-        cmd = [sys.executable, "-m", "credkit.cli_serve", "serve", "--port", str(self.port)]
+        cmd = [sys.executable, "-m", "credkit.cli.serve", "serve", "--port", str(self.port)]
         if workspace is not None:
             cmd += ["--issuer-dir", str(workspace.root)]
         if token is not None:

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from credkit.hosting import HostedTable, host
-from credkit.qr import link_id
-from credkit.workspace import Workspace
+from credkit.issuer.hosting import HostedTable, host
+from credkit.issuer.workspace import Workspace
+from credkit.share.qr import link_id
 from test_server_helpers import TOKEN, Server, diploma, free_port, make_workspace
 
 
@@ -112,7 +112,7 @@ def test_a_diploma_is_hosted_only_when_the_issuer_chooses(server: Server) -> Non
 
 
 def test_hosting_refuses_an_altered_copy(server: Server) -> None:
-    from credkit.hosting import HostingError
+    from credkit.issuer.hosting import HostingError
 
     vc = server.issue(diploma())
     vc["credentialSubject"]["name"] = "Someone Else"
@@ -227,7 +227,7 @@ def test_host_cli_add_list_remove(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-m",
-                "credkit.cli_serve",
+                "credkit.cli.serve",
                 "host",
                 *args,
                 "--issuer-dir",

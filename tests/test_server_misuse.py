@@ -17,9 +17,9 @@ from test_server_helpers import TOKEN, diploma, make_workspace
 
 testclient = pytest.importorskip("fastapi.testclient")
 
+from credkit.issuer.workspace import Workspace  # noqa: E402
 from credkit.server.app import create_app  # noqa: E402
 from credkit.server.state import ServerConfig  # noqa: E402
-from credkit.workspace import Workspace  # noqa: E402
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -116,7 +116,7 @@ def test_racing_issues_of_one_id_answer_409_conflict(
     """Both requests pass the early "already issued?" look-up, then meet at the store's lock."""
     import threading
 
-    from credkit.store import SqliteStore
+    from credkit.issuer.store import SqliteStore
 
     original = SqliteStore.issue
     barrier = threading.Barrier(2, timeout=20)
@@ -151,7 +151,7 @@ def test_racing_issues_of_one_id_answer_409_conflict(
 
 
 def test_store_refuses_a_second_issue_of_one_id_as_a_conflict(ws: Workspace) -> None:
-    from credkit.store import DuplicateCredentialError
+    from credkit.issuer.store import DuplicateCredentialError
 
     store = ws.store()
     try:
@@ -257,7 +257,7 @@ def test_serve_strict_token_file_refuses_a_world_readable_file(tmp_path: Path) -
     token_file.write_text(TOKEN + "\n", encoding="utf-8")
     os.chmod(token_file, 0o604)
     env = {k: v for k, v in os.environ.items() if k != "CREDKIT_API_TOKEN"}
-    cmd = [sys.executable, "-m", "credkit.cli_serve", "serve", "--port", "1"]
+    cmd = [sys.executable, "-m", "credkit.cli.serve", "serve", "--port", "1"]
     done = subprocess.run(
         [*cmd, "--token-file", str(token_file), "--strict-token-file"],
         capture_output=True,
@@ -275,7 +275,7 @@ def test_serve_strict_token_file_refuses_a_world_readable_file(tmp_path: Path) -
 
 
 def test_head_is_answered_wherever_get_is(client: Any, ws: Workspace) -> None:
-    from credkit.hosting import HostedTable, host
+    from credkit.issuer.hosting import HostedTable, host
 
     vc = _issue(client)  # makes status list 1 as well
     store, table = ws.store(), HostedTable(ws.store_path)

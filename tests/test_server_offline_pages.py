@@ -19,10 +19,10 @@ from test_server_helpers import TOKEN, diploma, make_workspace
 
 testclient = pytest.importorskip("fastapi.testclient")
 
-from credkit.hosting import HostedTable, host  # noqa: E402
-from credkit.qr import link_id  # noqa: E402
+from credkit.issuer.hosting import HostedTable, host  # noqa: E402
 from credkit.server.app import create_app  # noqa: E402
 from credkit.server.state import ServerConfig, ServerState  # noqa: E402
+from credkit.share.qr import link_id  # noqa: E402
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 BASE = "http://127.0.0.1:9"  # the workspace's published base URL (nothing listens there)
@@ -163,7 +163,7 @@ def test_unknown_link_on_another_host_is_still_not_found(site: tuple[Any, Any, A
 
 
 def test_link_origin_normalizes_what_one_origin_can_be_spelled_as() -> None:
-    from credkit.qr_payload import link_origin
+    from credkit.share.qr_payload import link_origin
 
     assert link_origin("https://A.example/c/x") == ("https", "a.example", 443)
     assert link_origin("https://a.example.:443/") == ("https", "a.example", 443)

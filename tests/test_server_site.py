@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from credkit.did import Resolver
-from credkit.hosting import HostedTable, host
-from credkit.qr import link_id
+from credkit.identity.did import Resolver
+from credkit.issuer.hosting import HostedTable, host
+from credkit.share.qr import link_id
 from credkit.status import Bitstring, DirectoryFetcher
 from credkit.verify import Verifier
 from test_server_helpers import Server, diploma, free_port, make_workspace
@@ -35,7 +35,7 @@ def test_site_build_writes_what_the_server_serves(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "credkit.cli_serve",
+            "credkit.cli.serve",
             "site",
             "build",
             "--out",
@@ -72,7 +72,7 @@ def test_site_build_without_workspace_fails_cleanly(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "credkit.cli_serve",
+            "credkit.cli.serve",
             "site",
             "build",
             "--out",
@@ -119,7 +119,7 @@ def test_serve_refuses_a_short_token(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "credkit.cli_serve",
+            "credkit.cli.serve",
             "serve",
             "--token-file",
             str(token),

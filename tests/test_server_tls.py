@@ -91,7 +91,7 @@ def test_did_web_issuer_over_https_verifies_with_credkit_verify(tmp_path: Path) 
         run = subprocess.run(
             [
                 sys.executable,
-                *("-m", "credkit.cli_verify", "--allow-network", "--json", str(file)),
+                *("-m", "credkit.cli.verify", "--allow-network", "--json", str(file)),
                 "--allow-private-network",  # the test server is on loopback
             ],
             capture_output=True,
@@ -105,7 +105,7 @@ def test_did_web_issuer_over_https_verifies_with_credkit_verify(tmp_path: Path) 
         status = next(c for c in result["checks"] if c["id"] == "status")
         assert "not revoked" in status["message"]
         offline = subprocess.run(
-            [sys.executable, "-m", "credkit.cli_verify", str(file)],
+            [sys.executable, "-m", "credkit.cli.verify", str(file)],
             capture_output=True,
             text=True,
             timeout=120,

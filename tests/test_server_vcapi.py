@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from credkit import KeyPair, sign
-from credkit.contexts import DATA_INTEGRITY_V2, VC_V2
+from credkit.jsonld.contexts import DATA_INTEGRITY_V2, VC_V2
 from test_server_helpers import TOKEN, Server, diploma, free_port, make_workspace, vc11
 
 

@@ -1,4 +1,4 @@
-"""Shape-compiled canonicalization (credkit.shapes) must give stock pyld's bytes, or fall back.
+"""Shape-compiled canonicalization (credkit.jsonld.shapes) must give stock pyld's bytes, or fall back.
 
 The differential run compares it with stock pyld on 5,000 generated same-shape documents per CI
 run (hostile Unicode, odd ids, equal values, kind changes, tampering); the rest pins the hazards
@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from credkit import fastcheck, fastld, rdfc, shapes
-from credkit.keys import KeyPair
-from credkit.proofs import sign, verify
+from credkit.identity.keys import KeyPair
+from credkit.jsonld import fastld, rdfc, shapes
+from credkit.proofs import fastcheck, sign, verify
 
 sys.path.insert(0, str(Path(__file__).parent))
 from interop import documents

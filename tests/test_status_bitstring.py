@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from credkit.errors import MalformedValueError, StatusRangeError
-from credkit.multibase import decode_base64url, encode_base64url
+from credkit.identity.multibase import decode_base64url, encode_base64url
 from credkit.status import (
     MIN_LENGTH,
     Bitstring,

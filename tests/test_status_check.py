@@ -23,7 +23,8 @@ from credkit.errors import (
     StatusRetrievalError,
     StatusVerificationError,
 )
-from credkit.keys import KeyPair
+from credkit.identity.keys import KeyPair
+from credkit.issuer.store import SqliteStore
 from credkit.status import (
     Bitstring,
     CachingFetcher,
@@ -35,7 +36,6 @@ from credkit.status import (
     status_entries,
     status_list_credential,
 )
-from credkit.store import SqliteStore
 
 BASE = "https://diplomas.example.edu/credentials"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

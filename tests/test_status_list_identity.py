@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from credkit.errors import StatusVerificationError
-from credkit.keys import KeyPair
+from credkit.identity.keys import KeyPair
 from credkit.proofs import verify
 from credkit.status import (
     Bitstring,

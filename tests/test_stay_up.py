@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from credkit.errors import ParsingError
-from credkit.verify_checks import MAX_ARRAY, MAX_KEYS, MAX_NODES, load_document
+from credkit.verify.checks import MAX_ARRAY, MAX_KEYS, MAX_NODES, load_document
 from test_verify_cli import AT, run, write
 from test_verify_helpers import signed_diploma, verifier
 
@@ -204,7 +204,7 @@ def test_busy_store_answers_503_quickly_without_its_path(tmp_path: Path) -> None
 
 def test_a_signed_trust_list_of_many_issuers_is_not_bound_like_a_diploma(tmp_path: Path) -> None:
     # a national registry names far more issuers than a diploma has values in one object
-    from credkit.trust import load_registry
+    from credkit.verify.trust import load_registry
     from test_verify_helpers import ACCREDITOR, ISSUER, signed_diploma, trust_list_vc, verifier
 
     registry = {f"did:web:school{i}.example": {"name": f"School {i}"} for i in range(400)}
@@ -217,8 +217,8 @@ def test_a_signed_trust_list_of_many_issuers_is_not_bound_like_a_diploma(tmp_pat
 
 
 def test_a_locked_hosting_table_is_busy_in_seconds_not_thirty(tmp_path: Path) -> None:
-    from credkit.hosting import HostedTable
-    from credkit.store import StoreBusyError
+    from credkit.issuer.hosting import HostedTable
+    from credkit.issuer.store import StoreBusyError
 
     table = HostedTable(tmp_path / "hosted.db")
     holder = sqlite3.connect(tmp_path / "hosted.db", isolation_level=None)
@@ -240,7 +240,7 @@ def test_reads_do_not_wait_for_another_process_holding_the_write_lock(tmp_path: 
     the service's own diplomas, is answered while another process writes (issue 14)."""
     from urllib.parse import urlsplit
 
-    from credkit.store import SqliteStore
+    from credkit.issuer.store import SqliteStore
     from test_server_helpers import Server, diploma, make_workspace
 
     ws = make_workspace(tmp_path / "ws", "http://127.0.0.1:9")

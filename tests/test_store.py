@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from credkit.errors import StoreError
+from credkit.issuer.store import IssuerStore, SqliteStore, email_hash, serialize_credential
 from credkit.status import Bitstring
-from credkit.store import IssuerStore, SqliteStore, email_hash, serialize_credential
 
 BASE = "https://diplomas.example.edu"
 WORKER = Path(__file__).with_name("store_worker.py")
@@ -342,8 +342,8 @@ def test_status_commands_revoke_suspend_reinstate_show_and_publish(tmp_path: Pat
     from click.testing import CliRunner
 
     from credkit import proofs
-    from credkit.cli_status import status
-    from credkit.keys import KeyPair
+    from credkit.cli.status import status
+    from credkit.identity.keys import KeyPair
 
     db = tmp_path / "issuer.db"
     issue(SqliteStore(db, base_url=BASE), "urn:c1", ("revocation", "suspension"))

@@ -1,4 +1,4 @@
-"""credkit.template: the program template loads, and every error names the field and the fix."""
+"""credkit.model.template: the program template loads, and every error names the field and the fix."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from credkit.errors import TemplateError
-from credkit.template import InvalidTemplateError, load_template, parse_template, starter_template
+from credkit.model.template import (
+    InvalidTemplateError,
+    load_template,
+    parse_template,
+    starter_template,
+)
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "postproduction" / "program.toml"
 

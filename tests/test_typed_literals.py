@@ -1,9 +1,9 @@
-"""Typed literals have the lexical forms jsonld.js writes (credkit.literals), or are refused.
+"""Typed literals have the lexical forms jsonld.js writes (credkit.jsonld.literals), or are refused.
 
 Expected values were read off jsonld.js 9.0.0 (``tests/interop/node/canon.mjs``);
 ``tests/test_interop_nquads.py`` checks the same table, and random doubles, against it live. Each
 row marked "pyld" is one where pyld 3.3.0 alone writes something else, so the test fails on the
-code before credkit.literals.
+code before credkit.jsonld.literals.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from credkit import literals, rdfc
 from credkit.errors import ProofTransformationError
-from credkit.keys import KeyPair
+from credkit.identity.keys import KeyPair
+from credkit.jsonld import literals, rdfc
 from credkit.proofs import sign, verify
 
 XSD = "http://www.w3.org/2001/XMLSchema#"

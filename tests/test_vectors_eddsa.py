@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from conftest import EDDSA, load
-from credkit.contexts import DEFAULT_LOADER
-from credkit.keys import KeyPair
+from credkit.identity.keys import KeyPair
+from credkit.jsonld.contexts import DEFAULT_LOADER
 from credkit.proofs import sign, verify
-from credkit.suites import by_name
+from credkit.proofs.suites import by_name
 
 # (suite, folder, file suffix)
 CASES = [
@@ -114,8 +114,8 @@ def test_reordered_chain_link_fails() -> None:
 @pytest.mark.parametrize("name", ["simple-did-key-method.json", "simple.json"])
 def test_open_badges_validator_fixtures_verify(name: str) -> None:
     """1EdTech validator fixtures, signed by another implementation with eddsa-rdfc-2022."""
-    from credkit.did import Resolver
-    from credkit.keys import PublicKey
+    from credkit.identity.did import Resolver
+    from credkit.identity.keys import PublicKey
 
     doc = load(f"ob3/validator-testcases/{name}")
     # simple.json names an https controller document we don't fetch: supply it, as a
@@ -144,7 +144,7 @@ def test_open_badges_validator_fixtures_verify(name: str) -> None:
 
 def test_did_key_vectors() -> None:
     """did-method-key test vectors: seed → Ed25519 key → did:key."""
-    from credkit.did import did_key
+    from credkit.identity.did import did_key
 
     vectors = load("did-key/ed25519-x25519.json")
     checked = 0

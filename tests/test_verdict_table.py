@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credkit.verify_result import (
+from credkit.verify.result import (
     EXIT_CODES,
     FAILED,
     INCONCLUSIVE,

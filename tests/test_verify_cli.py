@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from credkit import sign
-from credkit.cli_verify import verify
-from credkit.contexts import VC_V2
+from credkit.cli.verify import verify
+from credkit.jsonld.contexts import VC_V2
 from test_verify_helpers import (
     ACCREDITOR,
     HOLDER,
@@ -47,7 +47,7 @@ def run(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProc
         else [
             sys.executable,
             "-m",
-            "credkit.cli_verify",
+            "credkit.cli.verify",
             *args,
         ]
     )
@@ -183,7 +183,7 @@ def test_click_command_and_module_entry(tmp_path: Path, entry: str) -> None:
         code, out = res.exit_code, res.output
     else:
         proc = subprocess.run(
-            [sys.executable, "-m", "credkit.cli_verify", *args],
+            [sys.executable, "-m", "credkit.cli.verify", *args],
             capture_output=True,
             timeout=120,
             check=False,

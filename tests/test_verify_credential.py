@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from credkit import Resolver, sign
-from credkit.contexts import ED25519_2020_V1, VC_V1
+from credkit.jsonld.contexts import ED25519_2020_V1, VC_V1
 from credkit.verify import Verifier
 from test_verify_helpers import (
     ISSUER,

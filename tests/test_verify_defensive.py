@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from credkit import Resolver
-from credkit.did import did_web_url
+from credkit.identity.did import did_web_url
 from test_verify_helpers import (
     ISSUER,
     OTHER,

@@ -19,17 +19,17 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from credkit import did as did_module
-from credkit import keys as keys_module
 from credkit import proofs, sign
-from credkit.cli_verify import verify as verify_command
-from credkit.contexts import DEFAULT_LOADER, VC_V2
+from credkit.cli.verify import verify as verify_command
 from credkit.errors import UnknownCryptosuiteError, WeakKeyError
-from credkit.keys import KeyPair
-from credkit.multibase import ED25519_PUB, encode_base58btc, encode_multikey
-from credkit.suites import by_name
+from credkit.identity import did as did_module
+from credkit.identity import keys as keys_module
+from credkit.identity.keys import KeyPair
+from credkit.identity.multibase import ED25519_PUB, encode_base58btc, encode_multikey
+from credkit.jsonld.contexts import DEFAULT_LOADER, VC_V2
+from credkit.proofs.suites import by_name
 from credkit.verify import Verifier
-from credkit.verify_result import EXIT_CODES
+from credkit.verify.result import EXIT_CODES
 from test_verify_helpers import (
     HOLDER,
     ISSUER,

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from credkit import KeyPair, did_web_document, did_web_url, sign
-from credkit.contexts import OB_EXTENSIONS, OB_V3P0, UNDEFINED_TERMS_V2, VC_V2
 from credkit.fetch import FetchError
+from credkit.jsonld.contexts import OB_EXTENSIONS, OB_V3P0, UNDEFINED_TERMS_V2, VC_V2
 from credkit.status import Bitstring, DirectoryFetcher, status_entry, status_list_credential
-from credkit.trust import TrustRegistry
 from credkit.verify import Verifier
+from credkit.verify.trust import TrustRegistry
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 OB_SCHEMA = (

@@ -15,7 +15,7 @@ import pytest
 
 from credkit import KeyPair, Verifier, sign
 from credkit.server.limits import json_depth
-from credkit.verify_checks import json_text_depth
+from credkit.verify.checks import json_text_depth
 
 SIZE = 3_000_000  # characters in the long value
 FACTOR, SLACK = 12, 40 << 20

@@ -1,7 +1,7 @@
 """The same verdict whatever came before (issue 13 §3).
 
 pyld writes into the parsed contexts it is handed (``@import``), and credkit keeps caches in the
-loader, in :mod:`credkit.fastld`, in :mod:`credkit.shapes` and in the verifier: a crafted
+loader, in :mod:`credkit.jsonld.fastld`, in :mod:`credkit.jsonld.shapes` and in the verifier: a crafted
 credential once made the same process reject valid diplomas afterwards. Here the whole corpus --
 hostile cases and valid documents -- runs in several random orders (fixed seeds), all in this
 one process through ONE long-lived :class:`~credkit.verify.Verifier` (re-pointed at each case's

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from credkit import sign
-from credkit.contexts import VC_V2
+from credkit.jsonld.contexts import VC_V2
 from test_verify_helpers import HOLDER, ISSUER, OTHER, signed_diploma, verifier
 
 CHALLENGE = "c0ffee-1234"
@@ -118,7 +118,7 @@ def test_string_credential_in_presentation_is_malformed() -> None:
 
 
 def test_untrusted_credential_in_presentation_explains_why() -> None:
-    from credkit.trust import TrustRegistry
+    from credkit.verify.trust import TrustRegistry
 
     v = verifier(trust=TrustRegistry.of(["did:web:other.example"]))
     result = v.verify_presentation(

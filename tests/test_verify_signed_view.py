@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
-from credkit import fastld, proofs, rdfc, shapes, sign
+from credkit import proofs, sign
 from credkit.errors import DataLossError, ProofTransformationError
+from credkit.jsonld import fastld, rdfc, shapes
 from credkit.proofs import verify as verify_proofs
-from credkit.trust import load_registry
+from credkit.verify.trust import load_registry
 from test_verify_helpers import (
     ACCREDITOR,
     ISSUER,
@@ -58,7 +59,7 @@ def test_the_moves_keep_the_signed_rdf_in_stock_json_ld() -> None:
     # to the very same N-Quads as the signed one, so only data-loss detection can tell them apart
     from pyld import jsonld
 
-    from credkit.contexts import DEFAULT_LOADER
+    from credkit.jsonld.contexts import DEFAULT_LOADER
 
     doc = expiring_diploma()
     doc.pop("proof")
@@ -231,7 +232,7 @@ def _at(doc: dict[str, Any], path: tuple[str, ...]) -> Any:
 def test_the_names_credkit_verify_prints_are_the_signed_ones(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from credkit.cli_verify import verify
+    from credkit.cli.verify import verify
 
     doc = signed(diploma(ISSUER.controller))
     trust = tmp_path / "trusted.txt"

@@ -21,9 +21,9 @@ import pytest
 from click.testing import CliRunner
 
 from credkit import Resolver
-from credkit.cli_verify import verify as verify_command
-from credkit.contexts import OB_EXTENSIONS, OB_V3P0, UNDEFINED_TERMS_V2, VC_V2
+from credkit.cli.verify import verify as verify_command
 from credkit.fetch import NoNetwork
+from credkit.jsonld.contexts import OB_EXTENSIONS, OB_V3P0, UNDEFINED_TERMS_V2, VC_V2
 from credkit.status import (
     Bitstring,
     CachingFetcher,
@@ -31,8 +31,14 @@ from credkit.status import (
     status_entry,
     status_list_credential,
 )
-from credkit.trust import TrustListError, TrustRegistry, load_registry, load_trust_list, parse_json
 from credkit.verify import Verifier
+from credkit.verify.trust import (
+    TrustListError,
+    TrustRegistry,
+    load_registry,
+    load_trust_list,
+    parse_json,
+)
 from test_verify_helpers import (
     ACCREDITOR,
     ISSUER,
@@ -344,9 +350,9 @@ def test_clock_skew_agrees_with_the_reference_verifier() -> None:
 
 
 def test_published_list_is_valid_from_its_last_change_not_later(tmp_path: Path) -> None:
+    from credkit.issuer.store import SqliteStore
     from credkit.proofs import sign
     from credkit.status import publish
-    from credkit.store import SqliteStore
 
     store = SqliteStore(tmp_path / "s.db", base_url="https://school.example")
     store.issue(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from credkit.contexts import OB_EXTENSIONS, OB_V3P0, VC_V2
-from credkit.trust import (
+from credkit.jsonld.contexts import OB_EXTENSIONS, OB_V3P0, VC_V2
+from credkit.verify.trust import (
     TrustListError,
     TrustRegistry,
     load_registry,

@@ -31,7 +31,7 @@ modes["."] = os.lstat(sys.argv[1]).st_mode
 print(json.dumps(modes))
 """
 
-LIBRARY = "from credkit.workspace import Workspace\n" + (
+LIBRARY = "from credkit.issuer.workspace import Workspace\n" + (
     "Workspace.create(sys.argv[1], name='Reelbridge Lab', base_url='https://r.example')"
 )
 CLI = (

@@ -9,47 +9,50 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from credkit import _moved
+
 __version__ = "0.1.0"
+_moved.install()  # old module paths (credkit.keys, credkit.verify_checks, ...) keep working
 
 _EXPORTS: dict[str, str] = {
     # keys and identifiers
-    "KeyPair": "credkit.keys",
-    "PublicKey": "credkit.keys",
-    "Resolver": "credkit.did",
-    "VerificationMethod": "credkit.did",
-    "did_key": "credkit.did",
-    "did_key_document": "credkit.did",
-    "did_web": "credkit.did",
-    "did_web_document": "credkit.did",
-    "did_web_url": "credkit.did",
-    "DocumentLoader": "credkit.contexts",
+    "KeyPair": "credkit.identity.keys",
+    "PublicKey": "credkit.identity.keys",
+    "Resolver": "credkit.identity.did",
+    "VerificationMethod": "credkit.identity.did",
+    "did_key": "credkit.identity.did",
+    "did_key_document": "credkit.identity.did",
+    "did_web": "credkit.identity.did",
+    "did_web_document": "credkit.identity.did",
+    "did_web_url": "credkit.identity.did",
+    "DocumentLoader": "credkit.jsonld.contexts",
     # proofs
     "sign": "credkit.proofs",
     "verify": "credkit.proofs",
     "ProofResult": "credkit.proofs",
     "ProofSetResult": "credkit.proofs",
     # diplomas
-    "DiplomaTemplate": "credkit.template",
-    "load_template": "credkit.template",
-    "read_roster": "credkit.roster",
-    "Graduate": "credkit.roster",
-    "build_diploma": "credkit.diploma",
-    "issue_diploma": "credkit.diploma",
-    "build_endorsement": "credkit.diploma",
-    "issue_endorsement": "credkit.diploma",
-    "issue_cohort": "credkit.cohort",
-    "Workspace": "credkit.workspace",
+    "DiplomaTemplate": "credkit.model.template",
+    "load_template": "credkit.model.template",
+    "read_roster": "credkit.model.roster",
+    "Graduate": "credkit.model.roster",
+    "build_diploma": "credkit.model.diploma",
+    "issue_diploma": "credkit.model.diploma",
+    "build_endorsement": "credkit.model.diploma",
+    "issue_endorsement": "credkit.model.diploma",
+    "issue_cohort": "credkit.issuer.cohort",
+    "Workspace": "credkit.issuer.workspace",
     # status
-    "SqliteStore": "credkit.store",
+    "SqliteStore": "credkit.issuer.store",
     "Bitstring": "credkit.status",
     "DirectoryFetcher": "credkit.status",
     # verification
     "Verifier": "credkit.verify",
     "VerificationResult": "credkit.verify",
     # sharing
-    "qr_for": "credkit.qr",
-    "read_qr": "credkit.qr",
-    "render_html": "credkit.render",
+    "qr_for": "credkit.share.qr",
+    "read_qr": "credkit.share.qr",
+    "render_html": "credkit.share.render",
     # errors
     "CredkitError": "credkit.errors",
 }
@@ -92,9 +95,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from credkit.cohort import issue_cohort
-    from credkit.contexts import DocumentLoader
-    from credkit.did import (
+    from credkit.errors import CredkitError
+    from credkit.identity.did import (
         Resolver,
         VerificationMethod,
         did_key,
@@ -103,18 +105,24 @@ if TYPE_CHECKING:
         did_web_document,
         did_web_url,
     )
-    from credkit.diploma import build_diploma, build_endorsement, issue_diploma, issue_endorsement
-    from credkit.errors import CredkitError
-    from credkit.keys import KeyPair, PublicKey
-    from credkit.proofs import ProofResult, ProofSetResult, sign, verify
-    from credkit.qr import qr_for, read_qr
-    from credkit.render import render_html
-    from credkit.roster import Graduate, read_roster
+    from credkit.identity.keys import KeyPair, PublicKey
+    from credkit.issuer.cohort import issue_cohort
+    from credkit.issuer.store import SqliteStore
+    from credkit.issuer.workspace import Workspace
+    from credkit.jsonld.contexts import DocumentLoader
+    from credkit.model.diploma import (
+        build_diploma,
+        build_endorsement,
+        issue_diploma,
+        issue_endorsement,
+    )
+    from credkit.model.roster import Graduate, read_roster
+    from credkit.model.template import DiplomaTemplate, load_template
+    from credkit.proofs.dataintegrity import ProofResult, ProofSetResult, sign, verify
+    from credkit.share.qr import qr_for, read_qr
+    from credkit.share.render import render_html
     from credkit.status import Bitstring, DirectoryFetcher
-    from credkit.store import SqliteStore
-    from credkit.template import DiplomaTemplate, load_template
-    from credkit.verify import VerificationResult, Verifier
-    from credkit.workspace import Workspace
+    from credkit.verify.verifier import VerificationResult, Verifier
 
 
 def __getattr__(name: str) -> Any:

@@ -1,5 +1,5 @@
 """``python -m credkit`` runs the command line."""
 
-from credkit.cli import main
+from credkit.cli.main import main
 
 main()

@@ -3,7 +3,7 @@
 Revocation and suspension are one bit per credential in a large, gzip-compressed, signed list
 (§2). The list is long (≥ 131,072 entries) and indexes are random so that fetching a list says
 nothing about which credential is being checked (§5.1 "herd privacy"). The issuer's bookkeeping
-lives in :mod:`credkit.store`; this module is the wire format and the verifier's algorithm.
+lives in :mod:`credkit.issuer.store`; this module is the wire format and the verifier's algorithm.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from credkit.errors import (
     StatusRetrievalError,
     StatusVerificationError,
 )
-from credkit.multibase import decode_base64url, encode_base64url
+from credkit.identity.multibase import decode_base64url, encode_base64url
 from credkit.netpolicy import FetchError, NetPolicy, host_of
 
 if TYPE_CHECKING:
-    from credkit.keys import KeyPair
-    from credkit.store import IssuerStore
+    from credkit.identity.keys import KeyPair
+    from credkit.issuer.store import IssuerStore
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 # §3.2 step 5 / §6.1: the minimum list size a verifier accepts unless its ecosystem says otherwise.

@@ -137,7 +137,7 @@ CLASSES: dict[str, tuple[str, str]] = {
     ),
     "json-view": (
         "regression",
-        "JSON-LD re-spellings (@nest, full-IRI keys) that hide validUntil (credkit.jsonview)",
+        "JSON-LD re-spellings (@nest, full-IRI keys) that hide validUntil (credkit.jsonld.jsonview)",
     ),
     "forgery": ("regression", "tampered, self-signed or replayed diplomas"),
 }
@@ -290,7 +290,7 @@ def _template() -> Any:
 
 
 def _graduate(n: int = 1, **extra: Any) -> Any:
-    from credkit.roster import Graduate
+    from credkit.model.roster import Graduate
 
     names = ["Maria Santos", "Nguyễn Thị Lan", "ปกรณ์ ศรีสุข", "Arjun Mehta"]
     return Graduate(
@@ -445,7 +445,7 @@ def presentation(
 
 
 def _b58(data: bytes) -> str:
-    from credkit.multibase import encode_base58btc
+    from credkit.identity.multibase import encode_base58btc
 
     return str(encode_base58btc(data))
 
@@ -456,7 +456,7 @@ def small_order_forgery() -> dict[str, Any]:
     With A of small order, [S]B = R + [k]A reads 0 = 0 for every message: the signature verifies
     for any document unless the key is refused (VC DI EdDSA 1.0 §4.1, "Taming EdDSAs").
     """
-    from credkit.multibase import encode_multikey
+    from credkit.identity.multibase import encode_multikey
 
     identity = bytes([1]) + bytes(31)  # y = 1, x = 0: the neutral element
     mb = str(encode_multikey(b"\xed\x01", identity))

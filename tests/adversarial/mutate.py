@@ -741,7 +741,7 @@ def trust_list_fields(doc: Any) -> Any:
     registry = subject.get("registry") if isinstance(subject, dict) else None
     lab = keys().issuer.controller
     entry = registry.get(lab, "absent") if isinstance(registry, dict) else repr(registry)
-    if isinstance(entry, dict):  # what credkit.trust reads of an entry
+    if isinstance(entry, dict):  # what credkit.verify.trust reads of an entry
         entry = {k: entry.get(k) for k in ("name", "location", "url")}
     if isinstance(fields, dict):
         fields = {**fields, "subject": None, "lab": norm(entry)}
@@ -779,8 +779,8 @@ def _fetcher(lists: dict[str, dict[str, Any]]) -> Callable[[str], dict[str, Any]
 def _verifier(
     *, lists: dict[str, dict[str, Any]] | None = None, trust: Any = "lab", strict: bool = False
 ) -> Any:
-    from credkit.trust import TrustRegistry
     from credkit.verify import Verifier
+    from credkit.verify.trust import TrustRegistry
 
     registry = TrustRegistry.of([keys().issuer.controller], name="lab") if trust == "lab" else trust
     return Verifier(
@@ -795,7 +795,7 @@ def _with_list(url: str, doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _with_trust_list(doc: dict[str, Any]) -> Any:
-    from credkit.trust import TrustRegistry, parse_json
+    from credkit.verify.trust import TrustRegistry, parse_json
 
     anchor = keys().accreditor.controller
     try:

@@ -109,7 +109,7 @@ def _verify(verifier: Any, case: Case) -> Any:
 
 
 def _registry(env: Env, setting: Setting) -> Any:
-    from credkit.trust import load_registry
+    from credkit.verify.trust import load_registry
 
     if not setting.trust:
         return None
@@ -118,8 +118,8 @@ def _registry(env: Env, setting: Setting) -> Any:
 
 def library_verifier(env: Env, setting: Setting) -> Any:
     """A Verifier as ``credkit verify`` builds one for this setting (offline resolver)."""
-    from credkit.did import Resolver
     from credkit.fetch import NoNetwork
+    from credkit.identity.did import Resolver
     from credkit.status import DirectoryFetcher
     from credkit.verify import Verifier
 

@@ -72,7 +72,7 @@ def skip_requested() -> bool:
 def contexts_dir() -> Path:
     """credkit's shipped context folder (``index.json`` + ``files/``), as installed."""
     try:
-        import credkit.contexts as ctx
+        import credkit.jsonld.contexts as ctx
 
         folder = Path(ctx.__file__).resolve().parent
     except ImportError:

@@ -2,7 +2,7 @@
 
 Needs the ``server`` extra (FastAPI, uvicorn). Start it with ``credkit serve``; build the same
 published material as static files with ``credkit site build``. Names are imported lazily, so
-the framework-free parts (``credkit.server.results``) load without the extra.
+the framework-free parts (``credkit.verify.report``) load without the extra.
 """
 
 from __future__ import annotations

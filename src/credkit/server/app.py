@@ -18,7 +18,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from credkit import __version__
-from credkit.hosting import did_document_path
+from credkit.issuer.hosting import did_document_path
 from credkit.server import errors, hosting, pages, vcapi
 from credkit.server.limits import BodyLimit, NoTokensInUrl
 from credkit.server.state import ServerConfig, ServerState, load_tokens
@@ -74,7 +74,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         ],
     )
     app.state.credkit = state
-    errors.install(app)
+    errors.install(app, pages.error_page)
     app.include_router(vcapi.router)
     app.include_router(hosting.router)
     app.include_router(pages.router)

@@ -8,6 +8,7 @@ internals.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credkit.errors import ContextError, CredkitError
-from credkit.store import DuplicateCredentialError, StoreBusyError
+from credkit.issuer.store import DuplicateCredentialError, StoreBusyError
 
 log = logging.getLogger("credkit.server")
 
@@ -43,7 +44,7 @@ def _where(loc: Any) -> str:
     return ".".join(parts) or "body"
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, error_page: Callable[[int, str], str]) -> None:
     """Register the handlers on ``app``."""
 
     @app.exception_handler(ApiError)
@@ -74,9 +75,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = str(exc.detail)
-        if "text/html" in request.headers.get("accept", ""):
-            from credkit.server.pages import error_page
-
+        if "text/html" in request.headers.get("accept", ""):  # the page comes from pages.py
             return HTMLResponse(error_page(exc.status_code, detail), status_code=exc.status_code)
         return _json(exc.status_code, detail, "HTTP_ERROR")
 

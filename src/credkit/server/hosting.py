@@ -15,12 +15,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from credkit.hosting import STATUS_TTL_MS, did_document, issuer_profile, stored_document
-from credkit.qr_payload import LINK_ID_RE
-from credkit.render import PAGE_CSP
+from credkit.issuer.hosting import STATUS_TTL_MS, did_document, issuer_profile, stored_document
 from credkit.server.errors import ApiError
-from credkit.server.results import render_status
 from credkit.server.state import ServerState
+from credkit.share.qr_payload import LINK_ID_RE
+from credkit.share.render import PAGE_CSP
+from credkit.verify.report import render_status
 
 router = APIRouter()
 PUBLIC = {"Access-Control-Allow-Origin": "*"}
@@ -140,8 +140,8 @@ def hosted(state: ServerState, ident: str) -> tuple[dict[str, Any], bytes]:
 
 def diploma_page(state: ServerState, credential: dict[str, Any], ident: str) -> str:
     """The printable diploma with its QR link and a verification made just now."""
-    from credkit.qr import make_symbol, svg
-    from credkit.render import render_html
+    from credkit.share.qr import make_symbol, svg
+    from credkit.share.render import render_html
 
     link = state.link_for(ident)
     qr_svg = svg(make_symbol(link, ecc="Q"), xml_declaration=False) if link else None

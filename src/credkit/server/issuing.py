@@ -9,7 +9,8 @@ The issuer signs only what it means to sign (docs/security.md, "Sign only what y
 the signed data may name no second issuer and no status entry other than the one the store
 allocates, however it is spelled (a full-IRI key, an inline alias or prefix, ``@graph``,
 ``@included``, ``@reverse``): the compacted-form rule the verifier applies
-(:func:`credkit.jsonview.json_view_problems`), here for every suite. Status list credentials, and
+(:func:`credkit.jsonld.jsonview.json_view_problems`), here for every suite. Status list
+credentials, and
 ids under the service's own addresses, are made only by the status machinery; Open Badges
 credentials must match the OB 3.0 schema.
 """
@@ -24,13 +25,20 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from credkit import proofs
-from credkit.contexts import DATA_INTEGRITY_V2, ED25519_2020_V1, DocumentLoader
 from credkit.errors import CredkitError, MalformedValueError
-from credkit.jsonview import json_view_problems
-from credkit.keys import KeyPair
-from credkit.schema_check import PROFILE_SCHEMA_URL, SCHEMA_FILES, validate_declared, validate_ob3
-from credkit.suites import SUITES
-from credkit.verify_checks import (
+from credkit.identity.keys import KeyPair
+from credkit.issuer.store import IssuerStore
+from credkit.issuer.workspace import Workspace
+from credkit.jsonld.contexts import DATA_INTEGRITY_V2, ED25519_2020_V1, DocumentLoader
+from credkit.jsonld.jsonview import json_view_problems
+from credkit.model.schema_check import (
+    PROFILE_SCHEMA_URL,
+    SCHEMA_FILES,
+    validate_declared,
+    validate_ob3,
+)
+from credkit.proofs.suites import SUITES
+from credkit.verify.checks import (
     OB_TYPES,
     URL,
     as_list,
@@ -40,7 +48,6 @@ from credkit.verify_checks import (
     types_of,
     well_formed_problems,
 )
-from credkit.workspace import Workspace
 
 STATUS_V1 = "https://www.w3.org/ns/credentials/status/v1"
 _SRI = re.compile(r"^sha(256|384|512)-[A-Za-z0-9+/]+={0,2}$")
@@ -242,7 +249,7 @@ def sign_into_store(
     document: dict[str, Any],
     ws: Workspace,
     key: KeyPair,
-    store: Any,
+    store: IssuerStore,
     purposes: list[str],
     cryptosuite: str,
     loader: DocumentLoader,

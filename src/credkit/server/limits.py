@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from credkit.verify_checks import json_text_depth
+from credkit.verify.checks import json_text_depth
 
 MAX_JSON_DEPTH = 64
 DRAIN_FACTOR = 8  # bodies up to 8x the limit are read to the end (and dropped) before 413

@@ -17,12 +17,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
-from credkit.qr_payload import LINK_ID_RE, QrError, link_origin, parse_link
-from credkit.render import SANS, SERIF, detect_lang, escape
 from credkit.server.errors import ApiError
-from credkit.server.results import LABELS, VERDICT_WORDS
 from credkit.server.state import ServerState
-from credkit.verify_result import (
+from credkit.share.qr_payload import LINK_ID_RE, QrError, link_origin, parse_link
+from credkit.share.render import SANS, SERIF, detect_lang, escape
+from credkit.verify.report import LABELS, VERDICT_WORDS
+from credkit.verify.result import (
     FAILED,
     INCONCLUSIVE,
     NOT_VERIFIED,
@@ -106,7 +106,7 @@ code { overflow-wrap: anywhere; }
 """.replace("$SANS", SANS).replace("$SERIF", SERIF)
 
 
-_e = escape  # escaped, with bidi controls and NUL neutralized (see credkit.render.escape)
+_e = escape  # escaped, with bidi controls and NUL neutralized (see credkit.share.render.escape)
 
 
 def _page(title: str, body: str, *, issuer_name: str | None = None) -> str:

@@ -17,16 +17,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from credkit.contexts import DocumentLoader
-from credkit.did import Resolver
 from credkit.errors import CredkitError, StatusRetrievalError
 from credkit.fetch import HttpFetcher, NoNetwork
-from credkit.hosting import HostedTable, StatusListSigner, did_document
-from credkit.keys import KeyPair
-from credkit.store import SqliteStore
-from credkit.trust import TrustRegistry, load_registry, own_issuer
-from credkit.verify import Verifier
-from credkit.workspace import Workspace
+from credkit.identity.did import Resolver
+from credkit.identity.keys import KeyPair
+from credkit.issuer.hosting import HostedTable, StatusListSigner, did_document
+from credkit.issuer.store import SqliteStore
+from credkit.issuer.workspace import Workspace
+from credkit.jsonld.contexts import DocumentLoader
+from credkit.verify.trust import TrustRegistry, load_registry, own_issuer
+from credkit.verify.verifier import Verifier
 
 TOKEN_ENV = "CREDKIT_API_TOKEN"
 MIN_TOKEN_CHARS = 16

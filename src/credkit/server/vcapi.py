@@ -20,12 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from credkit import deadline
 from credkit.errors import DataLossError, DeadlineExceededError, ParsingError, StoreError
+from credkit.issuer.store import StoreBusyError
 from credkit.server.errors import ApiError
 from credkit.server.issuing import IssueConflictError, prepare, sign_into_store
-from credkit.server.results import UnknownCheckError, restrict, vcapi_json, wanted_checks
 from credkit.server.state import ServerState
-from credkit.store import StoreBusyError
-from credkit.verify_checks import check_shape
+from credkit.verify.checks import check_shape
+from credkit.verify.report import UnknownCheckError, restrict, vcapi_json, wanted_checks
 
 router = APIRouter()
 bearer = HTTPBearer(auto_error=False, description="The token from --token-file")

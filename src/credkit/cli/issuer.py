@@ -1,0 +1,239 @@
+"""Issuer commands: ``credkit init`` (a workspace) and ``credkit issue-cohort`` (a roster)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from credkit.cli.common import fail, friendly
+from credkit.identity.keys import KeyPair
+from credkit.issuer.cohort import CohortReport, issue_cohort
+from credkit.issuer.workspace import CONFIG_NAME, Workspace
+from credkit.model.roster import read_roster
+from credkit.model.template import load_template
+from credkit.proofs.suites import SUITES
+
+EXIT_SOME_FAILED = 1
+
+
+@click.command("init")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--name", required=True, help="The issuer's name, as diplomas show it.")
+@click.option("--url", help="The issuer's web site.")
+@click.option("--base-url", help="Where status lists and hosted diplomas will be served from.")
+@click.option("--did-web", "did_web_domain", help="Issue as did:web:DOMAIN (else did:key).")
+@click.option(
+    "--suspension",
+    is_flag=True,
+    help="Also allow suspension (two status entries per diploma; see docs/status.md).",
+)
+@friendly
+def init(
+    directory: str,
+    name: str,
+    url: str | None,
+    base_url: str | None,
+    did_web_domain: str | None,
+    suspension: bool,
+) -> None:
+    """Create an issuer workspace in DIRECTORY: key (0600), template, store and config."""
+    ws = Workspace.create(
+        directory,
+        name=name,
+        url=url,
+        base_url=base_url,
+        did_web_domain=did_web_domain,
+        suspension=suspension,
+    )
+    click.echo(f"workspace:  {ws.root}")
+    click.echo(f"issuer DID: {ws.issuer_did}")
+    click.echo(f"key:        {ws.key_path} (mode 0600; back it up, never share it)")
+    click.echo(f"template:   {ws.template_path} (edit it: it describes your diploma)")
+    click.echo(f"store:      {ws.store_path}")
+    if ws.base_url is None:
+        click.echo(f"note: set publish.base_url in {ws.root / CONFIG_NAME} before issuing")
+    if ws.issuer_did.startswith("did:web:"):
+        click.echo("next: publish `credkit keys did-document issuer.key` at /.well-known/did.json")
+
+
+def _progress_bar(total: int) -> tuple[object | None, object]:
+    """A rich progress bar on a terminal; nothing when output is redirected (CI, logs)."""
+    if not sys.stderr.isatty():
+        return None, lambda n: None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+    task = progress.add_task("issuing", total=total)
+    return progress, lambda n: progress.advance(task, n)
+
+
+@click.command("issue-cohort")
+@click.option("--roster", required=True, type=click.Path(dir_okay=False), help="CSV roster.")
+@click.option("--issuer-dir", type=click.Path(file_okay=False), help="Workspace (default: .).")
+@click.option("--template", type=click.Path(dir_okay=False), help="Program template (TOML).")
+@click.option("--key", "key_file", type=click.Path(dir_okay=False), help="Issuer key file.")
+@click.option("--out", type=click.Path(file_okay=False), help="Folder for the diplomas.")
+@click.option("--suite", type=click.Choice(sorted(SUITES)), help="Cryptosuite of the proofs.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Processes to sign with (default: all cores)."
+)
+@click.option("--no-status", is_flag=True, help="Issue without status entries (not revocable).")
+@click.option(
+    "--legacy-proof/--no-legacy-proof",
+    default=None,
+    help="Add an Ed25519Signature2020 proof for older wallets (default: the workspace's setting).",
+)
+@friendly
+def issue_cohort_command(
+    roster: str,
+    issuer_dir: str | None,
+    template: str | None,
+    key_file: str | None,
+    out: str | None,
+    suite: str | None,
+    workers: int | None,
+    no_status: bool,
+    legacy_proof: bool | None,
+) -> None:
+    """Issue one signed diploma per roster row; safe to re-run (each graduate gets exactly one).
+
+    Exit status: 0 all rows issued (or already issued), 1 some rows failed (listed), 2 bad input.
+    """
+    standalone = issuer_dir is None and template and key_file and not Path(CONFIG_NAME).exists()
+    ws = None if standalone else Workspace.open(issuer_dir or ".")
+    program = load_template(template or (ws.template_path if ws else ""))
+    key = KeyPair.load(key_file) if key_file else ws.key() if ws else None
+    if key is None:
+        fail("no issuer key: pass --key or --issuer-dir")
+    out_dir = Path(out) if out else ws.diplomas_dir if ws else None
+    if out_dir is None:
+        fail("no output folder: pass --out or --issuer-dir")
+    rows = read_roster(roster)
+    store = None
+    if ws is not None and not no_status:
+        ws.require_base_url()
+        store = ws.store()
+    total = len(rows) + len(rows.errors)
+    bar, tick = _progress_bar(total)
+    try:
+        if bar is not None:
+            bar.start()  # type: ignore[attr-defined]
+        report = issue_cohort(
+            program,
+            rows,
+            key,
+            out_dir,
+            store=store,
+            purposes=ws.status_purposes if ws else ("revocation",),
+            cryptosuite=suite or (ws.cryptosuite if ws else "eddsa-rdfc-2022"),
+            legacy_proof=legacy_proof if legacy_proof is not None else bool(ws and ws.legacy_proof),
+            workers=workers,
+            progress=tick,  # type: ignore[arg-type]
+        )
+    finally:
+        if bar is not None:
+            bar.stop()  # type: ignore[attr-defined]
+        if store is not None:
+            store.close()
+    _summarise(report, out_dir)
+    if not report.ok:
+        sys.exit(EXIT_SOME_FAILED)
+
+
+def _summarise(report: CohortReport, out_dir: Path) -> None:
+    click.echo(
+        f"issued {len(report.issued)}, already issued {len(report.skipped)}, "
+        f"restored {len(report.repaired)}, failed {len(report.failed)} -> {out_dir}"
+    )
+    for line in report.failed:
+        click.echo(f"  failed: {line}", err=True)
+
+
+@click.command("endorse")
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--key", "key_file", required=True, type=click.Path(dir_okay=False), help="The endorser's key."
+)
+@click.option(
+    "--template", type=click.Path(dir_okay=False), help="Program template (for the achievement id)."
+)
+@click.option("--target-id", help="What is endorsed: an achievement id or an issuer DID.")
+@click.option(
+    "--suite", type=click.Choice(sorted(SUITES)), default="eddsa-rdfc-2022", show_default=True
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@friendly
+def endorse(
+    spec: str,
+    key_file: str,
+    template: str | None,
+    target_id: str | None,
+    suite: str,
+    out: str | None,
+) -> None:
+    """Sign an OB 3.0 EndorsementCredential described by SPEC (TOML), with the endorser's key.
+
+    The issuer lists the resulting file under [[endorsement]] in its program template, and every
+    diploma then carries it: this is how a diploma shows accreditation or sponsorship.
+    """
+    from datetime import UTC, datetime
+
+    from credkit.cli.common import write_json
+    from credkit.errors import TemplateError
+    from credkit.model.diploma import issue_endorsement
+
+    fields = _read_toml(spec)
+    endorser = fields.get("endorser")
+    what = fields.get("endorsement")
+    if not isinstance(endorser, dict) or not isinstance(what, dict):
+        raise TemplateError(f"{spec}: needs an [endorser] and an [endorsement] table")
+    comment = what.get("comment")
+    if not isinstance(comment, str) or not comment.strip():
+        raise TemplateError(f"{spec}: endorsement.comment: missing — say what you endorse and why")
+    target = target_id
+    if target is None:
+        if template is None:
+            raise TemplateError("pass --template (to endorse its achievement) or --target-id")
+        program = load_template(template)
+        wanted = what.get("target", "achievement")
+        if wanted == "achievement":
+            target = program.achievement.id
+        elif program.issuer.id:
+            target = program.issuer.id
+        else:
+            raise TemplateError("endorsing the issuer needs --target-id (the issuer's DID)")
+    now = datetime.now(UTC)
+    years = what.get("valid_years")
+    until = now.replace(year=now.year + int(years)) if isinstance(years, int) else None
+    key = KeyPair.load(key_file)
+    profile = {k: v for k, v in endorser.items() if isinstance(v, str)}
+    document = issue_endorsement(
+        profile,
+        target,
+        comment,
+        key,
+        cryptosuite=suite,
+        name=what.get("name"),
+        valid_until=until,
+    )
+    write_json(document, out)
+
+
+def _read_toml(path: str) -> dict[str, object]:
+    import tomllib
+
+    from credkit.errors import TemplateError
+
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(f"{path}: {exc}") from None

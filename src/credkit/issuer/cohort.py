@@ -1,0 +1,498 @@
+"""Issue a whole cohort: one signed diploma per roster row, idempotent and crash-safe.
+
+Why it is shaped like this:
+- **Idempotent.** Each graduate has a stable key (roster ``id``, else email + achievement), hence a
+  stable credential id and file name. A graduate already issued is never issued again: with a
+  store, the store's record decides (and a missing file is rewritten from it); without one, an
+  existing file with the right id does.
+- **Crash-safe.** With a store, status indexes are allocated, diplomas signed and records written in
+  one SQLite transaction per batch: a kill leaves the batch either wholly committed or not at all.
+  Files are written after the commit, atomically (temp file + rename), so a reader never sees half a
+  diploma; a crash between commit and file write is repaired by the next run.
+- **Every core.** Signing (JSON-LD canonicalization) is the cost; it runs in a process pool while
+  the main process owns the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from credkit.atomic import write_atomic, write_atomic_many
+from credkit.errors import CredkitError, StoreError
+from credkit.identity.keys import KeyPair
+from credkit.issuer.store import IssuerStore
+from credkit.jsonfmt import dumps_pretty
+from credkit.jsonld.contexts import ED25519_2020_V1
+from credkit.model.diploma import build_diploma, credential_id_for
+from credkit.model.roster import Graduate, Roster
+from credkit.model.template import DiplomaTemplate
+from credkit.proofs.dataintegrity import format_datetime, sign
+from credkit.status import status_entry
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+# diplomas name graduates: readable by the issuer only until published (host/site)
+DIPLOMA_MODE = 0o600
+OB_SCHEMA_MARK = "/spec/ob/v3p0/schema/"
+Progress = Callable[[int], None]  # called with how many rows were just finished
+
+
+@dataclass
+class CohortReport:
+    issued: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    repaired: list[Path] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass
+class _Job:
+    graduate: Graduate
+    key: str
+    credential_id: str
+    path: Path
+
+
+def _encode(document: dict[str, Any]) -> bytes:
+    return dumps_pretty(document).encode("utf-8")
+
+
+def _existing_id(path: Path) -> str | None:
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    value = document.get("id") if isinstance(document, dict) else None
+    return value if isinstance(value, str) else None
+
+
+# --- signing in worker processes -----------------------------------------------------------------
+
+
+@dataclass
+class _WorkerState:
+    key: KeyPair
+    template: DiplomaTemplate
+    suite: str
+    moment: datetime
+    legacy_proof: bool = False
+
+
+_STATE: _WorkerState | None = None
+
+
+def _init_worker(
+    secret: str,
+    controller: str,
+    key_id: str,
+    template: DiplomaTemplate,
+    suite: str,
+    moment: datetime,
+    legacy_proof: bool,
+) -> None:
+    global _STATE
+    key = KeyPair.from_secret_multibase(secret, controller=controller, key_id=key_id)
+    _STATE = _WorkerState(key, template, suite, moment, legacy_proof)
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the cohort process dies, even by SIGKILL (no cleanup runs there).
+
+    A pool worker inherits the task queue's pipe, so it never sees end-of-file and would wait
+    forever, holding the issuer's key in memory. On Linux the kernel delivers SIGKILL to the
+    worker when its parent goes (``PR_SET_PDEATHSIG``); everywhere, a daemon thread checks once
+    a second that the parent is still the one that started the pool.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=watch, name="credkit-parent-watch", daemon=True).start()
+
+
+def _init_pool_worker(parent: int, *args: Any) -> None:
+    _die_with_parent(parent)
+    _init_worker(*args)
+
+
+def _build_in_worker(job: tuple[Graduate, str]) -> dict[str, Any] | str:
+    """The unsigned diploma, or the reason the row cannot become one."""
+    assert _STATE is not None
+    graduate, credential_id = job
+    try:
+        return build_diploma(
+            _STATE.template,
+            graduate,
+            issuer_id=_STATE.key.controller,
+            credential_id=credential_id,
+            now=_STATE.moment,
+        )
+    except CredkitError as exc:
+        where = "" if "roster line" in exc.message else f"roster line {graduate.line}: "
+        return where + exc.message
+
+
+def _sign_in_worker(document: dict[str, Any]) -> dict[str, Any]:
+    assert _STATE is not None
+    created = format_datetime(_STATE.moment)
+    if not _STATE.legacy_proof:
+        return sign(document, _STATE.key, cryptosuite=_STATE.suite, created=created)
+    # a second, Ed25519Signature2020 proof for wallets that verify nothing newer (the DCC
+    # Learner Credential Wallet); its context goes in before the first proof, so both proofs
+    # sign the same document
+    document = {**document, "@context": [*document["@context"], ED25519_2020_V1]}
+    signed = sign(document, _STATE.key, cryptosuite=_STATE.suite, created=created)
+    return sign(signed, _STATE.key, cryptosuite="Ed25519Signature2020", created=created)
+
+
+_RowJob = tuple[Graduate, str, list[dict[str, Any]] | None]
+
+
+def _issue_in_worker(job: _RowJob) -> bytes | str:
+    """Build, attach the status entries (``None``: no store), sign and encode one diploma.
+
+    One round trip per row: the graduate and its status entries go out, the file's bytes come
+    back (pickling whole documents both ways, twice, was a large share of the main process).
+    """
+    graduate, credential_id, entries = job
+    built = _build_in_worker((graduate, credential_id))
+    if isinstance(built, str):
+        return built
+    if entries is not None:
+        _attach_status(built, entries)
+    return _encode(_sign_in_worker(built))
+
+
+class _InProcess(Executor):
+    """A stand-in for a pool when one process is asked for (or the cohort is tiny)."""
+
+    def map(self, fn: Callable[[Any], Any], *iterables: Any, **_: Any) -> Iterator[Any]:
+        return map(fn, *iterables)
+
+
+# --- the cohort ----------------------------------------------------------------------------------
+
+
+def issue_cohort(
+    template: DiplomaTemplate,
+    roster: Roster | Sequence[Graduate],
+    key: KeyPair,
+    out_dir: str | os.PathLike[str],
+    *,
+    store: IssuerStore | None = None,
+    purposes: Sequence[str] = ("revocation",),
+    cryptosuite: str = "eddsa-rdfc-2022",
+    legacy_proof: bool = False,
+    workers: int | None = None,
+    batch_size: int = 512,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> CohortReport:
+    """Issue every graduate of ``roster`` into ``out_dir``; see the module docstring for why."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    report = CohortReport()
+    if isinstance(roster, Roster):
+        report.failed.extend(str(e) for e in roster.errors)
+    graduates = list(roster)
+    achievement_id = template.achievement.id
+    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    tick = progress or (lambda n: None)
+
+    pending: list[_Job] = []
+    seen: set[str] = set()
+    owned: set[str] = set()
+    for graduate in graduates:
+        gkey = graduate.key(achievement_id)
+        path = out / graduate.file_name(achievement_id)
+        if gkey in seen:
+            report.failed.append(
+                f"roster line {graduate.line}: {graduate.name}: same graduate as an earlier row "
+                "(same id or email); skipped"
+            )
+            tick(1)
+            continue
+        seen.add(gkey)
+        owned.add(path.name)
+        job = _Job(graduate, gkey, credential_id_for(gkey, achievement_id), path)
+        if _already_issued(job, store, report):
+            tick(1)
+            continue
+        pending.append(job)
+
+    # every diploma of this roster, issued or not: a temp file of one a killed run had already
+    # committed (and this run only skips or repairs) is as stale as one of a pending row
+    _remove_stale_temp_files(out, owned)
+    if not pending:
+        return report
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    use_pool = count > 1 and len(pending) > 32
+    pool: Executor = (
+        ProcessPoolExecutor(
+            max_workers=count,
+            initializer=_init_pool_worker,
+            initargs=(
+                os.getpid(),
+                key.secret_multibase,
+                key.controller,
+                key.id,
+                template,
+                cryptosuite,
+                moment,
+                legacy_proof,
+            ),
+        )
+        if use_pool
+        else _InProcess()
+    )
+
+    def chunksize(rows: int) -> int:
+        # a few chunks per worker: little pickling overhead, and a short tail at a batch's end
+        return max(1, rows // (count * 8)) if use_pool else 1
+
+    if not use_pool:
+        _init_worker(
+            key.secret_multibase,
+            key.controller,
+            key.id,
+            template,
+            cryptosuite,
+            moment,
+            legacy_proof,
+        )
+    writer = _FileWriter(report)
+    try:
+        for start in range(0, len(pending), batch_size):
+            chunk = pending[start : start + batch_size]
+            _issue_batch(chunk, store, purposes, pool, report, writer, chunksize(len(chunk)))
+            tick(len(chunk))
+    finally:
+        try:
+            writer.close()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return report
+
+
+def _remove_stale_temp_files(out: Path, names: set[str]) -> None:
+    """Remove temp files a killed run left for diplomas this run is about to write.
+
+    ``credkit.atomic`` names them ``.<file>.<random>.tmp``; a SIGKILL between creating one and
+    renaming it leaves it behind (files are written while the next batch is signed, so a kill can
+    land there). Only temp files of this roster's diplomas are touched, one folder scan.
+    """
+    try:
+        entries = list(os.scandir(out))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(".") and name.endswith(".tmp")):
+            continue
+        target = name[1:].rsplit(".", 2)[0]
+        if target in names:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+
+
+def _already_issued(job: _Job, store: IssuerStore | None, report: CohortReport) -> bool:
+    if store is not None:
+        record = store.find_by_subject_key(job.key)
+        if record is None:
+            return False
+        if not job.path.exists() or _existing_id(job.path) != record.id:
+            # committed but the file was not written (a crash) or was lost: restore it
+            if record.document is None:  # typed now (IssuerStore): a record without its bytes
+                raise StoreError(f"credential {record.id} was recorded without its document")
+            write_atomic(job.path, record.document, mode=DIPLOMA_MODE)
+            report.repaired.append(job.path)
+        else:
+            report.skipped.append(job.path)
+        return True
+    if _existing_id(job.path) == job.credential_id:
+        report.skipped.append(job.path)
+        return True
+    return False
+
+
+def _attach_status(document: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    """Add the status entries; OB 3.0 allows one (its schema wants an object, 0..1).
+
+    With suspension as well as revocation the diploma carries a set (allowed by VC DM 2.0 §4.11)
+    and no longer conforms to the OB 3.0 JSON Schema, so it must not claim that schema either
+    (see docs/status.md: suspension is off by default for this reason).
+    """
+    if len(entries) == 1:
+        document["credentialStatus"] = entries[0]
+        return
+    document["credentialStatus"] = entries
+    kept = [
+        s for s in document.get("credentialSchema", []) if OB_SCHEMA_MARK not in str(s.get("id"))
+    ]
+    if kept:
+        document["credentialSchema"] = kept
+    else:
+        document.pop("credentialSchema", None)
+
+
+class _FileWriter:
+    """Writes each committed batch's files in a thread while the next batch is signed.
+
+    Files still follow their batch's commit (a crash in between is repaired by the next run from
+    the store); at most two batches wait, so memory stays flat. Any write error is raised in the
+    main thread, at the next batch or at ``close``.
+    """
+
+    def __init__(self, report: CohortReport) -> None:
+        self._report = report
+        self._queue: queue.Queue[list[tuple[Path, bytes]] | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        while (files := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # drain: the main thread raises the first error
+            try:
+                write_atomic_many(files, mode=DIPLOMA_MODE)
+                self._report.issued.extend(path for path, _ in files)
+            except BaseException as exc:  # handed to the main thread
+                self._error = exc
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def put(self, files: list[tuple[Path, bytes]]) -> None:
+        self._raise()
+        if not files:
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="cohort-files", daemon=True)
+            self._thread.start()
+        self._queue.put(files)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self._raise()
+
+
+class _BatchHadFailures(Exception):  # noqa: N818 - control flow, never escapes this module
+    """A row of the batch did not build: roll its status allocations back and redo the batch."""
+
+
+def _allocate(
+    store: IssuerStore, purposes: Sequence[str], credential_id: str
+) -> list[dict[str, Any]]:
+    entries = []
+    for purpose in purposes:
+        slot = store.allocate(purpose, credential_id)
+        entries.append(status_entry(slot.list_url, slot.list_index, purpose))
+    return entries
+
+
+def _issue_batch(
+    chunk: list[_Job],
+    store: IssuerStore | None,
+    purposes: Sequence[str],
+    pool: Executor,
+    report: CohortReport,
+    writer: _FileWriter,
+    chunksize: int = 1,
+    *,
+    known_good: bool = False,
+) -> None:
+    if store is None:
+        files: list[tuple[Path, bytes]] = []
+        jobs: list[_RowJob] = [(j.graduate, j.credential_id, None) for j in chunk]
+        for job, result in zip(
+            chunk, pool.map(_issue_in_worker, jobs, chunksize=chunksize), strict=True
+        ):
+            if isinstance(result, str):
+                report.failed.append(result)
+            else:
+                files.append((job.path, result))
+        writer.put(files)
+        return
+    # Status indexes are allocated for the whole batch up front, in the batch's transaction, so
+    # workers build and sign each row in one go while the main process records the rows already
+    # back. A row that does not build must not keep an index (the store refuses to commit one
+    # without its record): then the whole transaction is rolled back, the batch is built once to
+    # find the bad rows, and the good ones are issued as a batch of their own.
+    written: list[tuple[Path, bytes]] = []
+    try:
+        with store.transaction():
+            # a generator: the pool submits each chunk as soon as its rows are allocated, so the
+            # workers start signing while the main process allocates the rest of the batch
+            row_jobs: Iterator[_RowJob] = (
+                (j.graduate, j.credential_id, _allocate(store, purposes, j.credential_id))
+                for j in chunk
+            )
+            failed = False
+            results = pool.map(_issue_in_worker, row_jobs, chunksize=chunksize)
+            for job, result in zip(chunk, results, strict=True):
+                if isinstance(result, str):
+                    failed = True
+                if failed:
+                    continue  # keep draining the pool's results; nothing of this batch stays
+                assert isinstance(result, bytes)
+                store.record_issued(
+                    job.credential_id,
+                    result,
+                    subject_key=job.key,
+                    subject_name=job.graduate.name,
+                    email=job.graduate.email,
+                    path=str(job.path),
+                )
+                written.append((job.path, result))
+            if failed:
+                raise _BatchHadFailures
+    except _BatchHadFailures:
+        if known_good:  # cannot happen: building is deterministic; never loop
+            raise CredkitError("a diploma built once and then failed to build") from None
+        good: list[_Job] = []
+        built = pool.map(
+            _build_in_worker, [(j.graduate, j.credential_id) for j in chunk], chunksize=chunksize
+        )
+        for job, outcome in zip(chunk, built, strict=True):
+            if isinstance(outcome, str):
+                report.failed.append(outcome)
+            else:
+                good.append(job)
+        if good:
+            _issue_batch(good, store, purposes, pool, report, writer, chunksize, known_good=True)
+        return
+    # after the commit: a crash from here on is repaired by the next run from the store
+    writer.put(written)

@@ -1,0 +1,693 @@
+"""The issuer's records: status lists, allocated indexes, issued credentials, status changes.
+
+One SQLite file in WAL mode, every change in a ``BEGIN IMMEDIATE`` transaction with
+``synchronous=FULL``, so two processes can issue at once and a crash (even ``kill -9``) leaves
+either the whole issuance or none of it. The schema makes the promises structural: an index is
+``PRIMARY KEY (list_id, idx)`` so it is never handed out twice, and an allocation references its
+credential record with a deferred foreign key, so no transaction can commit one without the other.
+Callers see only :class:`IssuerStore`; a server database can implement it later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+from credkit.errors import StoreError
+from credkit.jsonfmt import dumps_pretty
+from credkit.status import MIN_LENGTH, Bitstring, status_entries, status_entry
+
+SCHEMA_VERSION = 1
+ISSUER_PURPOSES = ("revocation", "suspension")
+# How long a write waits for another process's lock before StoreBusyError: a few seconds, so a
+# service answers "busy, retry" (503) instead of holding the request (and its thread) for 30 s.
+BUSY_TIMEOUT_MS = 3_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS status_lists (
+    id         INTEGER PRIMARY KEY,          -- n in {base_url}/status/{n}
+    url        TEXT NOT NULL UNIQUE,
+    purpose    TEXT NOT NULL CHECK (purpose IN ('revocation', 'suspension')),
+    length     INTEGER NOT NULL CHECK (length > 0 AND length % 8 = 0),
+    bits       BLOB NOT NULL CHECK (length(bits) * 8 = length),
+    version    INTEGER NOT NULL DEFAULT 1,   -- bumped on every change, for publishers
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS credentials (
+    id             TEXT PRIMARY KEY,
+    subject_key    TEXT UNIQUE,              -- idempotency key, e.g. cohort + roster row
+    subject_name   TEXT,
+    email_hash     TEXT,                     -- sha256 of the normalised address, never the address
+    digest         TEXT NOT NULL,            -- sha256 hex of the exact signed JSON bytes
+    document       BLOB NOT NULL,            -- those bytes: a lost file can be written again
+    path           TEXT,
+    status_entries TEXT NOT NULL,            -- JSON array of credentialStatus entries
+    issued_at      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS allocations (
+    list_id       INTEGER NOT NULL REFERENCES status_lists (id),
+    idx           INTEGER NOT NULL CHECK (idx >= 0),
+    credential_id TEXT NOT NULL
+        REFERENCES credentials (id) DEFERRABLE INITIALLY DEFERRED,
+    purpose       TEXT NOT NULL,
+    allocated_at  TEXT NOT NULL,
+    PRIMARY KEY (list_id, idx),
+    UNIQUE (credential_id, purpose)
+);
+CREATE TABLE IF NOT EXISTS status_events (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    credential_id TEXT NOT NULL REFERENCES credentials (id),
+    purpose       TEXT NOT NULL,
+    list_id       INTEGER NOT NULL REFERENCES status_lists (id),
+    idx           INTEGER NOT NULL,
+    value         INTEGER NOT NULL,
+    reason        TEXT,
+    at            TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS status_events_credential ON status_events (credential_id);
+"""
+
+
+class StoreBusyError(StoreError):
+    """Another process holds the store's write lock past the busy timeout: try again later."""
+
+    code = "STORE_BUSY"
+
+
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether SQLite gave up waiting for another connection's lock (busy, not broken)."""
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+class DuplicateCredentialError(StoreError):
+    """A credential with this id is already in the store (a conflict, not a broken store)."""
+
+    code = "ISSUE_CONFLICT"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def email_hash(email: str) -> str:
+    """A stable lookup key for an address without storing it (trimmed, case-folded)."""
+    return hashlib.sha256(email.strip().casefold().encode("utf-8")).hexdigest()
+
+
+def serialize_credential(document: Mapping[str, Any]) -> bytes:
+    """The bytes credkit writes for a signed credential; the stored digest is of these bytes."""
+    return dumps_pretty(document).encode("utf-8")
+
+
+def _entry_key(entry: Mapping[str, Any]) -> tuple[str, str, int]:
+    raw = entry.get("statusListIndex")
+    index = int(raw) if isinstance(raw, str) and raw.isdigit() else -1
+    return (str(entry.get("statusPurpose")), str(entry.get("statusListCredential")), index)
+
+
+class Allocation(NamedTuple):
+    list_url: str
+    list_index: int  # the statusListIndex (not "index": tuple.index exists)
+
+
+@dataclass(frozen=True)
+class StatusListInfo:
+    id: int
+    url: str
+    purpose: str
+    length: int
+    allocated: int
+    set_count: int
+    version: int
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    id: str
+    digest: str
+    status_entries: list[dict[str, Any]]
+    issued_at: str
+    subject_key: str | None = None
+    subject_name: str | None = None
+    email_hash: str | None = None
+    path: str | None = None
+    document: bytes | None = None
+
+    def json(self) -> dict[str, Any]:
+        """The signed credential as stored."""
+        if self.document is None:
+            raise StoreError(f"credential {self.id} was recorded without its document")
+        doc: dict[str, Any] = json.loads(self.document)
+        return doc
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    seq: int
+    credential_id: str
+    purpose: str
+    value: int
+    reason: str | None
+    at: str
+
+
+@runtime_checkable
+class IssuerStore(Protocol):
+    """What issuing, revoking and publishing need from storage; SQLite is one implementation."""
+
+    def transaction(self) -> AbstractContextManager[IssuerStore]: ...
+    def allocate(self, purpose: str, credential_id: str) -> Allocation: ...
+    def record_issued(
+        self,
+        credential_id: str,
+        document: Mapping[str, Any] | bytes,
+        *,
+        subject_key: str | None = None,
+        subject_name: str | None = None,
+        email: str | None = None,
+        path: str | None = None,
+    ) -> IssuedCredential: ...
+    def issue(
+        self,
+        credential_id: str,
+        purposes: Sequence[str],
+        build: Callable[[list[dict[str, Any]]], Mapping[str, Any] | bytes],
+        *,
+        subject_key: str | None = None,
+        subject_name: str | None = None,
+        email: str | None = None,
+        path: str | None = None,
+    ) -> IssuedCredential: ...
+    def set_status(
+        self, credential_id: str, purpose: str, value: int | bool, *, reason: str | None = None
+    ) -> bool: ...
+    def get_status(self, credential_id: str) -> dict[str, int]: ...
+    def history(self, credential_id: str) -> list[StatusEvent]: ...
+    def lists(self) -> list[StatusListInfo]: ...
+    def bitstring(self, list_id: int | str) -> Bitstring: ...
+    def credential(self, credential_id: str) -> IssuedCredential | None: ...
+    def find_by_subject_key(self, key: str) -> IssuedCredential | None: ...
+
+
+class SqliteStore:
+    """:class:`IssuerStore` in one SQLite file; safe for several processes on one machine.
+
+    ``base_url`` is fixed the first time a list is created (list URLs are signed into diplomas,
+    so they can never move); opening the store later with another ``base_url`` is an error.
+    ``list_length`` below 131,072 is for tests only: verifiers reject shorter lists (§3.2).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        base_url: str | None = None,
+        list_length: int = MIN_LENGTH,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    ) -> None:
+        if list_length <= 0 or list_length % 8:
+            raise StoreError("list_length must be a positive multiple of 8")
+        self.path = Path(path)
+        self.list_length = list_length
+        self._depth = 0
+        # the list being filled, per purpose, with its allocation count: valid only inside one
+        # write transaction (BEGIN IMMEDIATE holds the lock, so no other process can allocate)
+        self._open: dict[str, list[Any]] = {}
+        if not self.path.exists():
+            # the store names graduates: readable by the issuer only (WAL files inherit the mode)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        try:
+            self._db = sqlite3.connect(
+                self.path, timeout=busy_timeout_ms / 1000, isolation_level=None
+            )
+            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
+            # FULL: a committed issuance survives power loss, not only a crashed process
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            # a store already at this schema is opened without the write lock, so a reader (a
+            # server thread answering GET) never waits behind a writer in another process
+            if self._schema_version() != SCHEMA_VERSION:
+                with self.transaction():
+                    # statement by statement: executescript() would commit the open transaction
+                    if self._schema_version() != SCHEMA_VERSION:
+                        for statement in _SCHEMA.split(";"):
+                            if statement.strip():
+                                self._db.execute(statement)
+                        self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open issuer store {self.path}: {exc}") from None
+        self.base_url = self._bind_base_url(base_url)
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqliteStore]:
+        """One write transaction (``BEGIN IMMEDIATE``: the write lock is taken up front, so two
+        processes queue instead of failing half-way). Nested uses join the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                raise StoreBusyError(f"issuer store {self.path} is busy: {exc}") from None
+            raise StoreError(f"issuer store {self.path}: {exc}") from None
+        except sqlite3.Error as exc:
+            raise StoreError(f"issuer store {self.path} is busy: {exc}") from None
+        self._depth = 1
+        self._open.clear()
+        try:
+            yield self
+            self._db.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            self._rollback()
+            raise StoreError(f"issuer store refused the change: {exc}") from None
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._depth = 0
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    def _require_tx(self, what: str) -> None:
+        if not self._depth:
+            raise StoreError(f"{what} must run inside store.transaction() (or use issue())")
+
+    def _schema_version(self) -> int:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer credkit (schema {version})")
+        return version
+
+    def _bind_base_url(self, base_url: str | None) -> str | None:
+        base = base_url.rstrip("/") if base_url else None
+        query = "SELECT value FROM meta WHERE key = 'base_url'"
+        row = self._db.execute(query).fetchone()  # a read: no write lock unless it must write
+        if row is None:
+            if base is None:
+                return None
+            with self.transaction():
+                row = self._db.execute(query).fetchone()
+                if row is None:
+                    self._db.execute("INSERT INTO meta VALUES ('base_url', ?)", (base,))
+                    return base
+        stored = str(row[0])
+        if base is not None and base != stored:
+            raise StoreError(
+                f"{self.path} issues status lists under {stored}, not {base}; list URLs are "
+                "signed into every diploma and cannot move"
+            )
+        return stored
+
+    # --- allocation -----------------------------------------------------------------------
+
+    def _open_list(self, purpose: str) -> tuple[int, str, int]:
+        """The list to allocate from: the oldest of this purpose with a free index, or a new one."""
+        rows = self._db.execute(
+            "SELECT l.id, l.url, l.length FROM status_lists AS l WHERE l.purpose = ? AND "
+            "(SELECT count(*) FROM allocations AS a WHERE a.list_id = l.id) < l.length "
+            "ORDER BY l.id LIMIT 1",
+            (purpose,),
+        ).fetchone()
+        if rows is not None:
+            return int(rows[0]), str(rows[1]), int(rows[2])
+        if self.base_url is None:
+            raise StoreError("the store has no base_url yet: pass base_url= to create status lists")
+        next_id = self._db.execute("SELECT coalesce(max(id), 0) + 1 FROM status_lists").fetchone()
+        list_id = int(next_id[0])
+        url = f"{self.base_url}/status/{list_id}"
+        now = _now()
+        self._db.execute(
+            "INSERT INTO status_lists (id, url, purpose, length, bits, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (list_id, url, purpose, self.list_length, bytes(self.list_length // 8), now, now),
+        )
+        return list_id, url, self.list_length
+
+    def _random_free_index(self, list_id: int, length: int) -> int:
+        """A uniformly random unused index (§5.1 herd privacy: order must not leak issue order)."""
+        for _ in range(32):  # while the list is mostly empty, a few random probes suffice
+            idx = secrets.randbelow(length)
+            probe = self._db.execute(
+                "SELECT 1 FROM allocations WHERE list_id = ? AND idx = ?", (list_id, idx)
+            )
+            if probe.fetchone() is None:
+                return idx
+        used = {
+            int(r[0])
+            for r in self._db.execute("SELECT idx FROM allocations WHERE list_id = ?", (list_id,))
+        }
+        free = [i for i in range(length) if i not in used]
+        if not free:  # _open_list checked, so only a bug gets here
+            raise StoreError(f"status list {list_id} is full")
+        return free[secrets.randbelow(len(free))]
+
+    def allocate(self, purpose: str, credential_id: str) -> Allocation:
+        """Reserve a fresh random index for ``credential_id``; must share a transaction with
+        :meth:`record_issued` (the deferred foreign key refuses a commit without the record)."""
+        if purpose not in ISSUER_PURPOSES:
+            raise StoreError(f"credkit allocates {' and '.join(ISSUER_PURPOSES)} indexes only")
+        self._require_tx("allocate()")
+        cached = self._open.get(purpose)
+        if cached is None or cached[3] >= cached[2]:
+            list_id, url, length = self._open_list(purpose)
+            count = self._db.execute(
+                "SELECT count(*) FROM allocations WHERE list_id = ?", (list_id,)
+            ).fetchone()[0]
+            cached = self._open[purpose] = [list_id, url, length, int(count)]
+        list_id, url, length = int(cached[0]), str(cached[1]), int(cached[2])
+        idx = self._random_free_index(list_id, length)
+        try:
+            self._db.execute(
+                "INSERT INTO allocations (list_id, idx, credential_id, purpose, allocated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (list_id, idx, credential_id, purpose, _now()),
+            )
+        except sqlite3.IntegrityError:
+            raise StoreError(f"credential {credential_id} already has a {purpose} index") from None
+        cached[3] += 1
+        return Allocation(url, idx)
+
+    # --- issued credentials ---------------------------------------------------------------
+
+    def record_issued(
+        self,
+        credential_id: str,
+        document: Mapping[str, Any] | bytes,
+        *,
+        subject_key: str | None = None,
+        subject_name: str | None = None,
+        email: str | None = None,
+        path: str | None = None,
+    ) -> IssuedCredential:
+        """Record a signed credential; its ``credentialStatus`` must name exactly the indexes
+        allocated to it, so the store and the diploma can never disagree."""
+        body = document if isinstance(document, bytes) else serialize_credential(document)
+        try:
+            parsed = json.loads(body)
+        except ValueError as exc:
+            raise StoreError(f"credential {credential_id} is not JSON: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise StoreError(f"credential {credential_id} is not a JSON object")
+        if parsed.get("id") not in (None, credential_id):
+            raise StoreError(f"document id {parsed.get('id')!r} is not {credential_id!r}")
+        entries = status_entries(parsed)
+        with self.transaction():
+            expected = sorted(
+                (str(r[0]), str(r[1]), int(r[2]))
+                for r in self._db.execute(
+                    "SELECT a.purpose, l.url, a.idx FROM allocations a "
+                    "JOIN status_lists l ON l.id = a.list_id WHERE a.credential_id = ?",
+                    (credential_id,),
+                )
+            )
+            found = sorted(_entry_key(e) for e in entries)
+            if expected != found:
+                raise StoreError(
+                    f"credential {credential_id}: credentialStatus {found} does not match the "
+                    f"indexes allocated to it {expected}"
+                )
+            record = IssuedCredential(
+                id=credential_id,
+                digest=hashlib.sha256(body).hexdigest(),
+                status_entries=entries,
+                issued_at=_now(),
+                subject_key=subject_key,
+                subject_name=subject_name,
+                email_hash=email_hash(email) if email else None,
+                path=path,
+                document=body,
+            )
+            try:
+                self._db.execute(
+                    "INSERT INTO credentials (id, subject_key, subject_name, email_hash, digest, "
+                    "document, path, status_entries, issued_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (
+                        record.id,
+                        record.subject_key,
+                        record.subject_name,
+                        record.email_hash,
+                        record.digest,
+                        body,
+                        record.path,
+                        json.dumps(entries),
+                        record.issued_at,
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise StoreError(f"credential {credential_id} not recorded: {exc}") from None
+        return record
+
+    def issue(
+        self,
+        credential_id: str,
+        purposes: Sequence[str],
+        build: Callable[[list[dict[str, Any]]], Mapping[str, Any] | bytes],
+        *,
+        subject_key: str | None = None,
+        subject_name: str | None = None,
+        email: str | None = None,
+        path: str | None = None,
+    ) -> IssuedCredential:
+        """Allocate, build (sign) and record in one transaction; a crash keeps none of it.
+
+        ``build`` gets the ``credentialStatus`` entries and returns the signed credential. With
+        ``subject_key`` an earlier issuance for the same key is returned instead (cohort re-runs).
+        """
+        with self.transaction():
+            if subject_key is not None:
+                existing = self.find_by_subject_key(subject_key)
+                if existing is not None:
+                    return existing
+            # checked under the write lock: two racing issues of one id cannot both pass
+            found = self._db.execute("SELECT 1 FROM credentials WHERE id = ?", (credential_id,))
+            if found.fetchone():
+                raise DuplicateCredentialError(
+                    f"a credential with id {credential_id} was already issued"
+                )
+            entries = [status_entry(*self.allocate(p, credential_id), p) for p in purposes]
+            document = build(entries)
+            return self.record_issued(
+                credential_id,
+                document,
+                subject_key=subject_key,
+                subject_name=subject_name,
+                email=email,
+                path=path,
+            )
+
+    def set_path(self, credential_id: str, path: str) -> None:
+        """Note where the credential file was written (after the issuing transaction)."""
+        with self.transaction():
+            cur = self._db.execute(
+                "UPDATE credentials SET path = ? WHERE id = ?", (path, credential_id)
+            )
+            if cur.rowcount != 1:
+                raise StoreError(f"no credential {credential_id} in the store")
+
+    _COLUMNS = (
+        "id, digest, status_entries, issued_at, subject_key, subject_name, email_hash, path, "
+        "document"
+    )
+
+    @staticmethod
+    def _record(row: Sequence[Any] | None) -> IssuedCredential | None:
+        if row is None:
+            return None
+        return IssuedCredential(
+            id=row[0],
+            digest=row[1],
+            status_entries=json.loads(row[2]),
+            issued_at=row[3],
+            subject_key=row[4],
+            subject_name=row[5],
+            email_hash=row[6],
+            path=row[7],
+            document=bytes(row[8]) if row[8] is not None else None,
+        )
+
+    def credential(self, credential_id: str) -> IssuedCredential | None:
+        row = self._db.execute(
+            f"SELECT {self._COLUMNS} FROM credentials WHERE id = ?", (credential_id,)
+        ).fetchone()
+        return self._record(row)
+
+    def find_by_subject_key(self, key: str) -> IssuedCredential | None:
+        row = self._db.execute(
+            f"SELECT {self._COLUMNS} FROM credentials WHERE subject_key = ?", (key,)
+        ).fetchone()
+        return self._record(row)
+
+    def credentials(self) -> list[IssuedCredential]:
+        rows = self._db.execute(f"SELECT {self._COLUMNS} FROM credentials ORDER BY issued_at")
+        return [r for r in (self._record(row) for row in rows) if r is not None]
+
+    # --- status changes -------------------------------------------------------------------
+
+    def set_status(
+        self, credential_id: str, purpose: str, value: int | bool, *, reason: str | None = None
+    ) -> bool:
+        """Set the credential's ``purpose`` bit; returns False when it already had ``value``.
+
+        Revocation is final (§2.1: "revocation ... is irreversible"): clearing it is refused.
+        Every change is logged with its reason, in the same transaction as the bit.
+        """
+        if value not in (0, 1):
+            raise StoreError("a status value is 0 or 1")
+        bit = int(value)
+        with self.transaction():
+            row = self._db.execute(
+                "SELECT a.list_id, a.idx, l.bits FROM allocations a JOIN status_lists l "
+                "ON l.id = a.list_id WHERE a.credential_id = ? AND a.purpose = ?",
+                (credential_id, purpose),
+            ).fetchone()
+            if row is None:
+                known = self._db.execute(
+                    "SELECT 1 FROM credentials WHERE id = ?", (credential_id,)
+                ).fetchone()
+                if known is None:
+                    raise StoreError(f"no credential {credential_id} in the store")
+                raise StoreError(f"credential {credential_id} was issued without a {purpose} entry")
+            list_id, idx = int(row[0]), int(row[1])
+            bits = Bitstring.from_bytes(row[2])
+            current = bits.get(idx)
+            if current == bit:
+                return False
+            if purpose == "revocation" and current == 1:
+                raise StoreError(f"credential {credential_id} is revoked; revocation is final")
+            bits.set(idx, bit)
+            now = _now()
+            self._db.execute(
+                "UPDATE status_lists SET bits = ?, version = version + 1, updated_at = ? "
+                "WHERE id = ?",
+                (bytes(bits), now, list_id),
+            )
+            self._db.execute(
+                "INSERT INTO status_events (credential_id, purpose, list_id, idx, value, reason, "
+                "at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (credential_id, purpose, list_id, idx, bit, reason, now),
+            )
+        return True
+
+    def get_status(self, credential_id: str) -> dict[str, int]:
+        """``{purpose: bit}`` for every status entry of the credential."""
+        rows = self._db.execute(
+            "SELECT a.purpose, a.idx, l.bits FROM allocations a JOIN status_lists l "
+            "ON l.id = a.list_id WHERE a.credential_id = ?",
+            (credential_id,),
+        ).fetchall()
+        if not rows and self.credential(credential_id) is None:
+            raise StoreError(f"no credential {credential_id} in the store")
+        return {str(p): Bitstring.from_bytes(b).get(int(i)) for p, i, b in rows}
+
+    def history(self, credential_id: str) -> list[StatusEvent]:
+        rows = self._db.execute(
+            "SELECT seq, credential_id, purpose, value, reason, at FROM status_events "
+            "WHERE credential_id = ? ORDER BY seq",
+            (credential_id,),
+        )
+        return [StatusEvent(int(r[0]), r[1], r[2], int(r[3]), r[4], r[5]) for r in rows]
+
+    # --- lists ----------------------------------------------------------------------------
+
+    def lists(self) -> list[StatusListInfo]:
+        rows = self._db.execute(
+            "SELECT l.id, l.url, l.purpose, l.length, "
+            "(SELECT count(*) FROM allocations a WHERE a.list_id = l.id), l.bits, l.version, "
+            "l.updated_at FROM status_lists l ORDER BY l.id"
+        ).fetchall()
+        return [
+            StatusListInfo(
+                id=int(r[0]),
+                url=r[1],
+                purpose=r[2],
+                length=int(r[3]),
+                allocated=int(r[4]),
+                set_count=Bitstring.from_bytes(r[5]).count(),
+                version=int(r[6]),
+                updated_at=r[7],
+            )
+            for r in rows
+        ]
+
+    def bitstring(self, list_id: int | str) -> Bitstring:
+        """The current bits of a list, by number or URL."""
+        column = "url" if isinstance(list_id, str) else "id"
+        row = self._db.execute(
+            f"SELECT bits FROM status_lists WHERE {column} = ?", (list_id,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no status list {list_id!r} in the store")
+        return Bitstring.from_bytes(row[0])
+
+    def check_consistency(self) -> list[str]:
+        """Problems found by SQLite's own checks plus credkit's invariants; empty when sound."""
+        problems: list[str] = []
+        integrity = [r[0] for r in self._db.execute("PRAGMA integrity_check")]
+        if integrity != ["ok"]:
+            problems += [f"integrity_check: {m}" for m in integrity]
+        fk = self._db.execute("PRAGMA foreign_key_check")
+        problems += [f"foreign key: {tuple(r)}" for r in fk]
+        for cred in self.credentials():
+            found = sorted(_entry_key(e) for e in cred.status_entries)
+            expected = sorted(
+                (str(r[0]), str(r[1]), int(r[2]))
+                for r in self._db.execute(
+                    "SELECT a.purpose, l.url, a.idx FROM allocations a JOIN status_lists l "
+                    "ON l.id = a.list_id WHERE a.credential_id = ?",
+                    (cred.id,),
+                )
+            )
+            if found != expected:
+                problems.append(f"credential {cred.id}: entries {found} != allocations {expected}")
+            document = cred.document or b""
+            if hashlib.sha256(document).hexdigest() != cred.digest:
+                problems.append(f"credential {cred.id}: digest does not match its document")
+        # replaying the change log must give exactly the stored bits
+        replay: dict[int, Bitstring] = {
+            info.id: Bitstring.from_bytes(bytes(info.length // 8)) for info in self.lists()
+        }
+        for list_id, idx, value in self._db.execute(
+            "SELECT list_id, idx, value FROM status_events ORDER BY seq"
+        ):
+            replay[int(list_id)].set(int(idx), int(value))
+        for list_id, bits in replay.items():
+            if bits != self.bitstring(list_id):
+                problems.append(f"status list {list_id}: bits differ from the change log")
+        return problems

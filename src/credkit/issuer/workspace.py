@@ -1,0 +1,210 @@
+"""The issuer workspace: one folder holding an issuer's key, template, store and settings.
+
+Every issuer command takes ``--issuer-dir DIR`` and reads what it needs from here, so a program
+coordinator types ``credkit issue-cohort --roster graduates.csv`` and nothing else. Paths in the
+config are relative to the folder, so the folder can be moved or backed up whole.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from credkit.atomic import write_atomic
+from credkit.errors import TemplateError
+from credkit.identity.did import did_web
+from credkit.identity.keys import KeyPair
+
+CONFIG_NAME = "credkit.toml"
+PURPOSES = ("revocation", "suspension")
+
+
+class WorkspaceError(TemplateError):
+    """The workspace folder is missing, incomplete, or its config is invalid."""
+
+    code = "WORKSPACE_ERROR"
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass
+class Workspace:
+    """A loaded workspace; paths are absolute."""
+
+    root: Path
+    issuer_name: str
+    issuer_did: str
+    key_path: Path
+    template_path: Path
+    store_path: Path
+    diplomas_dir: Path
+    base_url: str | None = None
+    issuer_url: str | None = None
+    cryptosuite: str = "eddsa-rdfc-2022"
+    status_purposes: tuple[str, ...] = ("revocation",)
+    legacy_proof: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # --- creation ---------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        root: str | os.PathLike[str],
+        *,
+        name: str,
+        url: str | None = None,
+        base_url: str | None = None,
+        did_web_domain: str | None = None,
+        suspension: bool = False,
+    ) -> Workspace:
+        """Make a new workspace; refuses a folder that already holds one (keys are precious)."""
+        from credkit.model.template import starter_template
+
+        folder = Path(root)
+        if (folder / CONFIG_NAME).exists():
+            raise WorkspaceError(f"{folder} already holds a credkit workspace ({CONFIG_NAME})")
+        if not name.strip():
+            raise WorkspaceError("--name: the issuer needs a name (shown on every diploma)")
+        _private_dir(folder)
+        key = KeyPair.generate()
+        if did_web_domain:
+            did = did_web(did_web_domain)
+            key = key.with_controller(did, f"{did}#{key.public_key.multibase}")
+        key.save(folder / "issuer.key")
+        issuer_url = url or (f"https://{did_web_domain}" if did_web_domain else None)
+        publish_url = (base_url or issuer_url or "").rstrip("/") or None
+        template = folder / "program.toml"
+        if not template.exists():
+            text = starter_template(name, issuer_url or "https://issuer.example")
+            write_atomic(template, text.encode("utf-8"), mode=0o600)
+        _private_dir(folder / "diplomas")
+        purposes = PURPOSES if suspension else ("revocation",)
+        lines = [
+            "# credkit issuer workspace (paths are relative to this folder)",
+            "[issuer]",
+            f"name = {_toml_str(name)}",
+            f"did = {_toml_str(key.controller)}",
+            'key = "issuer.key"',
+        ]
+        if issuer_url:
+            lines.append(f"url = {_toml_str(issuer_url)}")
+        lines += [
+            "",
+            "[paths]",
+            'template = "program.toml"',
+            'store = "issuer.db"',
+            'diplomas = "diplomas"',
+            "",
+            "[publish]",
+            "# where status lists and hosted diplomas will live; signed into every diploma",
+            f"base_url = {_toml_str(publish_url)}" if publish_url else '# base_url = "https://…"',
+            "",
+            "[issue]",
+            'cryptosuite = "eddsa-rdfc-2022"',
+            "# revocation only keeps diplomas valid against the OB 3.0 schema (credentialStatus",
+            "# is 0..1 there); adding suspension gives each diploma two status entries",
+            "status_purposes = [" + ", ".join(_toml_str(p) for p in purposes) + "]",
+            "# also sign an Ed25519Signature2020 proof, for wallets that verify nothing newer",
+            "legacy_proof = false",
+            "",
+        ]
+        write_atomic(folder / CONFIG_NAME, "\n".join(lines).encode("utf-8"), mode=0o600)
+        workspace = cls.open(folder)
+        workspace.store().close()  # create the SQLite file now, so the folder is complete
+        return workspace
+
+    # --- loading ----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, root: str | os.PathLike[str]) -> Workspace:
+        folder = Path(root).resolve()
+        config_path = folder / CONFIG_NAME
+        if not config_path.is_file():
+            raise WorkspaceError(
+                f"{folder} is not a credkit workspace (no {CONFIG_NAME}); create one with "
+                "`credkit init DIR --name NAME` or pass --issuer-dir"
+            )
+        try:
+            config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise WorkspaceError(f"{config_path}: {exc}") from None
+        issuer = _table(config, "issuer", config_path)
+        paths = _table(config, "paths", config_path)
+        publish = _table(config, "publish", config_path)
+        issue = _table(config, "issue", config_path)
+        purposes = tuple(issue.get("status_purposes", ("revocation",)))
+        for purpose in purposes:
+            if purpose not in PURPOSES:
+                raise WorkspaceError(
+                    f"{config_path}: issue.status_purposes: {purpose!r} is not one of {PURPOSES}"
+                )
+        for required in ("name", "did"):
+            if not isinstance(issuer.get(required), str):
+                raise WorkspaceError(f"{config_path}: issuer.{required} is missing")
+        return cls(
+            root=folder,
+            issuer_name=issuer["name"],
+            issuer_did=issuer["did"],
+            issuer_url=issuer.get("url"),
+            key_path=folder / issuer.get("key", "issuer.key"),
+            template_path=folder / paths.get("template", "program.toml"),
+            store_path=folder / paths.get("store", "issuer.db"),
+            diplomas_dir=folder / paths.get("diplomas", "diplomas"),
+            base_url=(publish.get("base_url") or None),
+            cryptosuite=str(issue.get("cryptosuite", "eddsa-rdfc-2022")),
+            status_purposes=purposes,
+            legacy_proof=bool(issue.get("legacy_proof", False)),
+            extra=config,
+        )
+
+    # --- parts ------------------------------------------------------------------------------
+
+    def key(self) -> KeyPair:
+        key = KeyPair.load(self.key_path)
+        if key.controller != self.issuer_did:
+            raise WorkspaceError(
+                f"{self.key_path} belongs to {key.controller}, but the workspace issuer is "
+                f"{self.issuer_did}"
+            )
+        return key
+
+    def store(self) -> Any:
+        """The issuer store (SQLite), bound to the workspace's base URL."""
+        from credkit.issuer.store import SqliteStore
+
+        return SqliteStore(self.store_path, base_url=self.base_url)
+
+    def require_base_url(self) -> str:
+        if not self.base_url:
+            raise WorkspaceError(
+                f"{self.root / CONFIG_NAME}: publish.base_url is not set; status lists and "
+                "hosted diplomas need the URL they will be served from"
+            )
+        return self.base_url
+
+
+def _private_dir(folder: Path) -> None:
+    """Make ``folder`` (0700, whatever the umask) unless it exists; a new one is set to 0700.
+
+    The workspace holds the issuer's private key and the store of every graduate: nobody else
+    on the machine needs to list it. Under ``umask 000`` a plain ``mkdir`` would give 0777.
+    An existing folder the user chose (``credkit init .``) keeps its mode.
+    """
+    if folder.is_dir():
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700)
+    os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask; chmod is not
+
+
+def _table(config: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    value = config.get(name, {})
+    if not isinstance(value, dict):
+        raise WorkspaceError(f"{path}: [{name}] must be a table")
+    return value

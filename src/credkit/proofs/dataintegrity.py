@@ -1,0 +1,406 @@
+"""Add and verify Data Integrity proofs: single proofs, proof sets and proof chains.
+
+Follows VC Data Integrity 1.0 §4.2 (Add Proof), §4.3 (Add Proof Set/Chain), §4.4 (Verify Proof) and
+§4.5 (Verify Proof Sets and Chains). Verification collects one result per proof instead of stopping
+at the first failure, so a caller can say which proof failed and why.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from credkit.errors import (
+    CredkitError,
+    InvalidChallengeError,
+    InvalidDomainError,
+    MalformedProofError,
+    MalformedValueError,
+    MismatchedProofPurposeError,
+    NetworkDisabledError,
+    ParsingError,
+    ProofGenerationError,
+    ProofVerificationError,
+)
+from credkit.identity.did import Resolver
+from credkit.identity.keys import KeyPair
+from credkit.jsonld import shapes
+from credkit.jsonld.contexts import DEFAULT_LOADER, ED25519_2020_V1, DocumentLoader
+from credkit.jsonld.jsonview import json_view_problems
+from credkit.proofs.suites import DEFAULT_SUITE, by_name, for_proof
+from credkit.proofs.suites.base import DATETIME, json_copy
+from credkit.proofs.suites.ed25519_signature_2020 import has_suite_context
+
+OB_CONTEXT_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def format_datetime(value: datetime | str) -> str:
+    """An XML Schema dateTimeStamp in UTC with ``Z`` (what the spec examples use)."""
+    if isinstance(value, str):
+        if not DATETIME.match(value):
+            raise ProofGenerationError(f"{value!r} is not an XML Schema dateTimeStamp")
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_datetime(value: str) -> datetime:
+    """Parse a dateTimeStamp; values without an offset are UTC (VC DM 2.0 §4.10)."""
+    if not isinstance(value, str) or not DATETIME.match(value):
+        raise ValueError(f"{value!r} is not an XML Schema dateTimeStamp")
+    text = value.replace("z", "Z")
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    if "T24:00:00" in text:  # XSD allows 24:00:00 = midnight of the next day
+        base = datetime.fromisoformat(text.replace("T24:00:00", "T00:00:00").split(".")[0])
+        from datetime import timedelta
+
+        parsed = base + timedelta(days=1)
+    else:
+        # Python accepts at most 6 fractional digits
+        head, dot, rest = text.partition(".")
+        if dot:
+            digits = "".join(c for c in rest if c.isdigit())
+            text = head + "." + digits[:6].ljust(6, "0") + rest[len(digits) :]
+        parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def proofs_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The document's proofs as a list (``proof`` may be one object or a set)."""
+    value = document.get("proof")
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if not isinstance(item, dict):
+            raise ParsingError("every proof must be a JSON object (VC DI §4.4 step 1)")
+    return items
+
+
+def _without_proof(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k != "proof"}
+
+
+# --- signing ---------------------------------------------------------------------------------
+
+
+def sign(
+    document: dict[str, Any],
+    key: KeyPair,
+    *,
+    cryptosuite: str = DEFAULT_SUITE,
+    proof_purpose: str = "assertionMethod",
+    created: datetime | str | None = None,
+    expires: datetime | str | None = None,
+    challenge: str | None = None,
+    domain: str | list[str] | None = None,
+    nonce: str | None = None,
+    proof_id: str | None = None,
+    previous_proof: str | list[str] | None = None,
+    loader: DocumentLoader | None = None,
+    proof_as_list: bool | None = None,
+) -> dict[str, Any]:
+    """Return a copy of ``document`` with one more proof (VC DI §4.2, §4.3).
+
+    Existing proofs stay: without ``previous_proof`` the new proof joins a proof set (it signs the
+    document without any proof); with it, the named proofs are signed too (a proof chain).
+    ``proof`` is emitted as a list when there are several, when asked, or for Open Badges 3.0
+    credentials (the OB 3.0 schema wants an array); otherwise as a single object.
+    """
+    if not isinstance(document, dict):
+        raise ProofGenerationError("only a JSON object can be signed")
+    suite = by_name(cryptosuite)
+    loader = loader or DEFAULT_LOADER
+    existing = proofs_of(document)
+    unsecured = json_copy(_without_proof(document))
+    if suite.proof_type == "Ed25519Signature2020" and not has_suite_context(unsecured):
+        # the 2020 suite's terms are not in the VC contexts; add its context (as the JS suite does)
+        ctx = unsecured.get("@context", [])
+        unsecured["@context"] = [*(ctx if isinstance(ctx, list) else [ctx]), ED25519_2020_V1]
+    options: dict[str, Any] = {"type": suite.proof_type}
+    if proof_id is not None:
+        options["id"] = proof_id
+    if suite.cryptosuite is not None:
+        options["cryptosuite"] = suite.cryptosuite
+    options["created"] = format_datetime(created if created is not None else now_utc())
+    if expires is not None:
+        options["expires"] = format_datetime(expires)
+    options["verificationMethod"] = key.id
+    options["proofPurpose"] = proof_purpose
+    for name, value in (("challenge", challenge), ("domain", domain), ("nonce", nonce)):
+        if value is not None:
+            options[name] = value
+    if not proof_purpose or not key.id:
+        raise ProofGenerationError("proofPurpose and verificationMethod are required (DI §4.2)")
+
+    signing_input = unsecured
+    if previous_proof is not None:
+        options["previousProof"] = previous_proof
+        wanted = [previous_proof] if isinstance(previous_proof, str) else list(previous_proof)
+        matching = [p for p in existing if p.get("id") in wanted]
+        if len(matching) != len(wanted):
+            raise ProofGenerationError(f"previousProof {wanted} names a proof the document lacks")
+        signing_input = {**unsecured, "proof": copy.deepcopy(matching)}
+
+    shapes.signed_shape(None)  # forget any shape an earlier call left
+    proof = suite.create(signing_input, options, key, loader)
+    if suite.name in RDF_SUITES:  # after create: its safe mode names an undefined term first
+        _refuse_hidden_statements(unsecured, shapes.signed_shape(unsecured))
+    secured = dict(unsecured)
+    all_proofs = [*json_copy(existing), proof]
+    if proof_as_list is None:
+        ctx = unsecured.get("@context")
+        ctx_list = ctx if isinstance(ctx, list) else [ctx]
+        proof_as_list = isinstance(document.get("proof"), list) or any(
+            isinstance(c, str) and c.startswith(OB_CONTEXT_PREFIX) for c in ctx_list
+        )
+    secured["proof"] = all_proofs if (proof_as_list or len(all_proofs) > 1) else proof
+    return secured
+
+
+def _refuse_hidden_statements(unsecured: dict[str, Any], shape: Any = None) -> None:
+    """Sign only JSON that says what its RDF says: the verifier's compacted-form rule, up front.
+
+    An RDF proof signs what the document expands to. A full-IRI key
+    (``"https://www.w3.org/2018/credentials#issuer"``), an inline alias or prefix of a VC term, or
+    ``@graph`` / ``@included`` / ``@reverse`` would put a second issuer or a foreign status entry
+    into the signed data where a JSON reader does not look. :func:`verify` fails such a proof
+    (``_check_json_view``, VC DM 2.0 §4.1/§7.1); an issuer must not make it in the first place
+    (VC DM 2.0 §4: a conforming issuer signs only conforming documents).
+
+    ``shape`` is the compiled shape (credkit.jsonld.shapes) the signature was made from, if any: the
+    verdict depends only on what its key holds, so a cohort walks each shape once.
+    """
+    if shape is not None and shape.view_clean:
+        return
+    problems = json_view_problems(unsecured)
+    if not problems:
+        if shape is not None:
+            shape.view_clean = True
+        return
+    shown = "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
+    raise ProofGenerationError(
+        "refusing to sign: the JSON is not written the way its contexts define (compacted "
+        f"JSON-LD), so it would not say what the proof signs: {shown}"
+    )
+
+
+# --- verifying -------------------------------------------------------------------------------
+
+
+@dataclass
+class ProofResult:
+    """The outcome for one proof: what it claimed, and whether that held."""
+
+    proof: dict[str, Any]
+    verified: bool = False
+    suite: str | None = None
+    verification_method: str | None = None
+    controller: str | None = None
+    error: CredkitError | None = None
+
+
+@dataclass
+class ProofSetResult:
+    """All proofs of a document; ``verified`` only when there is one and every one verified.
+
+    VC DI 1.0 §4.5: every proof of a set or chain is verified, and one that fails, or that credkit
+    cannot check (unknown type or cryptosuite, a key it cannot have), keeps the whole from being
+    verified. ``inconclusive`` is the one softer outcome: nothing failed, but some key is
+    published online and the network was off, so the answer could still go either way.
+    """
+
+    results: list[ProofResult] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.results) and all(r.verified for r in self.results)
+
+    @property
+    def offline(self) -> list[ProofResult]:
+        """Proofs whose key could not be fetched because the network is off."""
+        return [r for r in self.results if isinstance(r.error, NetworkDisabledError)]
+
+    @property
+    def inconclusive(self) -> bool:
+        """Not verified only because some keys are online: nothing failed, nothing is unknown."""
+        return bool(self.offline) and all(
+            r.verified or isinstance(r.error, NetworkDisabledError) for r in self.results
+        )
+
+    @property
+    def errors(self) -> list[CredkitError]:
+        return [r.error for r in self.results if r.error is not None]
+
+    @property
+    def controllers(self) -> set[str]:
+        return {r.controller for r in self.results if r.verified and r.controller}
+
+
+def _as_set(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _check_proof_shape(
+    proof: dict[str, Any],
+    expected_purpose: str | None,
+    challenge: str | None,
+    domain: str | Iterable[str] | None,
+    now: datetime,
+) -> None:
+    # DI §4.4 step 2: type, verificationMethod and proofPurpose are required strings
+    for name in ("type", "verificationMethod", "proofPurpose"):
+        if not isinstance(proof.get(name), str) or not proof[name]:
+            raise MalformedProofError(f"proof has no {name}")
+    if expected_purpose is not None and proof["proofPurpose"] != expected_purpose:
+        raise MismatchedProofPurposeError(
+            f"proof purpose is {proof['proofPurpose']!r}, expected {expected_purpose!r}"
+        )
+    if domain is not None:
+        wanted = {domain} if isinstance(domain, str) else set(domain)
+        got = proof.get("domain")
+        if got is None or not all(isinstance(d, str) for d in _as_set(got)):
+            raise InvalidDomainError("proof has no domain, but one was expected")
+        if set(_as_set(got)) != wanted:
+            raise InvalidDomainError(f"proof domain {got!r} is not the expected {sorted(wanted)}")
+    if challenge is not None and proof.get("challenge") != challenge:
+        raise InvalidChallengeError("proof challenge does not match the expected challenge")
+    for name in ("created", "expires"):
+        value = proof.get(name)
+        if value is not None and (not isinstance(value, str) or not DATETIME.match(value)):
+            raise MalformedProofError(f"proof {name} {value!r} is not an XML Schema dateTimeStamp")
+    if proof.get("expires") is not None and parse_datetime(proof["expires"]) < now:
+        raise ProofVerificationError(f"proof expired at {proof['expires']}")
+
+
+def verify(
+    document: dict[str, Any],
+    *,
+    resolver: Resolver | None = None,
+    loader: DocumentLoader | None = None,
+    expected_proof_purpose: str | None = "assertionMethod",
+    challenge: str | None = None,
+    domain: str | Iterable[str] | None = None,
+    now: datetime | None = None,
+) -> ProofSetResult:
+    """Verify every proof of ``document`` (VC DI §4.4, §4.5).
+
+    Raises :class:`ParsingError` for a document that is not a JSON object (or whose proofs are not
+    objects, or share an id) and :class:`MalformedProofError` for one with no proof at all; every
+    other failure is recorded on that proof's :class:`ProofResult`.
+    """
+    if not isinstance(document, dict):
+        raise ParsingError("a secured document must be a JSON object")
+    if "proof" not in document:
+        raise MalformedProofError("the document has no proof")
+    proofs = proofs_of(document)
+    if not proofs:
+        raise MalformedProofError("the document's proof set is empty")
+    resolver = resolver or Resolver()
+    loader = loader or DEFAULT_LOADER
+    now = now or datetime.now(UTC)
+    unsecured = _without_proof(document)
+    by_id: dict[str, dict[str, Any]] = {}
+    for proof in proofs:
+        pid = proof.get("id")
+        if isinstance(pid, str):
+            if pid in by_id:
+                raise ParsingError(f"two proofs share the id {pid} (DI §2.1.2 proof chains)")
+            by_id[pid] = proof
+
+    result = ProofSetResult()
+    first_seen: dict[str, int] = {}
+    for number, proof in enumerate(proofs, 1):
+        outcome = ProofResult(proof=proof)
+        result.results.append(outcome)
+        if len(proofs) > 1:
+            # a set holds each proof once (DI §2.1); a copy adds no signer. Failing the copy (not
+            # the original) gives the same verdict whatever the order of the set.
+            twin = _duplicate_of(proof, first_seen, number)
+            if twin is not None:
+                outcome.error = ProofVerificationError(
+                    f"proof {number} is a copy of proof {twin}: the same proof appears twice"
+                )
+                continue
+        try:
+            _check_proof_shape(proof, expected_proof_purpose, challenge, domain, now)
+            suite = for_proof(proof)
+            outcome.suite = suite.name
+            signing_input = unsecured
+            previous = proof.get("previousProof")
+            if previous is not None:
+                # DI §4.5: a chained proof signed the document plus the proofs it names
+                wanted = _as_set(previous)
+                if not all(isinstance(w, str) and w in by_id for w in wanted):
+                    raise ProofVerificationError(
+                        f"previousProof {previous!r} names a missing proof"
+                    )
+                signing_input = {**unsecured, "proof": [by_id[w] for w in wanted]}
+            method = resolver.resolve_verification_method(
+                proof["verificationMethod"], proof["proofPurpose"]
+            )
+            outcome.verification_method = method.id
+            outcome.controller = method.controller
+            suite.verify(signing_input, proof, method.public_key, loader)
+            outcome.verified = True
+        except CredkitError as exc:
+            outcome.error = exc
+        except RecursionError:
+            outcome.error = ProofVerificationError("the document is nested too deeply to verify")
+        except Exception as exc:  # never let an unexpected failure read as anything but "no"
+            outcome.error = ProofVerificationError(
+                f"proof could not be verified ({type(exc).__name__}: {exc})"
+            )
+    _check_json_view(document, result)
+    return result
+
+
+def _duplicate_of(proof: dict[str, Any], first_seen: dict[str, int], number: int) -> int | None:
+    """The number of an earlier proof with the same JSON value (key order aside), if any."""
+    try:
+        text = json.dumps(proof, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return None  # not plain JSON: the proof fails its own checks
+    if text in first_seen:
+        return first_seen[text]
+    first_seen[text] = number
+    return None
+
+
+# Suites that sign the RDF a document expands to, not its JSON.
+RDF_SUITES = ("eddsa-rdfc-2022", "Ed25519Signature2020")
+
+
+def _check_json_view(document: dict[str, Any], result: ProofSetResult) -> None:
+    """An RDF proof holds only if the JSON a reader sees says what was signed (VC DM 2.0 §7.1).
+
+    JSON-LD can spell one RDF statement many ways (``@nest``, full-IRI keys, ``@id`` for ``id``,
+    inline aliases), so a signed ``validUntil`` or ``credentialStatus`` could be moved where a JSON
+    reader does not look; see :mod:`credkit.jsonld.jsonview`. Such a document is not the compacted
+    form
+    VC DM 2.0 §4.1 requires: the proof counts as failed, with MALFORMED_VALUE_ERROR.
+    """
+    rdf = [r for r in result.results if r.verified and r.suite in RDF_SUITES]
+    if not rdf:
+        return
+    problems = json_view_problems(document)
+    if not problems:
+        return
+    shown = "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
+    error = MalformedValueError(
+        "the JSON is not written the way its contexts define (compacted JSON-LD), so it may not "
+        f"say what the proof signed: {shown}"
+    )
+    for outcome in rdf:
+        outcome.verified = False
+        outcome.error = error

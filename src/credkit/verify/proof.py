@@ -1,0 +1,168 @@
+"""The proof check: every proof verifies, and the party the document names signed it.
+
+VC Data Integrity 1.0 §4.5: each proof of a set or chain is verified, and the document is verified
+only if all are. credkit never passes over a proof it cannot check: an unknown ``type`` or
+``cryptosuite`` fails, a key credkit refuses (malformed, small-order) fails, and a key published
+online while the network is off leaves the check inconclusive, never passed. Binding (DI §2.6,
+CID 1.0 §3.3): every proof of a credential must be by a key its issuer controls (so at least one
+is), and every proof of a presentation by a key its holder controls.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from credkit import proofs
+from credkit.errors import (
+    CredkitError,
+    DeadlineExceededError,
+    DidResolutionError,
+    MalformedValueError,
+    NetworkDisabledError,
+    ParsingError,
+    ProofVerificationError,
+    UnknownCryptosuiteError,
+    WeakKeyError,
+)
+from credkit.verify.checks import as_list
+from credkit.verify.result import Check, UnusableInputError
+
+if TYPE_CHECKING:
+    from credkit.verify.verifier import Verifier
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)[:limit]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _base(proof: dict[str, Any]) -> str:
+    """The DID (or URL) a proof's verification method belongs to: the URL without fragment.
+
+    CID 1.0 §3.3 makes this the method's controller once resolved, so it is known even when the
+    document cannot be fetched.
+    """
+    method = proof.get("verificationMethod")
+    return method.partition("#")[0] if isinstance(method, str) else ""
+
+
+def _failure(result: proofs.ProofResult, label: str, whose: str, check_id: str) -> Check:
+    """The failed check for the first proof that did not verify, in words that say why."""
+    err: CredkitError = result.error or ProofVerificationError("proof failed")
+    if isinstance(err, DeadlineExceededError):  # not checked, so neither valid nor invalid
+        return Check.skipped(
+            check_id, f"{label}not checked in time: {err.message}", conclusive=False
+        )
+    if isinstance(err, WeakKeyError):
+        return Check.failed(
+            check_id, f"{label}the signing key is refused: {err.message}", err, "weak signing key"
+        )
+    if isinstance(err, UnknownCryptosuiteError):
+        what = "cryptosuite" if result.proof.get("type") == "DataIntegrityProof" else "type"
+        message = (
+            f"{label}credkit cannot check a proof of {what} {_short(result.proof.get(what))}, "
+            "and every proof of a document must verify (VC Data Integrity 1.0 §4.5)"
+        )
+        return Check.failed(check_id, message, err, "unknown proof type")
+    if isinstance(err, DidResolutionError):
+        return Check.failed(
+            check_id,
+            f"{label}the signing key could not be confirmed as the {whose}'s: {err.message}",
+            err,
+            "signing key not confirmed",
+        )
+    if isinstance(err, MalformedValueError):  # signed, but not the JSON it claims to be
+        return Check.failed(check_id, f"{label}{err.message}", err, "malformed")
+    return Check.failed(
+        check_id, f"{label}signature not valid: {err.message}", err, "invalid signature"
+    )
+
+
+def _not_bound(method: Any, controller: str, owner: str | None, whose: str, check_id: str) -> Check:
+    err = ProofVerificationError(
+        f"signed by a key that does not belong to the {whose}: {method} is controlled by "
+        f"{controller}, but the {whose} is {owner}",
+        code="INVALID_VERIFICATION_METHOD",
+    )
+    return Check.failed(check_id, err.message, err, f"signed by someone other than the {whose}")
+
+
+def check_proofs(
+    verifier: Verifier,
+    document: dict[str, Any],
+    now: datetime,
+    *,
+    owner: str | None,
+    purpose: str,
+    challenge: str | None,
+    domain: str | None,
+    check_id: str,
+    whose: str,
+    bind_owner: bool,
+    max_proofs: int,
+) -> Check:
+    """The ``proof`` (or ``presentation_proof``) check of :meth:`Verifier.proof`."""
+    err: CredkitError
+    if "proof" not in document or document["proof"] in (None, [], {}):
+        if check_id == "proof":
+            raise UnusableInputError(ParsingError("the credential has no proof: it is not signed"))
+        err = ProofVerificationError(f"the presentation is not signed by its {whose}")
+        return Check.failed(check_id, err.message, err, "not signed")
+    raw = as_list(document["proof"])
+    if len(raw) > max_proofs:
+        err = ProofVerificationError(f"{len(raw)} proofs; credkit checks at most {max_proofs}")
+        return Check.failed(check_id, err.message, err, "too many proofs")
+    seen = [json.dumps(p, sort_keys=True) for p in raw]
+    if len(set(seen)) != len(seen):  # the same verdict whichever copy comes first
+        err = ProofVerificationError("the same proof appears twice")
+        return Check.failed(check_id, err.message, err, "invalid signature")
+    outcome = proofs.verify(
+        document,
+        resolver=verifier.resolver,
+        loader=verifier.loader,
+        expected_proof_purpose=purpose,
+        challenge=challenge,
+        domain=domain,
+        now=now,
+    )
+    results = outcome.results
+    unknown = [r for r in results if isinstance(r.error, UnknownCryptosuiteError)]
+    if check_id == "proof" and len(unknown) == len(results):
+        # nothing credkit can check at all: there is no signature to speak of
+        raise UnusableInputError(unknown[0].error or UnknownCryptosuiteError("unknown cryptosuite"))
+    total = len(results)
+    for number, r in enumerate(results, 1):
+        if r.error is not None and not isinstance(r.error, NetworkDisabledError):
+            label = f"proof {number} of {total}: " if total > 1 else ""
+            return _failure(r, label, whose, check_id)
+    good = [r for r in results if r.verified]
+    offline = outcome.offline
+    if bind_owner:
+        # every key must be the owner's (DI §2.6): a valid proof by anyone else fails the check.
+        # An offline key can only ever be its own DID's (CID 1.0 §3.3), so one of another DID
+        # fails without fetching anything.
+        for r in good:
+            if r.controller != owner:
+                return _not_bound(r.verification_method, str(r.controller), owner, whose, check_id)
+        for r in offline:
+            if _base(r.proof) != owner:
+                method = r.proof.get("verificationMethod")
+                return _not_bound(method, _base(r.proof), owner, whose, check_id)
+    if offline:
+        where = offline[0].proof.get("verificationMethod")
+        return Check.skipped(
+            check_id,
+            f"the {whose}'s key {where} is published online; pass --allow-network to fetch it "
+            "(every proof must be checked)",
+            conclusive=False,
+        )
+    suites = ", ".join(sorted({r.suite or "?" for r in good}))
+    strip = owner if bind_owner and owner else "\0"
+    methods = ", ".join(sorted({(r.verification_method or "?").removeprefix(strip) for r in good}))
+    if bind_owner:
+        message = f"signature valid ({suites}): signed with key {methods} of the {whose} {owner}"
+    else:
+        message = f"signature valid ({suites}): signed with key {methods} (no {whose} named)"
+    return Check.passed(check_id, message)
