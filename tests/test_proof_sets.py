@@ -323,6 +323,25 @@ def test_the_w3c_chain_vector_verifies_its_proofs_and_names_all_signers() -> Non
     assert check.status == "failed" and "does not belong to the issuer" in check.message
 
 
+def test_the_cli_names_co_signers_and_shows_the_copy_warning(tmp_path: Any) -> None:
+    from click.testing import CliRunner
+
+    from credkit.cli_verify import verify as verify_command
+
+    doc = cosigned(signed_diploma(), OTHER)
+    doc["proof"].append(copy.deepcopy(doc["proof"][0]))
+    path = tmp_path / "doc.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    run = CliRunner().invoke(verify_command, [str(path)])
+    assert f"co-signed by {OTHER.controller}" in run.output
+    assert "proof: proof 3 is an exact copy of proof 1" in run.output
+    run = CliRunner().invoke(verify_command, [str(path), "--json"])
+    body = json.loads(run.output)
+    proof = next(c for c in body["checks"] if c["id"] == "proof")
+    assert proof["details"]["coSigners"] == [OTHER.controller]
+    assert any("exact copy" in w for w in body["warnings"])
+
+
 # --- the JavaScript reference (tests/interop/jsref.py) ----------------------------------------
 
 
