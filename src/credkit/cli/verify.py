@@ -102,6 +102,10 @@ def render(result: VerificationResult, *, indent: str = "") -> list[str]:
     if not indent:
         # what the checks alone do not say (no trust list, an unsigned list with --trust-anchor)
         lines.extend(f"{marks['warning']} {w}" for w in result.warnings)
+        # notes a passed check carries (a proof set's exact copy, an unsigned chain link)
+        lines.extend(
+            f"{marks['warning']} {c.id}: {note}" for c in result.checks for note in c.warnings
+        )
     lines.append(f"{indent}{result.summary}")
     return lines
 

@@ -208,6 +208,10 @@ class ProofResult:
     verification_method: str | None = None
     controller: str | None = None
     error: CredkitError | None = None
+    # where the proof stands in the document's ``proof`` (1-based): copies are counted once
+    number: int = 0
+    # the proof names a previousProof but signed the document without it (see verify)
+    unbound_chain: bool = False
 
 
 @dataclass
@@ -221,6 +225,25 @@ class ProofSetResult:
     """
 
     results: list[ProofResult] = field(default_factory=list)
+    # (copy, original): proof numbers of byte-identical copies that were counted once
+    copies: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What a reader should know although nothing failed: copies, unbound chain links."""
+        notes = [
+            f"proof {copy} is an exact copy of proof {original}: counted once "
+            "(a proof set holds each proof once, VC Data Integrity 1.0 §2.1)"
+            for copy, original in self.copies
+        ]
+        notes.extend(
+            f"proof {r.number} names previousProof {r.proof.get('previousProof')!r} but signed "
+            "the document without it: the chain order is not signed (VC Data Integrity 1.0 "
+            "§4.3 includes the previous proofs; some implementations do not)"
+            for r in self.results
+            if r.verified and r.unbound_chain
+        )
+        return notes
 
     @property
     def verified(self) -> bool:
@@ -295,6 +318,10 @@ def verify(
 ) -> ProofSetResult:
     """Verify every proof of ``document`` (VC DI §4.4, §4.5).
 
+    A proof with ``previousProof`` is checked against the document plus the proofs it names
+    (a proof chain); each named proof must be in the set, verify, and not lead back to the proof.
+    Byte-identical copies of a proof count once (:attr:`ProofSetResult.copies`).
+
     Raises :class:`ParsingError` for a document that is not a JSON object (or whose proofs are not
     objects, or share an id) and :class:`MalformedProofError` for one with no proof at all; every
     other failure is recorded on that proof's :class:`ProofResult`.
@@ -310,48 +337,50 @@ def verify(
     loader = loader or DEFAULT_LOADER
     now = now or datetime.now(UTC)
     unsecured = _without_proof(document)
+    result = ProofSetResult()
+    kept = _distinct(proofs, result.copies)
     by_id: dict[str, dict[str, Any]] = {}
-    for proof in proofs:
+    for _, proof in kept:
         pid = proof.get("id")
         if isinstance(pid, str):
             if pid in by_id:
                 raise ParsingError(f"two proofs share the id {pid} (DI §2.1.2 proof chains)")
             by_id[pid] = proof
+    all_proofs = [proof for _, proof in kept]
 
-    result = ProofSetResult()
-    first_seen: dict[str, int] = {}
-    for number, proof in enumerate(proofs, 1):
-        outcome = ProofResult(proof=proof)
+    for number, proof in kept:
+        outcome = ProofResult(proof=proof, number=number)
         result.results.append(outcome)
-        if len(proofs) > 1:
-            # a set holds each proof once (DI §2.1); a copy adds no signer. Failing the copy (not
-            # the original) gives the same verdict whatever the order of the set.
-            twin = _duplicate_of(proof, first_seen, number)
-            if twin is not None:
-                outcome.error = ProofVerificationError(
-                    f"proof {number} is a copy of proof {twin}: the same proof appears twice"
-                )
-                continue
         try:
             _check_proof_shape(proof, expected_proof_purpose, challenge, domain, now)
             suite = for_proof(proof)
             outcome.suite = suite.name
-            signing_input = unsecured
-            previous = proof.get("previousProof")
-            if previous is not None:
-                # DI §4.5: a chained proof signed the document plus the proofs it names
-                wanted = _as_set(previous)
-                if not all(isinstance(w, str) and w in by_id for w in wanted):
-                    raise ProofVerificationError(
-                        f"previousProof {previous!r} names a missing proof"
-                    )
-                signing_input = {**unsecured, "proof": [by_id[w] for w in wanted]}
+            wanted = _previous_ids(proof, by_id)
             method = resolver.resolve_verification_method(
                 proof["verificationMethod"], proof["proofPurpose"]
             )
             outcome.verification_method = method.id
             outcome.controller = method.controller
-            suite.verify(signing_input, proof, method.public_key, loader)
+            if not wanted:
+                suite.verify(unsecured, proof, method.public_key, loader)
+            else:
+                # DI §4.5 step 3: the chained proof signed the document plus the full proofs it
+                # names, in the order of allProofs (as §4.3 and :func:`sign` build them)
+                matching = [p for p in all_proofs if p.get("id") in wanted]
+                try:
+                    suite.verify({**unsecured, "proof": matching}, proof, method.public_key, loader)
+                except ProofVerificationError as exc:
+                    if type(exc) is not ProofVerificationError:
+                        raise  # malformed, not merely another signed text: no second reading
+                    # The JavaScript libraries (@digitalbazaar/data-integrity 2.x, which the W3C
+                    # suites sign with) sign a chained proof over the document alone, as the
+                    # cryptosuites' Verify Proof (eddsa §3.x.2 step 1) reads it. Accept that
+                    # reading too, flagged: the named proofs must still exist and verify.
+                    try:
+                        suite.verify(unsecured, proof, method.public_key, loader)
+                    except CredkitError:
+                        raise exc from None
+                    outcome.unbound_chain = True
             outcome.verified = True
         except CredkitError as exc:
             outcome.error = exc
@@ -361,20 +390,102 @@ def verify(
             outcome.error = ProofVerificationError(
                 f"proof could not be verified ({type(exc).__name__}: {exc})"
             )
+    _settle_chains(result.results)
     _check_json_view(document, result)
     return result
 
 
-def _duplicate_of(proof: dict[str, Any], first_seen: dict[str, int], number: int) -> int | None:
-    """The number of an earlier proof with the same JSON value (key order aside), if any."""
-    try:
-        text = json.dumps(proof, sort_keys=True, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        return None  # not plain JSON: the proof fails its own checks
-    if text in first_seen:
-        return first_seen[text]
-    first_seen[text] = number
-    return None
+def _distinct(
+    proofs: list[dict[str, Any]], copies: list[tuple[int, int]]
+) -> list[tuple[int, dict[str, Any]]]:
+    """The proofs with byte-identical copies counted once, each with its number in the set.
+
+    Two identical proofs are one signature said twice (a signer that made two proofs in the same
+    second with a deterministic signature does exactly that): no second signer, nothing forged.
+    Keeping the first copy gives the same verdict whatever the order; ``copies`` gets
+    ``(copy, original)`` for each one dropped.
+    """
+    first_seen: dict[str, int] = {}
+    kept: list[tuple[int, dict[str, Any]]] = []
+    for number, proof in enumerate(proofs, 1):
+        if len(proofs) > 1:
+            try:
+                text = json.dumps(proof, sort_keys=True, ensure_ascii=False)
+            except (TypeError, ValueError, RecursionError):
+                text = None  # not plain JSON: the proof fails its own checks
+            if text is not None:
+                if text in first_seen:
+                    copies.append((number, first_seen[text]))
+                    continue
+                first_seen[text] = number
+        kept.append((number, proof))
+    return kept
+
+
+def _previous_ids(proof: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> list[str]:
+    """The proof ids ``previousProof`` names, each one present in the set (DI §2.1.2, §4.5)."""
+    previous = proof.get("previousProof")
+    if previous is None:
+        return []
+    wanted = _as_set(previous)
+    if not wanted or not all(isinstance(w, str) and w for w in wanted):
+        raise MalformedProofError(
+            f"previousProof {previous!r} must be a proof id or a non-empty list of proof ids"
+        )
+    missing = [w for w in wanted if w not in by_id]
+    if missing:
+        # DI §4.5 step 3.2: PROOF_VERIFICATION_ERROR when a named proof is not in allProofs
+        raise ProofVerificationError(
+            f"previousProof names {', '.join(missing)}, which is not a proof of this document"
+        )
+    return list(dict.fromkeys(wanted))
+
+
+def _settle_chains(results: list[ProofResult]) -> None:
+    """A chained proof holds only if every proof it names holds, and no chain is a cycle.
+
+    DI §2.1.2: each previousProof "MUST verify before the current proof is processed"; the
+    verification note on proof chains asks verifiers to detect cycles. A cycle cannot be signed
+    with the previous proofs included, but the unbound reading (see :func:`verify`) allows one,
+    so it is refused here. At most ``MAX_PROOFS`` proofs: the loops are small.
+    """
+    by_id = {r.proof["id"]: r for r in results if isinstance(r.proof.get("id"), str)}
+    edges: dict[int, list[ProofResult]] = {}
+    for r in results:
+        previous = r.proof.get("previousProof")
+        names = _as_set(previous) if previous is not None else []
+        edges[id(r)] = [by_id[n] for n in names if isinstance(n, str) and n in by_id]
+    for r in results:
+        if not edges[id(r)] or r.error is not None:
+            continue
+        seen: set[int] = set()
+        stack = list(edges[id(r)])
+        while stack:
+            nxt = stack.pop()
+            if nxt is r:
+                r.verified = False
+                r.error = ProofVerificationError(
+                    f"proof {r.number}'s previousProof chain leads back to itself (a cycle)"
+                )
+                break
+            if id(nxt) not in seen:
+                seen.add(id(nxt))
+                stack.extend(edges[id(nxt)])
+    changed = True
+    while changed:  # a failure travels down the chain: at most one pass per proof
+        changed = False
+        for r in results:
+            if not r.verified:
+                continue
+            for prior in edges[id(r)]:
+                if not prior.verified and not isinstance(prior.error, NetworkDisabledError):
+                    r.verified = False
+                    r.error = ProofVerificationError(
+                        f"previousProof {prior.proof.get('id')} (proof {prior.number}) did not "
+                        "verify, and every proof a chained proof names must (VC DI 1.0 §2.1.2)"
+                    )
+                    changed = True
+                    break
 
 
 # Suites that sign the RDF a document expands to, not its JSON.

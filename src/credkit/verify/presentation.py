@@ -70,6 +70,7 @@ def presentation(
             check_id="presentation_proof",
             whose="holder",
             bind_owner=holder is not None,
+            co_signers=False,  # the holder authenticates the presentation, nobody beside it
         )
 
     result.checks.append(verifier._run("presentation_proof", holder_proof))

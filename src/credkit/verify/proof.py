@@ -4,8 +4,10 @@ VC Data Integrity 1.0 §4.5: each proof of a set or chain is verified, and the d
 only if all are. credkit never passes over a proof it cannot check: an unknown ``type`` or
 ``cryptosuite`` fails, a key credkit refuses (malformed, small-order) fails, and a key published
 online while the network is off leaves the check inconclusive, never passed. Binding (DI §2.6,
-CID 1.0 §3.3): every proof of a credential must be by a key its issuer controls (so at least one
-is), and every proof of a presentation by a key its holder controls.
+CID 1.0 §3.3): at least one valid proof of a credential must be by a key its issuer controls;
+valid proofs by others are co-signers (DI "Proof Sets"), named in the check. Every proof of a
+presentation must be by a key its holder controls (the holder authenticates, nobody else).
+Chains (``previousProof``) and exact copies are handled by :func:`credkit.proofs.verify`.
 """
 
 from __future__ import annotations
@@ -89,6 +91,15 @@ def _not_bound(method: Any, controller: str, owner: str | None, whose: str, chec
     return Check.failed(check_id, err.message, err, f"signed by someone other than the {whose}")
 
 
+def _signer(r: proofs.ProofResult, role: str) -> dict[str, Any]:
+    return {
+        "verificationMethod": r.verification_method,
+        "controller": r.controller,
+        "cryptosuite": r.suite,
+        "role": role,
+    }
+
+
 def check_proofs(
     verifier: Verifier,
     document: dict[str, Any],
@@ -102,8 +113,15 @@ def check_proofs(
     whose: str,
     bind_owner: bool,
     max_proofs: int,
+    co_signers: bool = True,
 ) -> Check:
-    """The ``proof`` (or ``presentation_proof``) check of :meth:`Verifier.proof`."""
+    """The ``proof`` (or ``presentation_proof``) check of :meth:`Verifier.proof`.
+
+    Every proof must verify (DI §4.5). With ``bind_owner``, at least one valid proof must be by a
+    key the owner controls (DI §2.6); valid proofs by others are co-signers, named in the message
+    and in ``details`` ("Proof Sets"), or, without ``co_signers`` (a presentation: the holder
+    authenticates), a failure.
+    """
     err: CredkitError
     if "proof" not in document or document["proof"] in (None, [], {}):
         if check_id == "proof":
@@ -114,10 +132,6 @@ def check_proofs(
     if len(raw) > max_proofs:
         err = ProofVerificationError(f"{len(raw)} proofs; credkit checks at most {max_proofs}")
         return Check.failed(check_id, err.message, err, "too many proofs")
-    seen = [json.dumps(p, sort_keys=True) for p in raw]
-    if len(set(seen)) != len(seen):  # the same verdict whichever copy comes first
-        err = ProofVerificationError("the same proof appears twice")
-        return Check.failed(check_id, err.message, err, "invalid signature")
     outcome = proofs.verify(
         document,
         resolver=verifier.resolver,
@@ -132,37 +146,67 @@ def check_proofs(
     if check_id == "proof" and len(unknown) == len(results):
         # nothing credkit can check at all: there is no signature to speak of
         raise UnusableInputError(unknown[0].error or UnknownCryptosuiteError("unknown cryptosuite"))
-    total = len(results)
-    for number, r in enumerate(results, 1):
+    total = len(raw)
+    for r in results:
         if r.error is not None and not isinstance(r.error, NetworkDisabledError):
-            label = f"proof {number} of {total}: " if total > 1 else ""
+            label = f"proof {r.number} of {total}: " if total > 1 else ""
             return _failure(r, label, whose, check_id)
     good = [r for r in results if r.verified]
-    offline = outcome.offline
-    if bind_owner:
-        # every key must be the owner's (DI §2.6): a valid proof by anyone else fails the check.
-        # An offline key can only ever be its own DID's (CID 1.0 §3.3), so one of another DID
-        # fails without fetching anything.
+    if verifier.strict:
         for r in good:
-            if r.controller != owner:
-                return _not_bound(r.verification_method, str(r.controller), owner, whose, check_id)
-        for r in offline:
-            if _base(r.proof) != owner:
-                method = r.proof.get("verificationMethod")
-                return _not_bound(method, _base(r.proof), owner, whose, check_id)
+            if r.unbound_chain:
+                err = ProofVerificationError(
+                    f"proof {r.number} of {total} names a previousProof it did not sign "
+                    "(refused with --strict; VC Data Integrity 1.0 §4.3)"
+                )
+                return Check.failed(check_id, err.message, err, "unsigned proof chain")
+    offline = outcome.offline
+    others: list[proofs.ProofResult] = []
+    if bind_owner:
+        # DI §2.6: the owner (issuer, holder) must have signed. An offline key can only ever be
+        # its own DID's (CID 1.0 §3.3), so one of another DID is not the owner's, unfetched.
+        mine = [r for r in good if r.controller == owner]
+        others = [r for r in good if r.controller != owner]
+        offline_mine = [r for r in offline if _base(r.proof) == owner]
+        strangers = [*others, *(r for r in offline if _base(r.proof) != owner)]
+        if strangers and (not co_signers or not (mine or offline_mine)):
+            first = min(strangers, key=lambda r: r.number)
+            if first.verified:
+                return _not_bound(
+                    first.verification_method, str(first.controller), owner, whose, check_id
+                )
+            return _not_bound(
+                first.proof.get("verificationMethod"), _base(first.proof), owner, whose, check_id
+            )
     if offline:
-        where = offline[0].proof.get("verificationMethod")
+        first = offline[0]
+        where = first.proof.get("verificationMethod")
+        own = not bind_owner or _base(first.proof) == owner
+        role = f"the {whose}'s" if own else "a co-signer's"
         return Check.skipped(
             check_id,
-            f"the {whose}'s key {where} is published online; pass --allow-network to fetch it "
+            f"{role} key {where} is published online; pass --allow-network to fetch it "
             "(every proof must be checked)",
             conclusive=False,
         )
+    other_ids = {id(r) for r in others}
+    mine = [r for r in good if id(r) not in other_ids]
     suites = ", ".join(sorted({r.suite or "?" for r in good}))
     strip = owner if bind_owner and owner else "\0"
-    methods = ", ".join(sorted({(r.verification_method or "?").removeprefix(strip) for r in good}))
+    methods = ", ".join(sorted({(r.verification_method or "?").removeprefix(strip) for r in mine}))
     if bind_owner:
         message = f"signature valid ({suites}): signed with key {methods} of the {whose} {owner}"
     else:
         message = f"signature valid ({suites}): signed with key {methods} (no {whose} named)"
-    return Check.passed(check_id, message)
+    names = sorted({str(r.controller) for r in others})
+    if names:
+        message += f"; co-signed by {', '.join(names)}"
+    role = whose if bind_owner else "signer"
+    check = Check.passed(check_id, message)
+    check.warnings = outcome.warnings
+    if len(results) > 1 or names:
+        check.details = {
+            "signers": [_signer(r, "co-signer" if id(r) in other_ids else role) for r in good],
+            "coSigners": names,
+        }
+    return check

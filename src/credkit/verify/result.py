@@ -110,6 +110,8 @@ class Check:
 
     ``reason`` is the short phrase the verdict uses ("expired", "issuer not trusted");
     ``conclusive`` is False for a skipped step whose outcome could change the verdict.
+    ``warnings`` are notes that change nothing (the result lists them among its warnings);
+    ``details`` is structured data a program may want (the proof check's signers).
     """
 
     id: str
@@ -118,6 +120,8 @@ class Check:
     error: dict[str, Any] | None = None
     reason: str | None = None
     conclusive: bool = True
+    warnings: list[str] = field(default_factory=list)
+    details: dict[str, Any] | None = None
 
     @classmethod
     def passed(cls, check_id: str, message: str) -> Check:
@@ -141,6 +145,8 @@ class Check:
         out: dict[str, Any] = {"id": self.id, "status": self.status, "message": self.message}
         if self.error is not None:
             out["error"] = self.error
+        if self.details is not None:
+            out["details"] = self.details
         return out
 
 
@@ -191,8 +197,16 @@ class VerificationResult:
     def all_warnings(self) -> list[str]:
         return [
             *self.warnings,
+            *(f"{c.id}: {note}" for c in self.checks for note in c.warnings),
             *(f"{c.id}: {c.message}" for c in self.checks if c.status == WARNING),
         ]
+
+    @property
+    def co_signers(self) -> list[str]:
+        """Who else signed the credential with a valid proof (VC DI 1.0 "Proof Sets")."""
+        proof = self.check("proof")
+        found = (proof.details or {}).get("coSigners") if proof is not None else None
+        return list(found) if isinstance(found, list) else []
 
     def check(self, check_id: str) -> Check | None:
         return next((c for c in self.checks if c.id == check_id), None)

@@ -246,8 +246,11 @@ class Verifier:
         check_id: str = "proof",
         whose: str = "issuer",
         bind_owner: bool = True,
+        co_signers: bool = True,
     ) -> Check:
-        """Every proof verifies (VC DI 1.0 §4.5), each by a key ``owner`` (the issuer) controls.
+        """Every proof verifies (VC DI 1.0 §4.5), one at least by a key ``owner`` controls.
+
+        ``co_signers``: whether valid proofs by others may stand beside the owner's (named).
 
         Nothing is skipped: an unknown proof type fails (:mod:`credkit.verify.proof`).
         """
@@ -265,6 +268,7 @@ class Verifier:
             whose=whose,
             bind_owner=bind_owner,
             max_proofs=MAX_PROOFS,
+            co_signers=co_signers,
         )
 
     # --- status ------------------------------------------------------------------------------
