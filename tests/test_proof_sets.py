@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from credkit import proofs, sign
-from credkit.contexts import DEFAULT_LOADER, VC_V2
-from credkit.keys import KeyPair
-from credkit.suites import by_name
+from credkit.identity.keys import KeyPair
+from credkit.jsonld.contexts import DEFAULT_LOADER, VC_V2
+from credkit.proofs.suites import by_name
 from credkit.verify import Verifier
-from credkit.verify_result import VerificationResult
+from credkit.verify.result import VerificationResult
 from test_verify_helpers import HOLDER, ISSUER, OTHER, diploma, seeded, signed, signed_diploma
 
 THIRD = seeded(24)
@@ -154,8 +154,8 @@ def test_a_presentation_still_takes_only_the_holder() -> None:
 
 
 def test_vcapi_answer_stays_in_shape_with_co_signers() -> None:
-    from credkit.server.results import vcapi_json
     from credkit.server.vcapi import VerificationResponse
+    from credkit.verify.report import vcapi_json
 
     body = vcapi_json(Verifier().verify_credential(cosigned(signed_diploma(), OTHER)))
     VerificationResponse.model_validate(body)
@@ -326,7 +326,7 @@ def test_the_w3c_chain_vector_verifies_its_proofs_and_names_all_signers() -> Non
 def test_the_cli_names_co_signers_and_shows_the_copy_warning(tmp_path: Any) -> None:
     from click.testing import CliRunner
 
-    from credkit.cli_verify import verify as verify_command
+    from credkit.cli.verify import verify as verify_command
 
     doc = cosigned(signed_diploma(), OTHER)
     doc["proof"].append(copy.deepcopy(doc["proof"][0]))
