@@ -38,6 +38,7 @@ from credkit.verify_checks import (
     display,
     issuer_id,
     load_document,
+    related_resource,
     schema,
     text_of,
     types_of,
@@ -196,6 +197,10 @@ class Verifier:
         result.checks = self.core_checks(document, now)
         result.checks.append(self._run("status", lambda: self.status(document, now)))
         result.checks.append(self._run("schema", lambda: schema(document, strict=self.strict)))
+        if "relatedResource" in document:
+            result.checks.append(
+                self._run("related_resource", lambda: related_resource(document, self.strict))
+            )
         matched: list[TrustMatch] = []
         result.checks.append(
             self._run("trusted_issuer", lambda: self._trusted_issuer(document, matched))
