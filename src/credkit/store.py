@@ -404,6 +404,33 @@ class SqliteStore:
         cached[3] += 1
         return Allocation(url, idx)
 
+    def claim(self, list_url: str, index: int, purpose: str, credential_id: str) -> Allocation:
+        """Reserve a caller-chosen index on one of this store's lists (the VC-API caller sent a
+        status entry of its own); the list must exist, have that purpose, and the index be free."""
+        self._require_tx("claim()")
+        row = self._db.execute(
+            "SELECT id, purpose, length FROM status_lists WHERE url = ?", (list_url,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"{list_url} is not one of this issuer's status lists")
+        list_id, list_purpose, length = int(row[0]), str(row[1]), int(row[2])
+        if list_purpose != purpose:
+            raise StoreError(f"{list_url} is a {list_purpose} list, not a {purpose} list")
+        if isinstance(index, bool) or not 0 <= index < length:
+            raise StoreError(f"index {index} is outside {list_url} (0..{length - 1})")
+        try:
+            self._db.execute(
+                "INSERT INTO allocations (list_id, idx, credential_id, purpose, allocated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (list_id, index, credential_id, purpose, _now()),
+            )
+        except sqlite3.IntegrityError:
+            raise StoreError(
+                f"index {index} of {list_url} is taken (or {credential_id} has a {purpose} index)"
+            ) from None
+        self._open.pop(purpose, None)  # the cached free count is stale now
+        return Allocation(list_url, index)
+
     # --- issued credentials ---------------------------------------------------------------
 
     def record_issued(
@@ -437,7 +464,18 @@ class SqliteStore:
                     (credential_id,),
                 )
             )
-            found = sorted(_entry_key(e) for e in entries)
+            own = {str(r[0]) for r in self._db.execute("SELECT url FROM status_lists")}
+            prefix = f"{self.base_url}/" if self.base_url else None
+
+            def foreign(entry: Mapping[str, Any]) -> bool:
+                # a list URL away from this store's base URL (a foreign entry the caller sent and
+                # the workspace accepts, issue 16); everything else must be allocated here
+                url = entry.get("statusListCredential")
+                if not isinstance(url, str) or url in own:
+                    return False
+                return prefix is None or not url.startswith(prefix)
+
+            found = sorted(_entry_key(e) for e in entries if not foreign(e))
             if expected != found:
                 raise StoreError(
                     f"credential {credential_id}: credentialStatus {found} does not match the "

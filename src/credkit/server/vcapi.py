@@ -21,7 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from credkit import deadline
 from credkit.errors import DataLossError, DeadlineExceededError, ParsingError, StoreError
 from credkit.server.errors import ApiError
-from credkit.server.issuing import IssueConflictError, prepare, sign_into_store
+from credkit.server.issuing import (
+    IssueConflictError,
+    IssueRefusedError,
+    own_url_problem,
+    prepare,
+    setting,
+    sign_into_store,
+)
 from credkit.server.results import UnknownCheckError, restrict, vcapi_json, wanted_checks
 from credkit.server.state import ServerState
 from credkit.store import StoreBusyError
@@ -74,10 +81,32 @@ class StatusOption(BaseModel):
 
 
 class IssueOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """VC-API ``IssueCredentialOptions`` (credentialId, mandatoryPointers) and credkit's own.
+
+    VC-API "Handling Unknown Options and Data": an implementation MUST throw an error on options
+    or option values it does not understand; unknown keys are kept here and answered 400
+    ``UNKNOWN_OPTION`` by the endpoint, naming them (docs/server.md).
+    """
+
+    model_config = ConfigDict(extra="allow")
     cryptosuite: str | None = Field(default=None, examples=["eddsa-rdfc-2022"])
-    credentialStatus: StatusOption | None = None  # noqa: N815
-    credentialId: str | None = Field(default=None, description="id for a credential that has none")  # noqa: N815
+    credentialStatus: StatusOption | Literal[False] | None = Field(  # noqa: N815
+        default=None,
+        description=(
+            "a status entry to allocate on this issuer's lists; false: none; absent: the "
+            "workspace default (issue.vcapi_status)"
+        ),
+    )
+    credentialId: str | None = Field(  # noqa: N815
+        default=None,
+        description=(
+            "VC-API: the name the issuer keeps the credential under when credential.id is absent; "
+            "it is not written into the credential"
+        ),
+    )
+    mandatoryPointers: list[str] | None = Field(  # noqa: N815
+        default=None, description="VC-API, for selective disclosure suites (none here: 400)"
+    )
 
 
 class IssueRequest(BaseModel):
@@ -160,26 +189,55 @@ def issue_credential(
     """Sign a credential as this server's issuer, with a status entry from the issuer's store."""
     ws, key = state.ws, state.key
     assert ws is not None and key is not None  # require_issuer
+    options = body.options
+    unknown = sorted(options.model_extra or {})
+    if unknown:
+        raise ApiError(
+            400,
+            f"unknown option(s) {', '.join(unknown)}; this issuer understands cryptosuite, "
+            "credentialId, credentialStatus and mandatoryPointers (VC-API: unknown options are "
+            "an error)",
+            "UNKNOWN_OPTION",
+        )
+    if options.mandatoryPointers is not None:
+        raise ApiError(
+            400,
+            "mandatoryPointers is for selective disclosure cryptosuites; this issuer signs with "
+            "eddsa-rdfc-2022, eddsa-jcs-2022 and Ed25519Signature2020, which disclose everything",
+            "UNSUPPORTED_OPTION",
+        )
     credential = dict(body.credential)
-    if body.options.credentialId and "id" not in credential:
-        credential["id"] = body.options.credentialId
-    status = body.options.credentialStatus
-    purposes: list[str]
-    if status is not None:
-        purposes = [status.statusPurpose] if status.statusPurpose else list(ws.status_purposes)
-    else:
-        purposes = list(ws.status_purposes) if ws.base_url else []
+    credential_id = options.credentialId
+    if credential_id is not None and credential.get("id", credential_id) != credential_id:
+        # VC-API: credentialId names a credential that has no id; two names would disagree
+        raise ApiError(
+            400,
+            f"options.credentialId {credential_id!r} differs from credential.id; send one",
+            "ISSUE_REFUSED",
+        )
+    purposes = _purposes(options.credentialStatus, credential, ws)
     loader = state.loader
     try:
-        document = prepare(credential, ws, loader, want_status=bool(purposes))
+        if credential_id is not None:
+            own = own_url_problem(credential_id, ws.base_url)
+            if own:
+                raise IssueRefusedError(own)
+        document = prepare(
+            credential,
+            ws,
+            loader,
+            want_status=bool(purposes),
+            keep_without_id=credential_id is not None,
+        )
         signed = sign_into_store(
             document,
             ws,
             key,
             state.store(),
             purposes,
-            body.options.cryptosuite or ws.cryptosuite,
+            options.cryptosuite or ws.cryptosuite,
             loader,
+            credential_id=credential_id,
         )
     except IssueConflictError as exc:
         raise ApiError(409, exc.message, exc.code) from None
@@ -191,6 +249,22 @@ def issue_credential(
             exc.code,
         ) from None
     return {"verifiableCredential": signed}
+
+
+def _purposes(asked: StatusOption | Literal[False] | None, credential: Any, ws: Any) -> list[str]:
+    """The status purposes to allocate: as asked, else the workspace default (docs/server.md).
+
+    ``issue.vcapi_status`` (default true) gives every VC-API issue a status entry when the
+    workspace has a ``publish.base_url``; a credential that brings its own ``credentialStatus``
+    gets none added unless ``options.credentialStatus`` asks for one.
+    """
+    if asked is False:
+        return []
+    if asked is not None:
+        return [asked.statusPurpose] if asked.statusPurpose else list(ws.status_purposes)
+    if "credentialStatus" in credential or not ws.base_url:
+        return []
+    return list(ws.status_purposes) if setting(ws, "vcapi_status", True) else []
 
 
 # --- verify ------------------------------------------------------------------------------------
