@@ -6,8 +6,9 @@ issuer meets: ``relatedResource`` entries need an ``id`` and a digest (§5.3). T
 contexts do not define are caught by the rdfc suite's safe mode (``DataLossError``) while signing.
 
 The issuer signs only what it means to sign (docs/security.md, "Sign only what you mean to sign"):
-the signed data may name no second issuer and no status entry other than the one the store
-allocates, however it is spelled (a full-IRI key, an inline alias or prefix, ``@graph``,
+the signed data may name no second issuer and no status entry other than those the store
+allocates or records (:func:`caller_status`; a foreign one only with ``issue.foreign_status``),
+however it is spelled (a full-IRI key, an inline alias or prefix, ``@graph``,
 ``@included``, ``@reverse``): the compacted-form rule the verifier applies
 (:func:`credkit.jsonview.json_view_problems`), here for every suite. Status list credentials, and
 ids under the service's own addresses, are made only by the status machinery; Open Badges
@@ -338,13 +339,16 @@ def sign_into_store(
 
     if store.credential(key_id) is not None:
         raise IssueConflictError(f"a credential with id {key_id} was already issued")
+    subject_name = display(document)["subject_name"]
     try:
-        with store.transaction():
-            for url, index, purpose in claims:
-                store.claim(url, index, purpose, key_id)
-            record = store.issue(
-                key_id, purposes, build, subject_name=display(document)["subject_name"]
-            )
+        if claims:
+            # the claimed indexes and the record commit together, or neither does
+            with store.transaction():
+                for url, index, purpose in claims:
+                    store.claim(url, index, purpose, key_id)
+                record = store.issue(key_id, purposes, build, subject_name=subject_name)
+        else:
+            record = store.issue(key_id, purposes, build, subject_name=subject_name)
     except DuplicateCredentialError as exc:
         raise IssueConflictError(exc.message) from None
     except StoreBusyError:
