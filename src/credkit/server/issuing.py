@@ -29,6 +29,7 @@ from credkit.errors import CredkitError, MalformedValueError
 from credkit.jsonview import json_view_problems
 from credkit.keys import KeyPair
 from credkit.schema_check import PROFILE_SCHEMA_URL, SCHEMA_FILES, validate_declared, validate_ob3
+from credkit.status import StatusSpec
 from credkit.suites import SUITES
 from credkit.verify_checks import (
     OB_TYPES,
@@ -243,7 +244,7 @@ def sign_into_store(
     ws: Workspace,
     key: KeyPair,
     store: Any,
-    purposes: list[str],
+    purposes: list[str | StatusSpec],
     cryptosuite: str,
     loader: DocumentLoader,
 ) -> dict[str, Any]:
