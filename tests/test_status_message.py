@@ -297,12 +297,10 @@ def test_store_refuses_values_the_entry_cannot_hold(issuer: Issuer) -> None:
         issuer.store.set_status("urn:uuid:a", "message", 4)
     with pytest.raises(StoreError, match="0 to 1"):
         issuer.store.set_status("urn:uuid:a", "revocation", 2)
-    with pytest.raises(StoreError):
-        with issuer.store.transaction():
-            issuer.store.allocate(StatusSpec("revocation", 2), "urn:uuid:z")
-    with pytest.raises(StoreError, match="statusMessage"):
-        with issuer.store.transaction():
-            issuer.store.allocate("message", "urn:uuid:z")
+    with pytest.raises(StoreError), issuer.store.transaction():
+        issuer.store.allocate(StatusSpec("revocation", 2), "urn:uuid:z")
+    with pytest.raises(StoreError, match="statusMessage"), issuer.store.transaction():
+        issuer.store.allocate("message", "urn:uuid:z")
 
 
 def test_lists_are_shared_only_by_entries_with_the_same_messages(issuer: Issuer) -> None:
