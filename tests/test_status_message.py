@@ -552,3 +552,35 @@ def test_vc_api_refuses_inconsistent_message_options(server: Any, option: Any, w
     answer = server("POST", "/credentials/issue", body, token=TOKEN)
     assert answer.status == 400, answer.json()
     assert why in answer.json()["detail"]
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+def test_cli_sets_and_shows_a_message_status(issuer: Issuer) -> None:
+    from click.testing import CliRunner
+
+    from credkit.cli import main
+
+    issuer.issue("urn:uuid:a")
+    store_path = str(issuer.store.path)
+    issuer.store.close()
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(main, ["status", "--store", store_path, *args])
+
+    assert run("message", "urn:uuid:a", "0x2").exit_code == 0
+    shown = run("show", "urn:uuid:a")
+    assert "message: 0x2 rejected" in shown.output, shown.output
+    assert run("message", "urn:uuid:a", "accepted", "--reason", "appeal").exit_code == 0
+    assert "message: 0x1 accepted" in run("show", "urn:uuid:a").output
+    bad = run("message", "urn:uuid:a", "0x4")
+    assert bad.exit_code == 2 and "not one of this entry's statuses" in bad.output
+    assert run("message", "urn:uuid:a", "lost").exit_code == 2
+    with SqliteStore(store_path) as store:
+        assert store.get_status("urn:uuid:a") == {"revocation": 0, "message": 1}
+        assert [e.reason for e in store.history("urn:uuid:a")] == [None, "appeal"]
+        store.issue("urn:uuid:b", ["revocation"], build_for("urn:uuid:b", "did:ex:i"))
+    none = run("message", "urn:uuid:b", "0x1")
+    assert none.exit_code == 2 and "without a message entry" in none.output
