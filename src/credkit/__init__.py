@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "SqliteStore": "credkit.store",
     "Bitstring": "credkit.status",
     "DirectoryFetcher": "credkit.status",
+    "StatusSpec": "credkit.status",
     # verification
     "Verifier": "credkit.verify",
     "VerificationResult": "credkit.verify",
@@ -67,6 +68,7 @@ __all__ = [
     "PublicKey",
     "Resolver",
     "SqliteStore",
+    "StatusSpec",
     "VerificationMethod",
     "VerificationResult",
     "Verifier",
@@ -110,7 +112,7 @@ if TYPE_CHECKING:
     from credkit.qr import qr_for, read_qr
     from credkit.render import render_html
     from credkit.roster import Graduate, read_roster
-    from credkit.status import Bitstring, DirectoryFetcher
+    from credkit.status import Bitstring, DirectoryFetcher, StatusSpec
     from credkit.store import SqliteStore
     from credkit.template import DiplomaTemplate, load_template
     from credkit.verify import VerificationResult, Verifier

@@ -39,7 +39,7 @@ from credkit.jsonfmt import dumps_pretty
 from credkit.keys import KeyPair
 from credkit.proofs import format_datetime, sign
 from credkit.roster import Graduate, Roster
-from credkit.status import status_entry
+from credkit.status import StatusSpec, status_entry
 from credkit.template import DiplomaTemplate
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -207,7 +207,7 @@ def issue_cohort(
     out_dir: str | os.PathLike[str],
     *,
     store: Any | None = None,
-    purposes: Sequence[str] = ("revocation",),
+    purposes: Sequence[str | StatusSpec] = ("revocation",),
     cryptosuite: str = "eddsa-rdfc-2022",
     legacy_proof: bool = False,
     workers: int | None = None,
@@ -410,7 +410,9 @@ class _BatchHadFailures(Exception):  # noqa: N818 - control flow, never escapes 
     """A row of the batch did not build: roll its status allocations back and redo the batch."""
 
 
-def _allocate(store: Any, purposes: Sequence[str], credential_id: str) -> list[dict[str, Any]]:
+def _allocate(
+    store: Any, purposes: Sequence[str | StatusSpec], credential_id: str
+) -> list[dict[str, Any]]:
     entries = []
     for purpose in purposes:
         slot = store.allocate(purpose, credential_id)
@@ -421,7 +423,7 @@ def _allocate(store: Any, purposes: Sequence[str], credential_id: str) -> list[d
 def _issue_batch(
     chunk: list[_Job],
     store: Any | None,
-    purposes: Sequence[str],
+    purposes: Sequence[str | StatusSpec],
     pool: Executor,
     report: CohortReport,
     writer: _FileWriter,

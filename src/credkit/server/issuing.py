@@ -30,6 +30,7 @@ from credkit.errors import CredkitError, MalformedValueError, StoreError
 from credkit.jsonview import json_view_problems
 from credkit.keys import KeyPair
 from credkit.schema_check import PROFILE_SCHEMA_URL, SCHEMA_FILES, validate_declared, validate_ob3
+from credkit.status import StatusSpec, status_messages, status_references
 from credkit.store import DuplicateCredentialError, StoreBusyError
 from credkit.suites import SUITES
 from credkit.verify_checks import (
@@ -237,9 +238,41 @@ def setting(ws: Workspace, name: str, default: bool) -> bool:
     return value
 
 
+def _claimed_spec(entry: dict[str, Any], url: str) -> StatusSpec:
+    """What a caller's entry on one of this issuer's lists commits to: its purpose, and for a
+    ``message`` entry its size and messages (Bitstring Status List §2.1), which the store checks
+    against the list's own."""
+    purpose = entry.get("statusPurpose")
+    if not isinstance(purpose, str) or not purpose:
+        raise IssueRefusedError(f"credentialStatus on {url}: needs a statusPurpose")
+    size = entry.get("statusSize", 1)
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise IssueRefusedError(f"credentialStatus on {url}: statusSize must be an integer")
+    raw_messages, refs = entry.get("statusMessage"), entry.get("statusReference")
+    if purpose != "message":
+        if size != 1 or raw_messages is not None or refs is not None:
+            raise IssueRefusedError(
+                f"credentialStatus on {url}: a {purpose} entry is one bit, without statusMessage "
+                "or statusReference"
+            )
+        return StatusSpec(purpose)
+    if raw_messages is None:
+        raise IssueRefusedError(
+            f"credentialStatus on {url}: a message entry needs statusMessage (§2.1)"
+        )
+    try:
+        table = status_messages(raw_messages, size)
+        if refs is not None:
+            status_references(refs)
+        return StatusSpec.message(table, size=size, reference=refs if refs is not None else ())
+    except (MalformedValueError, ValueError) as exc:
+        why = exc.message if isinstance(exc, MalformedValueError) else str(exc)
+        raise IssueRefusedError(f"credentialStatus on {url}: {why}") from None
+
+
 def caller_status(
     document: dict[str, Any], ws: Workspace, store: Any
-) -> tuple[list[dict[str, Any]], list[tuple[str, int, str]]]:
+) -> tuple[list[dict[str, Any]], list[tuple[str, int, StatusSpec]]]:
     """The caller's ``credentialStatus`` entries, and the indexes they claim on this issuer's lists.
 
     docs/security.md, "Sign only what you mean to sign": an entry on one of this issuer's lists
@@ -252,7 +285,7 @@ def caller_status(
     if not entries:
         return [], []
     own_lists = {info.url: info for info in store.lists()}
-    claims: list[tuple[str, int, str]] = []
+    claims: list[tuple[str, int, StatusSpec]] = []
     foreign: list[str] = []
     for entry in entries:
         if not isinstance(entry, dict):
@@ -260,7 +293,6 @@ def caller_status(
         url = entry.get("statusListCredential")
         if entry.get("type") == "BitstringStatusListEntry" and url in own_lists:
             raw = entry.get("statusListIndex")
-            purpose = entry.get("statusPurpose")
             if not (isinstance(raw, str) and raw.isdigit() and raw.isascii()):
                 raise IssueRefusedError(
                     f"credentialStatus on {url}: statusListIndex must be a string of digits"
@@ -270,11 +302,7 @@ def caller_status(
                     "credentialStatus id must differ from its statusListCredential "
                     "(Bitstring Status List §2.1)"
                 )
-            if entry.get("statusSize", 1) != 1 or not isinstance(purpose, str):
-                raise IssueRefusedError(
-                    f"credentialStatus on {url}: needs a statusPurpose and statusSize 1"
-                )
-            claims.append((str(url), int(raw), purpose))
+            claims.append((str(url), int(raw), _claimed_spec(entry, str(url))))
             continue
         where = url if isinstance(url, str) else entry.get("id")
         if isinstance(where, str) and own_url_problem(where, ws.base_url):
@@ -298,7 +326,7 @@ def sign_into_store(
     ws: Workspace,
     key: KeyPair,
     store: Any,
-    purposes: list[str],
+    purposes: list[str | StatusSpec],
     cryptosuite: str,
     loader: DocumentLoader,
     *,
@@ -325,8 +353,12 @@ def sign_into_store(
             document["@context"].append(ED25519_2020_V1)
     key_id = str(document.get("id", credential_id))
     given, claims = caller_status(document, ws, store)
-    claimed_purposes = {purpose for _, _, purpose in claims}
-    purposes = [p for p in purposes if p not in claimed_purposes]
+    claimed_purposes = {spec.purpose for _, _, spec in claims}
+    purposes = [
+        p
+        for p in purposes
+        if (p.purpose if isinstance(p, StatusSpec) else p) not in claimed_purposes
+    ]
 
     def build(entries: list[dict[str, Any]]) -> dict[str, Any]:
         unsigned = dict(document)
@@ -344,8 +376,8 @@ def sign_into_store(
         if claims:
             # the claimed indexes and the record commit together, or neither does
             with store.transaction():
-                for url, index, purpose in claims:
-                    store.claim(url, index, purpose, key_id)
+                for url, index, spec in claims:
+                    store.claim(url, index, spec, key_id)
                 record = store.issue(key_id, purposes, build, subject_name=subject_name)
         else:
             record = store.issue(key_id, purposes, build, subject_name=subject_name)

@@ -7,6 +7,7 @@ open to anyone. Every failure is an answer with a message (400, 401, 403, 404, 4
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
@@ -19,7 +20,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from credkit import deadline
-from credkit.errors import DataLossError, DeadlineExceededError, ParsingError, StoreError
+from credkit.errors import (
+    DataLossError,
+    DeadlineExceededError,
+    MalformedValueError,
+    ParsingError,
+    StoreError,
+)
 from credkit.server.errors import ApiError
 from credkit.server.issuing import (
     IssueConflictError,
@@ -31,6 +38,12 @@ from credkit.server.issuing import (
 )
 from credkit.server.results import UnknownCheckError, restrict, vcapi_json, wanted_checks
 from credkit.server.state import ServerState
+from credkit.status import (
+    MAX_ISSUED_STATUS_SIZE,
+    StatusSpec,
+    status_messages,
+    status_references,
+)
 from credkit.store import StoreBusyError
 from credkit.verify_checks import check_shape
 
@@ -74,10 +87,56 @@ def require_issuer(
 # --- models ------------------------------------------------------------------------------------
 
 
+class StatusMessageItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: str = Field(examples=["0x0"])
+    message: str
+
+
 class StatusOption(BaseModel):
+    """One entry to allocate; a ``message`` entry brings its size and messages (BSL §2.1)."""
+
     model_config = ConfigDict(extra="forbid")
     type: Literal["BitstringStatusListEntry"] = "BitstringStatusListEntry"
-    statusPurpose: Literal["revocation", "suspension"] | None = None  # noqa: N815 (VC-API name)
+    statusPurpose: Literal["revocation", "suspension", "message"] | None = None  # noqa: N815 (VC-API name)
+    statusSize: int | None = None  # noqa: N815
+    statusMessage: list[StatusMessageItem] | None = None  # noqa: N815
+    statusReference: str | list[str] | None = None  # noqa: N815
+
+    def spec(self) -> StatusSpec | str | None:
+        """The store's request for this entry (None: the workspace's purposes)."""
+        multi = (self.statusSize, self.statusMessage, self.statusReference)
+        if self.statusPurpose != "message":
+            if any(v is not None for v in multi):
+                raise ApiError(
+                    400,
+                    "statusSize, statusMessage and statusReference belong to statusPurpose "
+                    "message; revocation and suspension entries are one bit",
+                    "BAD_STATUS",
+                )
+            return self.statusPurpose
+        if self.statusMessage is None:
+            raise ApiError(
+                400,
+                "a message status entry needs statusMessage: one {status, message} per value "
+                "(BSL §2.1; 2^statusSize of them)",
+                "BAD_STATUS",
+            )
+        size = 1 if self.statusSize is None else self.statusSize
+        raw = [m.model_dump() for m in self.statusMessage]
+        try:
+            if not 1 <= size <= MAX_ISSUED_STATUS_SIZE:
+                raise MalformedValueError(
+                    f"statusSize must be 1 to {MAX_ISSUED_STATUS_SIZE}, got {size}"
+                )
+            table = status_messages(raw, size)
+            refs = self.statusReference
+            if refs is not None:
+                status_references(refs)
+            return StatusSpec.message(table, size=size, reference=refs or ())
+        except (MalformedValueError, ValueError) as exc:
+            why = exc.message if isinstance(exc, MalformedValueError) else str(exc)
+            raise ApiError(400, f"options.credentialStatus: {why}", "BAD_STATUS") from None
 
 
 class IssueOptions(BaseModel):
@@ -90,11 +149,12 @@ class IssueOptions(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     cryptosuite: str | None = Field(default=None, examples=["eddsa-rdfc-2022"])
-    credentialStatus: StatusOption | Literal[False] | None = Field(  # noqa: N815
+    credentialStatus: StatusOption | list[StatusOption] | Literal[False] | None = Field(  # noqa: N815
         default=None,
         description=(
-            "a status entry to allocate on this issuer's lists; false: none; absent: the "
-            "workspace default (issue.vcapi_status)"
+            "status entries to allocate on this issuer's lists (one, or an array; a message "
+            "entry brings statusSize and statusMessage); false: none; absent: the workspace "
+            "default (issue.vcapi_status)"
         ),
     )
     credentialId: str | None = Field(  # noqa: N815
@@ -163,8 +223,8 @@ class VerificationResponse(BaseModel):
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["BitstringStatusListEntry"] = "BitstringStatusListEntry"
-    status: str | bool = Field(examples=["revoked", "suspended", "active"])
-    statusPurpose: Literal["revocation", "suspension"] | None = None  # noqa: N815
+    status: str | bool | int = Field(examples=["revoked", "suspended", "active", "0x2"])
+    statusPurpose: Literal["revocation", "suspension", "message"] | None = None  # noqa: N815
 
 
 class StatusRequest(BaseModel):
@@ -251,20 +311,31 @@ def issue_credential(
     return {"verifiableCredential": signed}
 
 
-def _purposes(asked: StatusOption | Literal[False] | None, credential: Any, ws: Any) -> list[str]:
-    """The status purposes to allocate: as asked, else the workspace default (docs/server.md).
+def _purposes(
+    asked: StatusOption | list[StatusOption] | Literal[False] | None, credential: Any, ws: Any
+) -> list[str | StatusSpec]:
+    """The status entries to allocate: as asked, else the workspace default (docs/server.md).
 
     ``issue.vcapi_status`` (default true) gives every VC-API issue a status entry when the
     workspace has a ``publish.base_url``; a credential that brings its own ``credentialStatus``
-    gets none added unless ``options.credentialStatus`` asks for one.
+    gets none added unless ``options.credentialStatus`` asks for one. An entry without a
+    ``statusPurpose`` stands for the workspace's purposes; a ``message`` entry is a
+    :class:`StatusSpec` with its size and messages (Bitstring Status List §2.1).
     """
     if asked is False:
         return []
-    if asked is not None:
-        return [asked.statusPurpose] if asked.statusPurpose else list(ws.status_purposes)
-    if "credentialStatus" in credential or not ws.base_url:
-        return []
-    return list(ws.status_purposes) if setting(ws, "vcapi_status", True) else []
+    if asked is None:
+        if "credentialStatus" in credential or not ws.base_url:
+            return []
+        return list(ws.status_purposes) if setting(ws, "vcapi_status", True) else []
+    purposes: list[str | StatusSpec] = []
+    for option in asked if isinstance(asked, list) else [asked]:
+        spec = option.spec()
+        purposes += [spec] if spec is not None else list(ws.status_purposes)
+    named = [p.purpose if isinstance(p, StatusSpec) else p for p in purposes]
+    if len(set(named)) != len(named):
+        raise ApiError(400, "options.credentialStatus asks for one purpose twice", "BAD_STATUS")
+    return purposes
 
 
 # --- verify ------------------------------------------------------------------------------------
@@ -378,8 +449,22 @@ _CLEAR = {"active", "reinstated", "unsuspended", "valid"}
 
 
 def _change(change: StatusChange) -> tuple[str, int]:
-    """``(purpose, bit)`` for one requested change."""
+    """``(purpose, value)`` for one requested change."""
     value = change.status
+    if change.statusPurpose == "message":
+        # a message entry's value: an integer or its statusMessage form "0x2" (BSL §2.1);
+        # the store refuses one the entry's statusSize cannot hold
+        if isinstance(value, str) and re.fullmatch(r"0x[0-9a-fA-F]{1,4}", value.strip()):
+            return "message", int(value.strip(), 16)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 16:
+            return "message", value
+        raise ApiError(
+            400,
+            f"a message status is a value like 0x2 (or its integer), not {value!r}",
+            "BAD_STATUS",
+        )
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ApiError(400, "a number is a status only with statusPurpose message", "BAD_STATUS")
     if isinstance(value, bool):
         if change.statusPurpose is None:
             raise ApiError(400, "a true/false status needs statusPurpose", "BAD_STATUS")
