@@ -46,6 +46,7 @@ _EXPORTS: dict[str, str] = {
     "SqliteStore": "credkit.issuer.store",
     "Bitstring": "credkit.status",
     "DirectoryFetcher": "credkit.status",
+    "StatusSpec": "credkit.status",
     # verification
     "Verifier": "credkit.verify",
     "VerificationResult": "credkit.verify",
@@ -70,6 +71,7 @@ __all__ = [
     "PublicKey",
     "Resolver",
     "SqliteStore",
+    "StatusSpec",
     "VerificationMethod",
     "VerificationResult",
     "Verifier",
@@ -121,7 +123,7 @@ if TYPE_CHECKING:
     from credkit.proofs.dataintegrity import ProofResult, ProofSetResult, sign, verify
     from credkit.share.qr import qr_for, read_qr
     from credkit.share.render import render_html
-    from credkit.status import Bitstring, DirectoryFetcher
+    from credkit.status import Bitstring, DirectoryFetcher, StatusSpec
     from credkit.verify.verifier import VerificationResult, Verifier
 
 

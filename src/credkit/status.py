@@ -13,7 +13,7 @@ import os
 import re
 import urllib.parse
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -128,6 +128,27 @@ class Bitstring:
             out = (out << 1) | ((self._bytes[bit >> 3] >> (7 - (bit & 7))) & 1)
         return out
 
+    def set_value(self, index: int, size: int, value: int) -> None:
+        """Write the ``size``-bit status ``value`` at entry ``index``, most significant bit first.
+
+        §3.3: "the position of the value is computed as statusListIndex times the statusSize";
+        within an entry the bits read left to right as a big-endian number, as §2.2 orders the
+        whole bitstring (index 0 is the left-most bit).
+        """
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"statusSize is a positive integer, got {size!r}")
+        self._check(index, size)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << size:
+            raise ValueError(f"a {size}-bit status is 0..{(1 << size) - 1}, got {value!r}")
+        start = index * size
+        for offset in range(size):
+            bit = start + offset
+            mask = 0x80 >> (bit & 7)
+            if (value >> (size - 1 - offset)) & 1:
+                self._bytes[bit >> 3] |= mask
+            else:
+                self._bytes[bit >> 3] &= ~mask & 0xFF
+
     def count(self) -> int:
         """How many bits are set (for reports; says nothing about which)."""
         return sum(bin(b).count("1") for b in self._bytes)
@@ -188,21 +209,139 @@ def gunzip_limited(data: bytes, max_bytes: int = MAX_DECODED_BYTES) -> bytes:
 # --- §2.1 entry, §2.2 list credential --------------------------------------------------------
 
 
-def status_entry(list_url: str, index: int, purpose: str) -> dict[str, Any]:
+# The largest statusSize credkit issues: 2^8 = 256 messages already make a long credential.
+MAX_ISSUED_STATUS_SIZE = 8
+_HEX_STATUS_RE = re.compile(r"0x[0-9a-fA-F]{1,16}")
+
+
+def status_messages(raw: Any, size: int) -> dict[int, str]:
+    """``statusMessage`` as ``{value: message}``, refusing what §2.1 does not allow.
+
+    §2.1: an array whose length "MUST equal the number of possible status messages indicated by
+    statusSize" (2 for 1 bit, 4 for 2 bits: 2^statusSize), each element with ``status``, "a
+    string representing the hexadecimal value of the status prefixed with 0x", and ``message``,
+    a string. Two elements for one value, or a value the size cannot hold, leave the meaning of
+    a status open, so they are refused too (MALFORMED_VALUE_ERROR, §3).
+    """
+    count = 1 << size
+    if not isinstance(raw, list) or len(raw) != count:
+        got = f"{len(raw)} elements" if isinstance(raw, list) else type(raw).__name__
+        raise MalformedValueError(
+            f"statusMessage must be an array of {count} elements for statusSize {size} "
+            f"(§2.1: 2^statusSize), got {got}"
+        )
+    found: dict[int, str] = {}
+    for item in raw:
+        if not isinstance(item, Mapping):
+            raise MalformedValueError("each statusMessage element must be an object")
+        status, message = item.get("status"), item.get("message")
+        if not isinstance(status, str) or not _HEX_STATUS_RE.fullmatch(status):
+            raise MalformedValueError(
+                f"statusMessage status must be a hexadecimal string like '0x1', got {status!r}"
+            )
+        if not isinstance(message, str):
+            raise MalformedValueError(f"statusMessage {status} has no message string")
+        value = int(status, 16)
+        if value >= count:
+            raise MalformedValueError(
+                f"statusMessage status {status} does not fit in statusSize {size}"
+            )
+        if value in found:
+            raise MalformedValueError(f"statusMessage names status {status} twice")
+        found[value] = message
+    return found
+
+
+def status_references(raw: Any) -> list[str]:
+    """``statusReference``: "a URL or an array of URLs" (§2.1); anything else is malformed."""
+    items = raw if isinstance(raw, list) else [raw]
+    if not items or not all(isinstance(u, str) and urllib.parse.urlsplit(u).scheme for u in items):
+        raise MalformedValueError(f"statusReference must be a URL or an array of URLs: {raw!r}")
+    return list(items)
+
+
+@dataclass(frozen=True)
+class StatusSpec:
+    """What an issuer asks for one status entry: its purpose, and for multi-bit entries the
+    size, the messages it commits to and where they are explained (§2.1 ``statusSize``,
+    ``statusMessage``, ``statusReference``)."""
+
+    purpose: str
+    size: int = 1
+    messages: tuple[tuple[int, str], ...] = ()
+    reference: tuple[str, ...] = ()
+
+    @classmethod
+    def message(
+        cls,
+        messages: Mapping[int, str] | Sequence[str],
+        *,
+        size: int | None = None,
+        reference: str | Sequence[str] = (),
+    ) -> StatusSpec:
+        """A ``message`` entry: ``messages`` by value (or in value order); size from their count."""
+        table = dict(messages) if isinstance(messages, Mapping) else dict(enumerate(messages))
+        if size is None:
+            size = max(1, (len(table) - 1).bit_length())
+        refs = (reference,) if isinstance(reference, str) else tuple(reference)
+        spec = cls("message", size, tuple(sorted(table.items())), refs)
+        spec.validate()
+        return spec
+
+    def validate(self) -> None:
+        """Refuse a spec whose entry would not be well formed (ValueError, for callers)."""
+        if not isinstance(self.purpose, str) or not self.purpose:
+            raise ValueError("statusPurpose must be a non-empty string")
+        size = self.size
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise ValueError(f"statusSize must be an integer, got {size!r}")
+        if not 1 <= size <= MAX_ISSUED_STATUS_SIZE:
+            raise ValueError(f"statusSize must be 1 to {MAX_ISSUED_STATUS_SIZE}, got {size}")
+        if size > 1 and not self.messages:
+            raise ValueError(f"statusSize {size} needs statusMessage (§2.1)")
+        try:
+            if self.messages:
+                status_messages(self.status_message(), size)
+            if self.reference:
+                status_references(list(self.reference))
+        except MalformedValueError as exc:
+            raise ValueError(exc.message) from None
+
+    def status_message(self) -> list[dict[str, str]]:
+        return [{"status": f"{v:#x}", "message": m} for v, m in self.messages]
+
+    def key(self) -> str:
+        """Lists are shared by entries with the same purpose, size and messages."""
+        return json.dumps([self.purpose, self.size, self.status_message()], sort_keys=True)
+
+
+def status_entry(list_url: str, index: int, purpose: str | StatusSpec) -> dict[str, Any]:
     """The ``credentialStatus`` entry for ``index`` in the list at ``list_url`` (§2.1).
 
     ``statusListIndex`` is a string (the spec's JSON-LD has no integer type for it); the entry's
-    ``id`` must differ from the list URL, so it is the list URL with the index as fragment.
+    ``id`` must differ from the list URL, so it is the list URL with the index as fragment. A
+    :class:`StatusSpec` with messages adds ``statusSize``, ``statusMessage`` and
+    ``statusReference``: the issuer commits to them at issuance (§2.1, "message").
     """
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
         raise ValueError(f"status index must be a non-negative integer, got {index!r}")
-    return {
+    spec = purpose if isinstance(purpose, StatusSpec) else StatusSpec(purpose)
+    entry: dict[str, Any] = {
         "id": f"{list_url}#{index}",
         "type": "BitstringStatusListEntry",
-        "statusPurpose": purpose,
+        "statusPurpose": spec.purpose,
         "statusListIndex": str(index),
         "statusListCredential": list_url,
     }
+    if spec.size > 1:
+        entry["statusSize"] = spec.size
+    if spec.messages:
+        entry["statusMessage"] = spec.status_message()
+    if spec.reference:
+        entry["statusReference"] = (
+            spec.reference[0] if len(spec.reference) == 1 else list(spec.reference)
+        )
+    return entry
 
 
 def _timestamp(when: datetime) -> str:
@@ -337,27 +476,26 @@ def _parse_entry(entry: Any) -> tuple[str, int, str, int]:
     size = entry.get("statusSize", 1)
     if isinstance(size, bool) or not isinstance(size, int) or size < 1 or size > 32:
         raise MalformedValueError(f"statusSize must be a positive integer, got {size!r}")
-    if size > 1:
-        messages = entry.get("statusMessage")
-        if not isinstance(messages, list) or len(messages) != 2**size:
-            raise MalformedValueError(
-                f"statusSize {size} needs statusMessage with {2**size} entries (§2.1)"
-            )
+    # §2.1: statusMessage MUST be present when statusSize > 1, MAY be when it is 1; when present
+    # it is checked whole (length 2^statusSize, hex statuses, one per value)
+    if size > 1 and "statusMessage" not in entry:
+        raise MalformedValueError(f"statusSize {size} needs statusMessage (§2.1)")
+    if "statusMessage" in entry:
+        status_messages(entry["statusMessage"], size)
+    if "statusReference" in entry:
+        status_references(entry["statusReference"])
     return purpose, int(raw_index), url, size
 
 
 def _message(entry: Mapping[str, Any], purpose: str, value: int, size: int) -> str:
-    for item in entry.get("statusMessage") or []:
-        if isinstance(item, Mapping) and isinstance(item.get("status"), str):
-            try:
-                if int(item["status"], 16) == value and isinstance(item.get("message"), str):
-                    return str(item["message"])
-            except ValueError:
-                continue
+    if "statusMessage" in entry:  # checked by _parse_entry: one message per possible value
+        return status_messages(entry["statusMessage"], size)[value]
     if size == 1 and purpose == "revocation":
         return "revoked" if value else "not revoked"
     if size == 1 and purpose == "suspension":
         return "suspended" if value else "not suspended"
+    if size == 1:  # §2.1: without statusMessage, 1 and 0 are "set" and "unset"
+        return "set" if value else "unset"
     return f"{purpose} status {value:#x}"
 
 
@@ -432,6 +570,15 @@ def check_status(
     if purpose not in purposes:  # step 5
         raise StatusVerificationError(
             f"entry purpose {purpose!r} is not among the list's purposes {purposes!r}"
+        )
+    # §2.2 still names a list-level credentialSubject.statusSize for purpose "message" (a
+    # leftover, w3c/vc-bitstring-status-list#175; the v2 context does not define it). credkit
+    # does not write it, but a list that states a size other than the entry's would be read
+    # with the wrong boundaries: refuse it rather than guess.
+    listed_size = subject.get("statusSize")
+    if listed_size is not None and listed_size != size:
+        raise StatusVerificationError(
+            f"status list {url} holds {listed_size!r}-bit entries, the entry says statusSize {size}"
         )
     bits = Bitstring.decode(subject.get("encodedList"))  # type: ignore[arg-type]  # step 6
     if len(bits) // size < min_length:  # step 7

@@ -128,6 +128,40 @@ _status_change(
 )
 
 
+@status.command("message")
+@click.argument("credential_id")
+@click.argument("value")
+@_ISSUER_DIR
+@click.option("--reason", help="Kept in the store's change log, never published.")
+@click.pass_context
+@_friendly
+def message_cmd(
+    ctx: click.Context, credential_id: str, value: str, issuer_dir: str | None, reason: str | None
+) -> None:
+    """Set a credential's message status to VALUE (0x2, or 2, or the message's own text).
+
+    The credential must have been issued with a ``message`` entry; VALUE must be one its
+    statusMessage names (Bitstring Status List §2.1).
+    """
+    _use_dir(ctx, issuer_dir)
+    credential_id = _credential_id(credential_id)
+    table = _store(ctx).status_messages(credential_id).get("message")
+    if table is None:
+        raise StoreError(f"credential {credential_id} was issued without a message entry")
+    text = value.strip()
+    if text.lower().startswith("0x") and all(c in "0123456789abcdefABCDEF" for c in text[2:]):
+        number = int(text, 16) if len(text) > 2 else -1
+    elif text.isdigit():
+        number = int(text)
+    else:
+        named = [v for v, m in table.items() if m == text]
+        number = named[0] if len(named) == 1 else -1
+    if number not in table:
+        choices = ", ".join(f"{v:#x} {m!r}" for v, m in sorted(table.items()))
+        raise StoreError(f"{value!r} is not one of this entry's statuses: {choices}")
+    _change(ctx, credential_id, "message", number, reason, f"{number:#x} {table[number]}")
+
+
 @status.command("show")
 @click.argument("credential_id", required=False)
 @_ISSUER_DIR
@@ -168,8 +202,12 @@ def show(
             )
         )
         return
+    messages = store.status_messages(credential_id)
     for purpose, value in states.items():
-        click.echo(f"{purpose}: {'set' if value else 'not set'}")
+        if purpose in messages:
+            click.echo(f"{purpose}: {value:#x} {messages[purpose].get(value, '?')}")
+        else:
+            click.echo(f"{purpose}: {'set' if value else 'not set'}")
     for h in history:
         click.echo(f"  {h.at}  {h.purpose} -> {h.value}" + (f"  ({h.reason})" if h.reason else ""))
 

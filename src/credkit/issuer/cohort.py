@@ -41,7 +41,7 @@ from credkit.model.diploma import build_diploma, credential_id_for
 from credkit.model.roster import Graduate, Roster
 from credkit.model.template import DiplomaTemplate
 from credkit.proofs.dataintegrity import format_datetime, sign
-from credkit.status import status_entry
+from credkit.status import StatusSpec, status_entry
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -208,7 +208,7 @@ def issue_cohort(
     out_dir: str | os.PathLike[str],
     *,
     store: IssuerStore | None = None,
-    purposes: Sequence[str] = ("revocation",),
+    purposes: Sequence[str | StatusSpec] = ("revocation",),
     cryptosuite: str = "eddsa-rdfc-2022",
     legacy_proof: bool = False,
     workers: int | None = None,
@@ -414,7 +414,7 @@ class _BatchHadFailures(Exception):  # noqa: N818 - control flow, never escapes 
 
 
 def _allocate(
-    store: IssuerStore, purposes: Sequence[str], credential_id: str
+    store: IssuerStore, purposes: Sequence[str | StatusSpec], credential_id: str
 ) -> list[dict[str, Any]]:
     entries = []
     for purpose in purposes:
@@ -426,7 +426,7 @@ def _allocate(
 def _issue_batch(
     chunk: list[_Job],
     store: IssuerStore | None,
-    purposes: Sequence[str],
+    purposes: Sequence[str | StatusSpec],
     pool: Executor,
     report: CohortReport,
     writer: _FileWriter,

@@ -24,10 +24,11 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from credkit.errors import StoreError
 from credkit.jsonfmt import dumps_pretty
-from credkit.status import MIN_LENGTH, Bitstring, status_entries, status_entry
+from credkit.status import MIN_LENGTH, Bitstring, StatusSpec, status_entries, status_entry
 
-SCHEMA_VERSION = 1
-ISSUER_PURPOSES = ("revocation", "suspension")
+# 2: status lists of any purpose, with multi-bit entries (size) and their messages (issue 16)
+SCHEMA_VERSION = 2
+ISSUER_PURPOSES = ("revocation", "suspension", "message")
 # How long a write waits for another process's lock before StoreBusyError: a few seconds, so a
 # service answers "busy, retry" (503) instead of holding the request (and its thread) for 30 s.
 BUSY_TIMEOUT_MS = 3_000
@@ -40,12 +41,14 @@ CREATE TABLE IF NOT EXISTS meta (
 CREATE TABLE IF NOT EXISTS status_lists (
     id         INTEGER PRIMARY KEY,          -- n in {base_url}/status/{n}
     url        TEXT NOT NULL UNIQUE,
-    purpose    TEXT NOT NULL CHECK (purpose IN ('revocation', 'suspension')),
-    length     INTEGER NOT NULL CHECK (length > 0 AND length % 8 = 0),
-    bits       BLOB NOT NULL CHECK (length(bits) * 8 = length),
+    purpose    TEXT NOT NULL CHECK (purpose IN ('revocation', 'suspension', 'message')),
+    length     INTEGER NOT NULL CHECK (length > 0 AND length % 8 = 0),  -- entries, not bits
+    bits       BLOB NOT NULL CHECK (length(bits) * 8 = length * size),
     version    INTEGER NOT NULL DEFAULT 1,   -- bumped on every change, for publishers
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    size       INTEGER NOT NULL DEFAULT 1 CHECK (size BETWEEN 1 AND 8),  -- bits per entry
+    messages   TEXT                          -- JSON statusMessage every entry commits to
 );
 CREATE TABLE IF NOT EXISTS credentials (
     id             TEXT PRIMARY KEY,
@@ -134,6 +137,7 @@ class StatusListInfo:
     set_count: int
     version: int
     updated_at: str
+    size: int = 1  # bits per entry (statusSize); set_count counts bits, not entries
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,10 @@ class IssuerStore(Protocol):
     """What issuing, revoking and publishing need from storage; SQLite is one implementation."""
 
     def transaction(self) -> AbstractContextManager[IssuerStore]: ...
-    def allocate(self, purpose: str, credential_id: str) -> Allocation: ...
+    def allocate(self, purpose: str | StatusSpec, credential_id: str) -> Allocation: ...
+    def claim(
+        self, list_url: str, index: int, purpose: str | StatusSpec, credential_id: str
+    ) -> Allocation: ...
     def record_issued(
         self,
         credential_id: str,
@@ -185,7 +192,7 @@ class IssuerStore(Protocol):
     def issue(
         self,
         credential_id: str,
-        purposes: Sequence[str],
+        purposes: Sequence[str | StatusSpec],
         build: Callable[[list[dict[str, Any]]], Mapping[str, Any] | bytes],
         *,
         subject_key: str | None = None,
@@ -246,13 +253,24 @@ class SqliteStore:
             # a store already at this schema is opened without the write lock, so a reader (a
             # server thread answering GET) never waits behind a writer in another process
             if self._schema_version() != SCHEMA_VERSION:
-                with self.transaction():
-                    # statement by statement: executescript() would commit the open transaction
-                    if self._schema_version() != SCHEMA_VERSION:
-                        for statement in _SCHEMA.split(";"):
-                            if statement.strip():
-                                self._db.execute(statement)
+                # the 1 -> 2 migration rebuilds status_lists; SQLite's documented way to change a
+                # table's constraints (lang_altertable.html, "other kinds of table schema
+                # changes") turns foreign keys off around it, and the pragma is a no-op inside a
+                # transaction, so it is switched here and checked with foreign_key_check below
+                self._db.execute("PRAGMA foreign_keys = OFF")
+                try:
+                    with self.transaction():
+                        # statement by statement: executescript() would commit the transaction
+                        version = self._schema_version()
+                        if version == 1:
+                            self._migrate_1_to_2()
+                        elif version != SCHEMA_VERSION:
+                            for statement in _SCHEMA.split(";"):
+                                if statement.strip():
+                                    self._db.execute(statement)
                         self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                finally:
+                    self._db.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open issuer store {self.path}: {exc}") from None
         self.base_url = self._bind_base_url(base_url)
@@ -309,6 +327,25 @@ class SqliteStore:
         if not self._depth:
             raise StoreError(f"{what} must run inside store.transaction() (or use issue())")
 
+    def _migrate_1_to_2(self) -> None:
+        """Schema 1 -> 2: status_lists gains ``size`` and ``messages`` and the ``message`` purpose.
+
+        Existing lists keep their rows, ids, URLs and bits (all one-bit entries: size 1), so every
+        diploma already issued still points at the same bit. Inside the caller's transaction.
+        """
+        create = _SCHEMA.split("CREATE TABLE IF NOT EXISTS status_lists", 1)[1].split(";", 1)[0]
+        self._db.execute("CREATE TABLE status_lists_v2" + create)
+        self._db.execute(
+            "INSERT INTO status_lists_v2 (id, url, purpose, length, bits, version, created_at, "
+            "updated_at) SELECT id, url, purpose, length, bits, version, created_at, updated_at "
+            "FROM status_lists"
+        )
+        self._db.execute("DROP TABLE status_lists")
+        self._db.execute("ALTER TABLE status_lists_v2 RENAME TO status_lists")
+        broken = self._db.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise StoreError(f"{self.path}: migration to schema 2 broke references: {broken[:3]}")
+
     def _schema_version(self) -> int:
         version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
@@ -337,13 +374,16 @@ class SqliteStore:
 
     # --- allocation -----------------------------------------------------------------------
 
-    def _open_list(self, purpose: str) -> tuple[int, str, int]:
-        """The list to allocate from: the oldest of this purpose with a free index, or a new one."""
+    def _open_list(self, spec: StatusSpec) -> tuple[int, str, int]:
+        """The list to allocate from: the oldest with a free index whose purpose, entry size and
+        messages are the entry's (one list, one meaning per value), or a new one."""
+        messages = json.dumps(spec.status_message()) if spec.messages else None
         rows = self._db.execute(
             "SELECT l.id, l.url, l.length FROM status_lists AS l WHERE l.purpose = ? AND "
+            "l.size = ? AND l.messages IS ? AND "
             "(SELECT count(*) FROM allocations AS a WHERE a.list_id = l.id) < l.length "
             "ORDER BY l.id LIMIT 1",
-            (purpose,),
+            (spec.purpose, spec.size, messages),
         ).fetchone()
         if rows is not None:
             return int(rows[0]), str(rows[1]), int(rows[2])
@@ -353,10 +393,22 @@ class SqliteStore:
         list_id = int(next_id[0])
         url = f"{self.base_url}/status/{list_id}"
         now = _now()
+        # §3.2 step 7: a verifier divides the bit count by statusSize, so a list of n-bit
+        # entries holds list_length entries, list_length × n bits
         self._db.execute(
-            "INSERT INTO status_lists (id, url, purpose, length, bits, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (list_id, url, purpose, self.list_length, bytes(self.list_length // 8), now, now),
+            "INSERT INTO status_lists (id, url, purpose, length, bits, created_at, updated_at, "
+            "size, messages) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                list_id,
+                url,
+                spec.purpose,
+                self.list_length,
+                bytes(self.list_length * spec.size // 8),
+                now,
+                now,
+                spec.size,
+                messages,
+            ),
         )
         return list_id, url, self.list_length
 
@@ -378,19 +430,32 @@ class SqliteStore:
             raise StoreError(f"status list {list_id} is full")
         return free[secrets.randbelow(len(free))]
 
-    def allocate(self, purpose: str, credential_id: str) -> Allocation:
+    def allocate(self, purpose: str | StatusSpec, credential_id: str) -> Allocation:
         """Reserve a fresh random index for ``credential_id``; must share a transaction with
-        :meth:`record_issued` (the deferred foreign key refuses a commit without the record)."""
-        if purpose not in ISSUER_PURPOSES:
-            raise StoreError(f"credkit allocates {' and '.join(ISSUER_PURPOSES)} indexes only")
+        :meth:`record_issued` (the deferred foreign key refuses a commit without the record).
+
+        ``purpose`` is a purpose name (one-bit entry) or a :class:`StatusSpec` (a ``message``
+        entry of ``size`` bits with its messages)."""
+        spec = purpose if isinstance(purpose, StatusSpec) else StatusSpec(purpose)
+        if spec.purpose not in ISSUER_PURPOSES:
+            raise StoreError(f"credkit allocates {', '.join(ISSUER_PURPOSES)} indexes only")
+        if spec.purpose != "message" and (spec.size != 1 or spec.messages):
+            raise StoreError(f"{spec.purpose} entries are one bit, without messages")
+        if spec.purpose == "message" and not spec.messages:
+            raise StoreError("a message entry needs its statusMessage (§2.1)")
+        try:
+            spec.validate()
+        except ValueError as exc:
+            raise StoreError(str(exc)) from None
+        purpose = spec.purpose
         self._require_tx("allocate()")
-        cached = self._open.get(purpose)
+        cached = self._open.get(spec.key())
         if cached is None or cached[3] >= cached[2]:
-            list_id, url, length = self._open_list(purpose)
+            list_id, url, length = self._open_list(spec)
             count = self._db.execute(
                 "SELECT count(*) FROM allocations WHERE list_id = ?", (list_id,)
             ).fetchone()[0]
-            cached = self._open[purpose] = [list_id, url, length, int(count)]
+            cached = self._open[spec.key()] = [list_id, url, length, int(count)]
         list_id, url, length = int(cached[0]), str(cached[1]), int(cached[2])
         idx = self._random_free_index(list_id, length)
         try:
@@ -403,6 +468,51 @@ class SqliteStore:
             raise StoreError(f"credential {credential_id} already has a {purpose} index") from None
         cached[3] += 1
         return Allocation(url, idx)
+
+    def claim(
+        self, list_url: str, index: int, purpose: str | StatusSpec, credential_id: str
+    ) -> Allocation:
+        """Reserve a caller-chosen index on one of this store's lists (the VC-API caller sent a
+        status entry of its own); the list must exist, have that purpose, entry size and
+        messages (a ``message`` entry's, as a :class:`StatusSpec`), and the index be free."""
+        self._require_tx("claim()")
+        spec = purpose if isinstance(purpose, StatusSpec) else StatusSpec(purpose)
+        row = self._db.execute(
+            "SELECT id, purpose, length, size, messages FROM status_lists WHERE url = ?",
+            (list_url,),
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"{list_url} is not one of this issuer's status lists")
+        list_id, list_purpose, length = int(row[0]), str(row[1]), int(row[2])
+        size, messages = int(row[3]), row[4]
+        if list_purpose != spec.purpose:
+            raise StoreError(f"{list_url} is a {list_purpose} list, not a {spec.purpose} list")
+        if spec.size != size:
+            raise StoreError(
+                f"{list_url} holds {size}-bit entries; the entry says statusSize {spec.size}"
+            )
+        wanted = json.dumps(spec.status_message()) if spec.messages else None
+        if wanted != messages:
+            # one list, one meaning per value (§2.1 statusMessage): the entry must commit to
+            # the messages the list was made with
+            raise StoreError(f"{list_url}: the entry's statusMessage differs from the list's")
+        if isinstance(index, bool) or not 0 <= index < length:
+            raise StoreError(f"index {index} is outside {list_url} (0..{length - 1})")
+        try:
+            self._db.execute(
+                "INSERT INTO allocations (list_id, idx, credential_id, purpose, allocated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (list_id, index, credential_id, spec.purpose, _now()),
+            )
+        except sqlite3.IntegrityError:
+            raise StoreError(
+                f"index {index} of {list_url} is taken (or {credential_id} has a "
+                f"{spec.purpose} index)"
+            ) from None
+        # the cached free count of that list is stale now
+        for key in [k for k, cached in self._open.items() if int(cached[0]) == list_id]:
+            del self._open[key]
+        return Allocation(list_url, index)
 
     # --- issued credentials ---------------------------------------------------------------
 
@@ -437,7 +547,18 @@ class SqliteStore:
                     (credential_id,),
                 )
             )
-            found = sorted(_entry_key(e) for e in entries)
+            own = {str(r[0]) for r in self._db.execute("SELECT url FROM status_lists")}
+            prefix = f"{self.base_url}/" if self.base_url else None
+
+            def foreign(entry: Mapping[str, Any]) -> bool:
+                # a list URL away from this store's base URL (a foreign entry the caller sent and
+                # the workspace accepts, issue 16); everything else must be allocated here
+                url = entry.get("statusListCredential")
+                if not isinstance(url, str) or url in own:
+                    return False
+                return prefix is None or not url.startswith(prefix)
+
+            found = sorted(_entry_key(e) for e in entries if not foreign(e))
             if expected != found:
                 raise StoreError(
                     f"credential {credential_id}: credentialStatus {found} does not match the "
@@ -477,7 +598,7 @@ class SqliteStore:
     def issue(
         self,
         credential_id: str,
-        purposes: Sequence[str],
+        purposes: Sequence[str | StatusSpec],
         build: Callable[[list[dict[str, Any]]], Mapping[str, Any] | bytes],
         *,
         subject_key: str | None = None,
@@ -563,17 +684,21 @@ class SqliteStore:
     def set_status(
         self, credential_id: str, purpose: str, value: int | bool, *, reason: str | None = None
     ) -> bool:
-        """Set the credential's ``purpose`` bit; returns False when it already had ``value``.
+        """Set the credential's ``purpose`` status; returns False when it already had ``value``.
 
-        Revocation is final (§2.1: "revocation ... is irreversible"): clearing it is refused.
-        Every change is logged with its reason, in the same transaction as the bit.
+        One-bit purposes take 0 or 1; a ``message`` entry of n bits takes 0 … 2^n - 1, the
+        values its ``statusMessage`` names. Revocation is final (§2.1: "revocation ... is not
+        reversible"): clearing it is refused. Every change is logged with its reason, in the
+        same transaction as the bits.
         """
-        if value not in (0, 1):
-            raise StoreError("a status value is 0 or 1")
-        bit = int(value)
+        if isinstance(value, bool):
+            value = int(value)
+        if not isinstance(value, int) or value < 0:
+            raise StoreError(f"a status value is a non-negative integer, got {value!r}")
+        bit = value
         with self.transaction():
             row = self._db.execute(
-                "SELECT a.list_id, a.idx, l.bits FROM allocations a JOIN status_lists l "
+                "SELECT a.list_id, a.idx, l.bits, l.size FROM allocations a JOIN status_lists l "
                 "ON l.id = a.list_id WHERE a.credential_id = ? AND a.purpose = ?",
                 (credential_id, purpose),
             ).fetchone()
@@ -584,14 +709,19 @@ class SqliteStore:
                 if known is None:
                     raise StoreError(f"no credential {credential_id} in the store")
                 raise StoreError(f"credential {credential_id} was issued without a {purpose} entry")
-            list_id, idx = int(row[0]), int(row[1])
+            list_id, idx, size = int(row[0]), int(row[1]), int(row[3])
+            if bit >= 1 << size:
+                raise StoreError(
+                    f"the {purpose} status of {credential_id} is {size} bit(s): "
+                    f"0 to {(1 << size) - 1}, not {bit}"
+                )
             bits = Bitstring.from_bytes(row[2])
-            current = bits.get(idx)
+            current = bits.value(idx, size)
             if current == bit:
                 return False
             if purpose == "revocation" and current == 1:
                 raise StoreError(f"credential {credential_id} is revoked; revocation is final")
-            bits.set(idx, bit)
+            bits.set_value(idx, size, bit)
             now = _now()
             self._db.execute(
                 "UPDATE status_lists SET bits = ?, version = version + 1, updated_at = ? "
@@ -606,15 +736,28 @@ class SqliteStore:
         return True
 
     def get_status(self, credential_id: str) -> dict[str, int]:
-        """``{purpose: bit}`` for every status entry of the credential."""
+        """``{purpose: value}`` for every status entry of the credential (a bit, or a
+        ``message`` entry's n-bit value)."""
         rows = self._db.execute(
-            "SELECT a.purpose, a.idx, l.bits FROM allocations a JOIN status_lists l "
+            "SELECT a.purpose, a.idx, l.bits, l.size FROM allocations a JOIN status_lists l "
             "ON l.id = a.list_id WHERE a.credential_id = ?",
             (credential_id,),
         ).fetchall()
         if not rows and self.credential(credential_id) is None:
             raise StoreError(f"no credential {credential_id} in the store")
-        return {str(p): Bitstring.from_bytes(b).get(int(i)) for p, i, b in rows}
+        return {str(p): Bitstring.from_bytes(b).value(int(i), int(n)) for p, i, b, n in rows}
+
+    def status_messages(self, credential_id: str) -> dict[str, dict[int, str]]:
+        """``{purpose: {value: message}}`` for the credential's entries that carry messages."""
+        rows = self._db.execute(
+            "SELECT a.purpose, l.messages FROM allocations a JOIN status_lists l "
+            "ON l.id = a.list_id WHERE a.credential_id = ? AND l.messages IS NOT NULL",
+            (credential_id,),
+        ).fetchall()
+        return {
+            str(p): {int(m["status"], 16): str(m["message"]) for m in json.loads(raw)}
+            for p, raw in rows
+        }
 
     def history(self, credential_id: str) -> list[StatusEvent]:
         rows = self._db.execute(
@@ -630,7 +773,7 @@ class SqliteStore:
         rows = self._db.execute(
             "SELECT l.id, l.url, l.purpose, l.length, "
             "(SELECT count(*) FROM allocations a WHERE a.list_id = l.id), l.bits, l.version, "
-            "l.updated_at FROM status_lists l ORDER BY l.id"
+            "l.updated_at, l.size FROM status_lists l ORDER BY l.id"
         ).fetchall()
         return [
             StatusListInfo(
@@ -642,6 +785,7 @@ class SqliteStore:
                 set_count=Bitstring.from_bytes(r[5]).count(),
                 version=int(r[6]),
                 updated_at=r[7],
+                size=int(r[8]),
             )
             for r in rows
         ]
@@ -680,13 +824,15 @@ class SqliteStore:
             if hashlib.sha256(document).hexdigest() != cred.digest:
                 problems.append(f"credential {cred.id}: digest does not match its document")
         # replaying the change log must give exactly the stored bits
+        infos = self.lists()
+        sizes = {info.id: info.size for info in infos}
         replay: dict[int, Bitstring] = {
-            info.id: Bitstring.from_bytes(bytes(info.length // 8)) for info in self.lists()
+            info.id: Bitstring.from_bytes(bytes(info.length * info.size // 8)) for info in infos
         }
         for list_id, idx, value in self._db.execute(
             "SELECT list_id, idx, value FROM status_events ORDER BY seq"
         ):
-            replay[int(list_id)].set(int(idx), int(value))
+            replay[int(list_id)].set_value(int(idx), sizes[int(list_id)], int(value))
         for list_id, bits in replay.items():
             if bits != self.bitstring(list_id):
                 problems.append(f"status list {list_id}: bits differ from the change log")

@@ -6,8 +6,9 @@ issuer meets: ``relatedResource`` entries need an ``id`` and a digest (§5.3). T
 contexts do not define are caught by the rdfc suite's safe mode (``DataLossError``) while signing.
 
 The issuer signs only what it means to sign (docs/security.md, "Sign only what you mean to sign"):
-the signed data may name no second issuer and no status entry other than the one the store
-allocates, however it is spelled (a full-IRI key, an inline alias or prefix, ``@graph``,
+the signed data may name no second issuer and no status entry other than those the store
+allocates or records (:func:`caller_status`; a foreign one only with ``issue.foreign_status``),
+however it is spelled (a full-IRI key, an inline alias or prefix, ``@graph``,
 ``@included``, ``@reverse``): the compacted-form rule the verifier applies
 (:func:`credkit.jsonld.jsonview.json_view_problems`), here for every suite. Status list
 credentials, and
@@ -25,9 +26,9 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from credkit import proofs
-from credkit.errors import CredkitError, MalformedValueError
+from credkit.errors import CredkitError, MalformedValueError, StoreError
 from credkit.identity.keys import KeyPair
-from credkit.issuer.store import IssuerStore
+from credkit.issuer.store import DuplicateCredentialError, IssuerStore, StoreBusyError
 from credkit.issuer.workspace import Workspace
 from credkit.jsonld.contexts import DATA_INTEGRITY_V2, ED25519_2020_V1, DocumentLoader
 from credkit.jsonld.jsonview import json_view_problems
@@ -38,9 +39,10 @@ from credkit.model.schema_check import (
     validate_ob3,
 )
 from credkit.proofs.suites import SUITES
+from credkit.status import StatusSpec, status_messages, status_references
+from credkit.verify import related
 from credkit.verify.checks import (
     OB_TYPES,
-    URL,
     as_list,
     base_version,
     check_contexts,
@@ -50,7 +52,7 @@ from credkit.verify.checks import (
 )
 
 STATUS_V1 = "https://www.w3.org/ns/credentials/status/v1"
-_SRI = re.compile(r"^sha(256|384|512)-[A-Za-z0-9+/]+={0,2}$")
+OB_CONTEXT = "purl.imsglobal.org/spec/ob/v3p0/context"
 # Paths below the base URL where the service serves documents of its own making: status lists,
 # hosted diplomas, the issuer profile and the did:web document.
 OWN_PATHS = ("/status/", "/c/", "/issuer", "/.well-known/", "/did.json")
@@ -70,33 +72,10 @@ class IssueConflictError(IssueRefusedError):
 
 
 def related_resource_problems(document: dict[str, Any]) -> list[str]:
-    """VC DM 2.0 §5.3: each ``relatedResource`` has a unique ``id`` URL and a digest."""
-    if "relatedResource" not in document:
-        return []
-    problems: list[str] = []
-    seen: set[str] = set()
-    items = as_list(document["relatedResource"])
-    if not items:
-        problems.append("relatedResource is empty")
-    for item in items:
-        if not isinstance(item, dict):
-            problems.append("relatedResource entries must be objects")
-            continue
-        rid = item.get("id")
-        if not (isinstance(rid, str) and URL.match(rid)):
-            problems.append(f"relatedResource id {rid!r} is not a URL")
-        elif rid in seen:
-            problems.append(f"relatedResource id {rid} appears twice")
-        else:
-            seen.add(rid)
-        sri, multibase = item.get("digestSRI"), item.get("digestMultibase")
-        if sri is None and multibase is None:
-            problems.append(f"relatedResource {rid} needs digestSRI or digestMultibase")
-        if sri is not None and not (isinstance(sri, str) and _SRI.match(sri)):
-            problems.append(f"relatedResource {rid}: digestSRI {sri!r} is not sha256/384/512-…")
-        if multibase is not None and not (isinstance(multibase, str) and len(multibase) > 1):
-            problems.append(f"relatedResource {rid}: digestMultibase must be a multibase string")
-    return problems
+    """VC DM 2.0 §5.3: malformed entries, and digests that do not match a resource credkit holds
+    (the shipped contexts); a resource credkit does not hold is never fetched."""
+    wrong = [o.detail for o in related.check(document) if o.state == "mismatched"]
+    return [f"relatedResource digest mismatch (VC DM 2.0 §5.3): {w}" for w in wrong]
 
 
 def _shorten(problems: list[str]) -> str:
@@ -181,12 +160,34 @@ def _issuer_of(document: dict[str, Any]) -> str | None:
     return issuer if isinstance(issuer, str) else None
 
 
+def is_open_badge(document: dict[str, Any]) -> bool:
+    """An Open Badges 3.0 credential: an OB type, or the OB context."""
+    if OB_TYPES & set(types_of(document)):
+        return True
+    return any(isinstance(c, str) and OB_CONTEXT in c for c in as_list(document.get("@context")))
+
+
+def default_issuer(document: dict[str, Any], ws: Workspace) -> str | dict[str, Any]:
+    """The issuer for a credential that names none: the workspace's, in the credential's terms.
+
+    VC 1.1's context defines no issuer name: a bare DID. Open Badges 3.0 wants a ``Profile``
+    (OB 3.0 §B.1.1, defined by its context). A plain VC 2.0 credential gets ``{id, name}``, both
+    defined by the VC 2.0 base context: a ``Profile`` type there would be an undefined term.
+    """
+    if base_version(document) == 1:
+        return ws.issuer_did
+    if is_open_badge(document):
+        return {"id": ws.issuer_did, "type": ["Profile"], "name": ws.issuer_name}
+    return {"id": ws.issuer_did, "name": ws.issuer_name}
+
+
 def prepare(
     credential: dict[str, Any],
     ws: Workspace,
     loader: DocumentLoader,
     *,
     want_status: bool,
+    keep_without_id: bool = False,
 ) -> dict[str, Any]:
     """A copy ready to sign, or IssueRefusedError/MalformedValueError saying why it cannot be."""
     document = copy.deepcopy(credential)
@@ -206,24 +207,14 @@ def prepare(
     own = own_url_problem(document.get("id"), ws.base_url)
     if own:
         raise IssueRefusedError(own)
-    if "credentialStatus" in document:
-        raise IssueRefusedError(
-            "credentialStatus is assigned by the issuer: leave it out and ask for one with "
-            'options.credentialStatus {"type": "BitstringStatusListEntry", "statusPurpose": ...}'
-        )
     issuer = _issuer_of(document)
     if "issuer" not in document:
-        # VC 1.1's context defines no issuer name or Profile: a bare DID there
-        document["issuer"] = (
-            ws.issuer_did
-            if base_version(document) == 1
-            else {"id": ws.issuer_did, "type": ["Profile"], "name": ws.issuer_name}
-        )
+        document["issuer"] = default_issuer(document, ws)
     elif issuer != ws.issuer_did:
         raise IssueRefusedError(
             f"this server issues as {ws.issuer_did}, but the credential names {issuer!r} as issuer"
         )
-    if "id" not in document:
+    if "id" not in document and not keep_without_id:
         document["id"] = f"urn:uuid:{uuid.uuid4()}"
     if base_version(document) == 1:
         # VC 1.1's context has no Data Integrity terms; status entries need the BSL context
@@ -245,16 +236,114 @@ def prepare(
     return document
 
 
+def setting(ws: Workspace, name: str, default: bool) -> bool:
+    """A boolean ``[issue]`` setting of the workspace (credkit.toml)."""
+    table = ws.extra.get("issue", {})
+    value = table.get(name, default) if isinstance(table, dict) else default
+    if not isinstance(value, bool):
+        raise IssueRefusedError(f"credkit.toml: issue.{name} must be true or false")
+    return value
+
+
+def _claimed_spec(entry: dict[str, Any], url: str) -> StatusSpec:
+    """What a caller's entry on one of this issuer's lists commits to: its purpose, and for a
+    ``message`` entry its size and messages (Bitstring Status List §2.1), which the store checks
+    against the list's own."""
+    purpose = entry.get("statusPurpose")
+    if not isinstance(purpose, str) or not purpose:
+        raise IssueRefusedError(f"credentialStatus on {url}: needs a statusPurpose")
+    size = entry.get("statusSize", 1)
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise IssueRefusedError(f"credentialStatus on {url}: statusSize must be an integer")
+    raw_messages, refs = entry.get("statusMessage"), entry.get("statusReference")
+    if purpose != "message":
+        if size != 1 or raw_messages is not None or refs is not None:
+            raise IssueRefusedError(
+                f"credentialStatus on {url}: a {purpose} entry is one bit, without statusMessage "
+                "or statusReference"
+            )
+        return StatusSpec(purpose)
+    if raw_messages is None:
+        raise IssueRefusedError(
+            f"credentialStatus on {url}: a message entry needs statusMessage (§2.1)"
+        )
+    try:
+        table = status_messages(raw_messages, size)
+        if refs is not None:
+            status_references(refs)
+        return StatusSpec.message(table, size=size, reference=refs if refs is not None else ())
+    except (MalformedValueError, ValueError) as exc:
+        why = exc.message if isinstance(exc, MalformedValueError) else str(exc)
+        raise IssueRefusedError(f"credentialStatus on {url}: {why}") from None
+
+
+def caller_status(
+    document: dict[str, Any], ws: Workspace, store: IssuerStore
+) -> tuple[list[dict[str, Any]], list[tuple[str, int, StatusSpec]]]:
+    """The caller's ``credentialStatus`` entries, and the indexes they claim on this issuer's lists.
+
+    docs/security.md, "Sign only what you mean to sign": an entry on one of this issuer's lists
+    (a ``BitstringStatusListEntry`` whose ``statusListCredential`` the store keeps) is accepted
+    when its index is free, and recorded, so revoking it works. Any other entry (another status
+    scheme, or someone else's list) is signed only when the workspace says
+    ``issue.foreign_status = true``: the issuer would vouch for a status it does not control.
+    """
+    entries = as_list(document.get("credentialStatus"))
+    if not entries:
+        return [], []
+    own_lists = {info.url: info for info in store.lists()}
+    claims: list[tuple[str, int, StatusSpec]] = []
+    foreign: list[str] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise IssueRefusedError("credentialStatus entries must be objects")
+        url = entry.get("statusListCredential")
+        if entry.get("type") == "BitstringStatusListEntry" and url in own_lists:
+            raw = entry.get("statusListIndex")
+            if not (isinstance(raw, str) and raw.isdigit() and raw.isascii()):
+                raise IssueRefusedError(
+                    f"credentialStatus on {url}: statusListIndex must be a string of digits"
+                )
+            if entry.get("id") == url:
+                raise IssueRefusedError(
+                    "credentialStatus id must differ from its statusListCredential "
+                    "(Bitstring Status List §2.1)"
+                )
+            claims.append((str(url), int(raw), _claimed_spec(entry, str(url))))
+            continue
+        where = url if isinstance(url, str) else entry.get("id")
+        if isinstance(where, str) and own_url_problem(where, ws.base_url):
+            raise IssueRefusedError(
+                f"credentialStatus names {where}, under this service's own addresses, but it is "
+                "not one of this issuer's status lists"
+            )
+        foreign.append(str(entry.get("type")))
+    if foreign and not setting(ws, "foreign_status", False):
+        raise IssueRefusedError(
+            f"credentialStatus of type {', '.join(foreign)} is not on one of this issuer's status "
+            "lists: the issuer would vouch for a status it does not keep. Send an entry on one "
+            "of its lists, ask for one with options.credentialStatus, or set "
+            "issue.foreign_status = true in the workspace (docs/server.md)"
+        )
+    return [e for e in entries if isinstance(e, dict)], claims
+
+
 def sign_into_store(
     document: dict[str, Any],
     ws: Workspace,
     key: KeyPair,
     store: IssuerStore,
-    purposes: list[str],
+    purposes: list[str | StatusSpec],
     cryptosuite: str,
     loader: DocumentLoader,
+    *,
+    credential_id: str | None = None,
 ) -> dict[str, Any]:
-    """Allocate status indexes, sign and record in one store transaction (none of it on error)."""
+    """Allocate status indexes, sign and record in one store transaction (none of it on error).
+
+    ``credential_id`` is the VC-API ``options.credentialId``: the name the store keeps the
+    credential under when the credential itself has no ``id``.
+    """
     if cryptosuite not in SUITES:
         raise IssueRefusedError(
             f"unknown cryptosuite {cryptosuite!r}; this server signs with "
@@ -269,19 +358,43 @@ def sign_into_store(
         document["@context"] = [c for c in document["@context"] if c != DATA_INTEGRITY_V2]
         if ED25519_2020_V1 not in document["@context"]:
             document["@context"].append(ED25519_2020_V1)
-    credential_id = str(document["id"])
+    key_id = str(document.get("id", credential_id))
+    given, claims = caller_status(document, ws, store)
+    claimed_purposes = {spec.purpose for _, _, spec in claims}
+    purposes = [
+        p
+        for p in purposes
+        if (p.purpose if isinstance(p, StatusSpec) else p) not in claimed_purposes
+    ]
 
     def build(entries: list[dict[str, Any]]) -> dict[str, Any]:
         unsigned = dict(document)
-        if entries:
-            unsigned["credentialStatus"] = entries[0] if len(entries) == 1 else entries
+        unsigned.pop("credentialStatus", None)
+        every = given + entries
+        if every:
+            unsigned["credentialStatus"] = every[0] if len(every) == 1 else every
         signed: dict[str, Any] = proofs.sign(unsigned, key, cryptosuite=cryptosuite, loader=loader)
         return signed
 
-    if store.credential(credential_id) is not None:
-        raise IssueConflictError(f"a credential with id {credential_id} was already issued")
-    record = store.issue(
-        credential_id, purposes, build, subject_name=display(document)["subject_name"]
-    )
+    if store.credential(key_id) is not None:
+        raise IssueConflictError(f"a credential with id {key_id} was already issued")
+    subject_name = display(document)["subject_name"]
+    try:
+        if claims:
+            # the claimed indexes and the record commit together, or neither does
+            with store.transaction():
+                for url, index, spec in claims:
+                    store.claim(url, index, spec, key_id)
+                record = store.issue(key_id, purposes, build, subject_name=subject_name)
+        else:
+            record = store.issue(key_id, purposes, build, subject_name=subject_name)
+    except DuplicateCredentialError as exc:
+        raise IssueConflictError(exc.message) from None
+    except StoreBusyError:
+        raise
+    except StoreError as exc:
+        if not claims:
+            raise
+        raise IssueRefusedError(f"credentialStatus: {exc.message}") from None
     issued: dict[str, Any] = record.json()
     return issued

@@ -7,6 +7,7 @@ open to anyone. Every failure is an answer with a message (400, 401, 403, 404, 4
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
@@ -19,11 +20,30 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from credkit import deadline
-from credkit.errors import DataLossError, DeadlineExceededError, ParsingError, StoreError
+from credkit.errors import (
+    DataLossError,
+    DeadlineExceededError,
+    MalformedValueError,
+    ParsingError,
+    StoreError,
+)
 from credkit.issuer.store import StoreBusyError
 from credkit.server.errors import ApiError
-from credkit.server.issuing import IssueConflictError, prepare, sign_into_store
+from credkit.server.issuing import (
+    IssueConflictError,
+    IssueRefusedError,
+    own_url_problem,
+    prepare,
+    setting,
+    sign_into_store,
+)
 from credkit.server.state import ServerState
+from credkit.status import (
+    MAX_ISSUED_STATUS_SIZE,
+    StatusSpec,
+    status_messages,
+    status_references,
+)
 from credkit.verify.checks import check_shape
 from credkit.verify.report import UnknownCheckError, restrict, vcapi_json, wanted_checks
 
@@ -67,17 +87,86 @@ def require_issuer(
 # --- models ------------------------------------------------------------------------------------
 
 
+class StatusMessageItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: str = Field(examples=["0x0"])
+    message: str
+
+
 class StatusOption(BaseModel):
+    """One entry to allocate; a ``message`` entry brings its size and messages (BSL §2.1)."""
+
     model_config = ConfigDict(extra="forbid")
     type: Literal["BitstringStatusListEntry"] = "BitstringStatusListEntry"
-    statusPurpose: Literal["revocation", "suspension"] | None = None  # noqa: N815 (VC-API name)
+    statusPurpose: Literal["revocation", "suspension", "message"] | None = None  # noqa: N815 (VC-API name)
+    statusSize: int | None = None  # noqa: N815
+    statusMessage: list[StatusMessageItem] | None = None  # noqa: N815
+    statusReference: str | list[str] | None = None  # noqa: N815
+
+    def spec(self) -> StatusSpec | str | None:
+        """The store's request for this entry (None: the workspace's purposes)."""
+        multi = (self.statusSize, self.statusMessage, self.statusReference)
+        if self.statusPurpose != "message":
+            if any(v is not None for v in multi):
+                raise ApiError(
+                    400,
+                    "statusSize, statusMessage and statusReference belong to statusPurpose "
+                    "message; revocation and suspension entries are one bit",
+                    "BAD_STATUS",
+                )
+            return self.statusPurpose
+        if self.statusMessage is None:
+            raise ApiError(
+                400,
+                "a message status entry needs statusMessage: one {status, message} per value "
+                "(BSL §2.1; 2^statusSize of them)",
+                "BAD_STATUS",
+            )
+        size = 1 if self.statusSize is None else self.statusSize
+        raw = [m.model_dump() for m in self.statusMessage]
+        try:
+            if not 1 <= size <= MAX_ISSUED_STATUS_SIZE:
+                raise MalformedValueError(
+                    f"statusSize must be 1 to {MAX_ISSUED_STATUS_SIZE}, got {size}"
+                )
+            table = status_messages(raw, size)
+            refs = self.statusReference
+            if refs is not None:
+                status_references(refs)
+            return StatusSpec.message(table, size=size, reference=refs or ())
+        except (MalformedValueError, ValueError) as exc:
+            why = exc.message if isinstance(exc, MalformedValueError) else str(exc)
+            raise ApiError(400, f"options.credentialStatus: {why}", "BAD_STATUS") from None
 
 
 class IssueOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """VC-API ``IssueCredentialOptions`` (credentialId, mandatoryPointers) and credkit's own.
+
+    VC-API "Handling Unknown Options and Data": an implementation MUST throw an error on options
+    or option values it does not understand; unknown keys are kept here and answered 400
+    ``UNKNOWN_OPTION`` by the endpoint, naming them (docs/server.md).
+    """
+
+    model_config = ConfigDict(extra="allow")
     cryptosuite: str | None = Field(default=None, examples=["eddsa-rdfc-2022"])
-    credentialStatus: StatusOption | None = None  # noqa: N815
-    credentialId: str | None = Field(default=None, description="id for a credential that has none")  # noqa: N815
+    credentialStatus: StatusOption | list[StatusOption] | Literal[False] | None = Field(  # noqa: N815
+        default=None,
+        description=(
+            "status entries to allocate on this issuer's lists (one, or an array; a message "
+            "entry brings statusSize and statusMessage); false: none; absent: the workspace "
+            "default (issue.vcapi_status)"
+        ),
+    )
+    credentialId: str | None = Field(  # noqa: N815
+        default=None,
+        description=(
+            "VC-API: the name the issuer keeps the credential under when credential.id is absent; "
+            "it is not written into the credential"
+        ),
+    )
+    mandatoryPointers: list[str] | None = Field(  # noqa: N815
+        default=None, description="VC-API, for selective disclosure suites (none here: 400)"
+    )
 
 
 class IssueRequest(BaseModel):
@@ -134,8 +223,8 @@ class VerificationResponse(BaseModel):
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["BitstringStatusListEntry"] = "BitstringStatusListEntry"
-    status: str | bool = Field(examples=["revoked", "suspended", "active"])
-    statusPurpose: Literal["revocation", "suspension"] | None = None  # noqa: N815
+    status: str | bool | int = Field(examples=["revoked", "suspended", "active", "0x2"])
+    statusPurpose: Literal["revocation", "suspension", "message"] | None = None  # noqa: N815
 
 
 class StatusRequest(BaseModel):
@@ -160,26 +249,55 @@ def issue_credential(
     """Sign a credential as this server's issuer, with a status entry from the issuer's store."""
     ws, key = state.ws, state.key
     assert ws is not None and key is not None  # require_issuer
+    options = body.options
+    unknown = sorted(options.model_extra or {})
+    if unknown:
+        raise ApiError(
+            400,
+            f"unknown option(s) {', '.join(unknown)}; this issuer understands cryptosuite, "
+            "credentialId, credentialStatus and mandatoryPointers (VC-API: unknown options are "
+            "an error)",
+            "UNKNOWN_OPTION",
+        )
+    if options.mandatoryPointers is not None:
+        raise ApiError(
+            400,
+            "mandatoryPointers is for selective disclosure cryptosuites; this issuer signs with "
+            "eddsa-rdfc-2022, eddsa-jcs-2022 and Ed25519Signature2020, which disclose everything",
+            "UNSUPPORTED_OPTION",
+        )
     credential = dict(body.credential)
-    if body.options.credentialId and "id" not in credential:
-        credential["id"] = body.options.credentialId
-    status = body.options.credentialStatus
-    purposes: list[str]
-    if status is not None:
-        purposes = [status.statusPurpose] if status.statusPurpose else list(ws.status_purposes)
-    else:
-        purposes = list(ws.status_purposes) if ws.base_url else []
+    credential_id = options.credentialId
+    if credential_id is not None and credential.get("id", credential_id) != credential_id:
+        # VC-API: credentialId names a credential that has no id; two names would disagree
+        raise ApiError(
+            400,
+            f"options.credentialId {credential_id!r} differs from credential.id; send one",
+            "ISSUE_REFUSED",
+        )
+    purposes = _purposes(options.credentialStatus, credential, ws)
     loader = state.loader
     try:
-        document = prepare(credential, ws, loader, want_status=bool(purposes))
+        if credential_id is not None:
+            own = own_url_problem(credential_id, ws.base_url)
+            if own:
+                raise IssueRefusedError(own)
+        document = prepare(
+            credential,
+            ws,
+            loader,
+            want_status=bool(purposes),
+            keep_without_id=credential_id is not None,
+        )
         signed = sign_into_store(
             document,
             ws,
             key,
             state.store(),
             purposes,
-            body.options.cryptosuite or ws.cryptosuite,
+            options.cryptosuite or ws.cryptosuite,
             loader,
+            credential_id=credential_id,
         )
     except IssueConflictError as exc:
         raise ApiError(409, exc.message, exc.code) from None
@@ -191,6 +309,33 @@ def issue_credential(
             exc.code,
         ) from None
     return {"verifiableCredential": signed}
+
+
+def _purposes(
+    asked: StatusOption | list[StatusOption] | Literal[False] | None, credential: Any, ws: Any
+) -> list[str | StatusSpec]:
+    """The status entries to allocate: as asked, else the workspace default (docs/server.md).
+
+    ``issue.vcapi_status`` (default true) gives every VC-API issue a status entry when the
+    workspace has a ``publish.base_url``; a credential that brings its own ``credentialStatus``
+    gets none added unless ``options.credentialStatus`` asks for one. An entry without a
+    ``statusPurpose`` stands for the workspace's purposes; a ``message`` entry is a
+    :class:`StatusSpec` with its size and messages (Bitstring Status List §2.1).
+    """
+    if asked is False:
+        return []
+    if asked is None:
+        if "credentialStatus" in credential or not ws.base_url:
+            return []
+        return list(ws.status_purposes) if setting(ws, "vcapi_status", True) else []
+    purposes: list[str | StatusSpec] = []
+    for option in asked if isinstance(asked, list) else [asked]:
+        spec = option.spec()
+        purposes += [spec] if spec is not None else list(ws.status_purposes)
+    named = [p.purpose if isinstance(p, StatusSpec) else p for p in purposes]
+    if len(set(named)) != len(named):
+        raise ApiError(400, "options.credentialStatus asks for one purpose twice", "BAD_STATUS")
+    return purposes
 
 
 # --- verify ------------------------------------------------------------------------------------
@@ -304,8 +449,22 @@ _CLEAR = {"active", "reinstated", "unsuspended", "valid"}
 
 
 def _change(change: StatusChange) -> tuple[str, int]:
-    """``(purpose, bit)`` for one requested change."""
+    """``(purpose, value)`` for one requested change."""
     value = change.status
+    if change.statusPurpose == "message":
+        # a message entry's value: an integer or its statusMessage form "0x2" (BSL §2.1);
+        # the store refuses one the entry's statusSize cannot hold
+        if isinstance(value, str) and re.fullmatch(r"0x[0-9a-fA-F]{1,4}", value.strip()):
+            return "message", int(value.strip(), 16)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << 16:
+            return "message", value
+        raise ApiError(
+            400,
+            f"a message status is a value like 0x2 (or its integer), not {value!r}",
+            "BAD_STATUS",
+        )
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ApiError(400, "a number is a status only with statusPurpose message", "BAD_STATUS")
     if isinstance(value, bool):
         if change.statusPurpose is None:
             raise ApiError(400, "a true/false status needs statusPurpose", "BAD_STATUS")

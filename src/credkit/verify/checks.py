@@ -18,6 +18,7 @@ from credkit.model import schema_check
 from credkit.proofs.dataintegrity import parse_datetime
 from credkit.proofs.suites.base import DATETIME
 from credkit.status import MAX_CLOCK_SKEW
+from credkit.verify import related
 from credkit.verify.result import Check, problem
 
 _BRACKETS = re.compile(r"[\[\]{}]")
@@ -340,6 +341,9 @@ def well_formed_problems(document: dict[str, Any], kind: str = "VerifiableCreden
         problems.append("credentialSubject is missing")
     elif not all(isinstance(s, dict) for s in subjects):
         problems.append("credentialSubject must be an object or a list of objects")
+    elif any(not s for s in subjects):
+        # VC DM 2.0 §4.8: each subject is "the subject of one or more claims"; {} claims nothing
+        problems.append("credentialSubject must not hold an empty object (VC DM 2.0 §4.8)")
     version = base_version(document)
     if version == 1:
         if "issuanceDate" not in document:
@@ -354,6 +358,7 @@ def well_formed_problems(document: dict[str, Any], kind: str = "VerifiableCreden
         problems.append("the credential ends before it starts (validFrom after validUntil)")
     for name in TYPED_PROPERTIES:
         _typed_objects(document, name, problems)
+    problems.extend(related.problems(document))  # VC DM 2.0 §5.3: id, unique, a digest
     for name in ("name", "description"):
         if name in document and text_of(document[name]) is None:
             problems.append(f"{name} must be a string or a language value object")
@@ -365,6 +370,33 @@ def well_formed_problems(document: dict[str, Any], kind: str = "VerifiableCreden
                 problems.append("an Open Badge credentialSubject needs an achievement object")
     problems.extend(_numbers(document))
     return problems
+
+
+def related_resource(document: dict[str, Any], strict: bool = False) -> Check:
+    """VC DM 2.0 §5.3: each digest against the bytes credkit holds for the resource; no fetch.
+
+    A mismatch fails. A resource credkit does not hold is not checked: credkit never fetches it
+    and does not use it (the spec's MUST binds a verifier that retrieves the resource), so that
+    is conclusive, except in strict mode, where what was not checked is not vouched for.
+    """
+    outcomes = related.check(document)
+    wrong = [o for o in outcomes if o.state == "mismatched"]
+    if wrong:
+        error = MalformedValueError(
+            "relatedResource digest mismatch (VC DM 2.0 §5.3): "
+            + "; ".join(o.detail for o in wrong)
+        )
+        return Check.failed("related_resource", error.message, error, "related resource altered")
+    unchecked = [o for o in outcomes if o.state == "unchecked"]
+    if unchecked:
+        return Check.skipped(
+            "related_resource",
+            "not checked: " + "; ".join(o.detail for o in unchecked),
+            conclusive=not strict,
+        )
+    return Check.passed(
+        "related_resource", f"{len(outcomes)} related resource(s) match their digests"
+    )
 
 
 def well_formed(document: dict[str, Any], kind: str = "VerifiableCredential") -> Check:

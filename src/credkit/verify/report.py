@@ -38,6 +38,8 @@ CHECK_ALIASES = {
     "credentialSchema": "schema",
     "well_formed": "well_formed",
     "endorsements": "endorsements",
+    "relatedResource": "related_resource",
+    "related_resource": "related_resource",
 }
 # Never left out, whatever options.checks says: without them "verified" would say nothing about
 # the document (a forged or expired diploma would pass). VC DM 2.0 §7.1: a verifier MUST verify the
@@ -54,6 +56,7 @@ LABELS = {
     "schema": "Open Badges format",
     "trusted_issuer": "Issuer trusted",
     "endorsements": "Endorsements",
+    "related_resource": "Related resources unaltered",
     "presentation_well_formed": "Readable presentation",
     "presentation_proof": "Presented by its holder",
 }

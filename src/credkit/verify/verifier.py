@@ -37,6 +37,7 @@ from credkit.verify.checks import (
     display,
     issuer_id,
     load_document,
+    related_resource,
     schema,
     text_of,
     types_of,
@@ -196,6 +197,10 @@ class Verifier:
         result.checks = self.core_checks(document, now)
         result.checks.append(self._run("status", lambda: self.status(document, now)))
         result.checks.append(self._run("schema", lambda: schema(document, strict=self.strict)))
+        if "relatedResource" in document:
+            result.checks.append(
+                self._run("related_resource", lambda: related_resource(document, self.strict))
+            )
         matched: list[TrustMatch] = []
         result.checks.append(
             self._run("trusted_issuer", lambda: self._trusted_issuer(document, matched))
@@ -332,7 +337,12 @@ class Verifier:
                 failures.append(exc)
                 continue
             where = f"{found.list_url} #{found.index}"
-            if found.valid:
+            if found.purpose == "message" and "statusMessage" in entry:
+                # §2.1 "message": the issuer committed at issuance to what each value means;
+                # §3.2 step 12 returns that message. Reported, never a verdict by itself: only
+                # revocation and suspension make a credential not acceptable.
+                notes.append(f"status message {found.status_value:#x}: {found.message} ({where})")
+            elif found.valid:
                 notes.append(f"{found.message or found.purpose} ({where})")
             elif found.purpose in bsl.DECISIVE_PURPOSES:
                 decided.append(("revoked" if found.purpose == "revocation" else "suspended", where))
@@ -359,9 +369,7 @@ class Verifier:
                 "status not confirmed",
             )
         if unsupported:
-            message = (
-                f"status type {', '.join(unsupported)} is not supported: revocation unknown"
-            )
+            message = f"status type {', '.join(unsupported)} is not supported: revocation unknown"
             if self.strict:
                 err = MalformedValueError(message)
                 return Check.failed("status", message, err, "status not checkable")
