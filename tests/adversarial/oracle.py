@@ -27,7 +27,7 @@ from typing import Any
 
 from .corpus import REPO
 
-CONTEXTS = REPO / "src" / "credkit" / "contexts"
+CONTEXTS = REPO / "src" / "credkit" / "jsonld" / "contexts"
 
 
 def _without_proof(doc: Any) -> Any:

@@ -76,7 +76,7 @@ def contexts_dir() -> Path:
 
         folder = Path(ctx.__file__).resolve().parent
     except ImportError:
-        folder = REPO_ROOT / "src" / "credkit" / "contexts"
+        folder = REPO_ROOT / "src" / "credkit" / "jsonld" / "contexts"
     if not (folder / "index.json").is_file():
         raise ReferenceUnavailableError(f"no contexts index at {folder}")
     return folder
