@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -120,8 +121,11 @@ DEFAULT_LOADER = DocumentLoader()
 # copies a whole context): real documents carry none.
 MAX_IMPORTS = 16
 
+PyldLoader = Callable[[str, Any], Any]
+"""A pyld document loader: ``(url, options)`` to pyld's remote-document dict."""
 
-def inline_imports(local: Any, loader: Any) -> Any:
+
+def inline_imports(local: Any, loader: PyldLoader) -> Any:
     """A local context with its ``@import`` merged in, as a fresh object (JSON-LD 1.1 API
     §4.1.2 step 5.6): the imported context (a single map) with the local entries winning.
 
