@@ -177,6 +177,7 @@ def _register_commands() -> None:
     from credkit.cli.issuer import endorse, init, issue_cohort_command
     from credkit.cli.qr import qr, render
     from credkit.cli.serve import host, serve, site
+    from credkit.cli.share import share
     from credkit.cli.status import status
     from credkit.cli.verify import verify as verify_command
 
@@ -188,6 +189,7 @@ def _register_commands() -> None:
         ("verify", verify_command),
         ("qr", qr),
         ("render", render),
+        ("share", share),
         ("serve", serve),
         ("site", site),
         ("host", host),

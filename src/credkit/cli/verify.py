@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -31,6 +31,9 @@ from credkit.verify.result import (
 )
 from credkit.verify.trust import TrustListError, TrustRegistry, load_registry
 from credkit.verify.verifier import MAX_BYTES, Verifier
+
+if TYPE_CHECKING:
+    from credkit.share.qr_payload import LinkPayload
 
 SYMBOLS = {PASSED: "✔", FAILED: "✘", SKIPPED: "–", "warning": "!"}
 ASCII = {PASSED: "ok", FAILED: "FAIL", SKIPPED: "-", "warning": "!"}
@@ -204,6 +207,13 @@ def _when(value: str | None) -> datetime | None:
     metavar="DIR",
     help="Read status lists from this folder (laid out by URL path).",
 )
+@click.option(
+    "--site-dir",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="With --qr: read a link QR's diploma from this copy of the issuer's site (credkit site "
+    "build), not the network; also its status lists unless --status-dir is given.",
+)
 @click.option("--strict", is_flag=True, help="Treat anything not checkable as a failure.")
 @click.option("--challenge", metavar="C", help="Presentation: the challenge you asked for.")
 @click.option("--domain", metavar="D", help="Presentation: the domain you asked for.")
@@ -224,6 +234,7 @@ def verify(
     allow_network: bool,
     allow_private_network: bool,
     status_dir: str | None,
+    site_dir: str | None,
     strict: bool,
     challenge: str | None,
     domain: str | None,
@@ -240,7 +251,7 @@ def verify(
             anchors=anchors,
             at=when,
             allow_network=allow_network,
-            status_dir=status_dir,
+            status_dir=status_dir or site_dir,
             strict=strict,
             max_bytes=max_bytes,
             allow_private_network=allow_private_network,
@@ -248,7 +259,7 @@ def verify(
         if (source is None) == (qr_image is None):
             raise ParsingError("give a diploma file (or - for stdin), or --qr IMAGE")
         if qr_image is not None:
-            data = _from_qr(qr_image, allow_network, max_bytes, allow_private_network)
+            data = _from_qr(qr_image, allow_network, max_bytes, allow_private_network, site_dir)
         else:
             data = _read(source or "-", max_bytes)
         result = _verify(verifier, data, challenge, domain)
@@ -267,7 +278,11 @@ def verify(
 
 
 def _from_qr(
-    image: str, allow_network: bool, max_bytes: int, allow_private_network: bool = False
+    image: str,
+    allow_network: bool,
+    max_bytes: int,
+    allow_private_network: bool = False,
+    site_dir: str | None = None,
 ) -> bytes:
     """The credential a QR code carries, or fetches from its link (only with --allow-network).
 
@@ -279,6 +294,19 @@ def _from_qr(
     payload = read_payload(image)
     if isinstance(payload, EmbeddedPayload):
         return json.dumps(payload.credential, ensure_ascii=False).encode("utf-8")
+    if site_dir is not None:
+        # `credkit site build` writes each hosted diploma at c/<link id>.json; the content address
+        # below still decides whether the file is the one the QR code was made for
+        local = Path(site_dir) / "c" / f"{payload.link_id}.json"
+        if not local.is_file():
+            raise ParsingError(
+                f"the QR code's link ({payload.url}) is not in --site-dir: "
+                f"expected c/{payload.link_id}.json there (credkit host add, then site build)"
+            )
+        body = local.read_bytes()[: max_bytes + 1]
+        if len(body) > max_bytes:
+            raise ParsingError(f"c/{payload.link_id}.json is larger than {max_bytes} bytes")
+        return _matching(payload, body)
     if not allow_network:
         raise NetworkDisabledError(
             f"the QR code holds a link ({payload.url}); pass --allow-network to fetch the "
@@ -287,7 +315,11 @@ def _from_qr(
     fetch = HttpFetcher(
         max_bytes=max_bytes, what="credential", allow_private_network=allow_private_network
     )
-    body = fetch(payload.url)
+    return _matching(payload, fetch(payload.url))
+
+
+def _matching(payload: LinkPayload, body: bytes) -> bytes:
+    """``body`` when it is the credential the link was made for (content address), else refuse."""
     try:
         credential = json.loads(body)
     except ValueError:
