@@ -106,7 +106,9 @@ def _base_url(base_url: str | None, issuer_dir: str | None) -> str | None:
 @click.option(
     "--ecc",
     type=click.Choice(["L", "M", "Q", "H"], case_sensitive=False),
-    help=f"Error correction (default: link {DEFAULT_ECC['link']}, embed {DEFAULT_ECC['embed']}).",
+    metavar="[L|M|Q|H]",
+    help="Error correction level, case-insensitive (l, m, q, h work too; default: link "
+    f"{DEFAULT_ECC['link']}, embed {DEFAULT_ECC['embed']}).",
 )
 @click.option("--caption", help="Text under the code, e.g. 'Scan to verify'.")
 @click.option("--size", "size_px", type=int, help="PNG: exact width/height in pixels.")

@@ -103,11 +103,17 @@ def _change(
         click.echo("run `credkit status publish` to make the change visible to verifiers")
 
 
+_TAKES = (
+    "\n\nID|FILE is the diploma's id (urn:uuid:..., as `credkit status show` lists them) or its "
+    "signed .json file (e.g. diplomas/RPL26-001.json)."
+)
+
+
 def _status_change(name: str, purpose: str, value: int, done: str, doc: str) -> None:
     """Register ``credkit status NAME``: the three changes differ only in what they set."""
 
-    @status.command(name, help=doc)
-    @click.argument("credential_id")
+    @status.command(name, help=doc + _TAKES)
+    @click.argument("credential_id", metavar="ID|FILE")
     @_ISSUER_DIR
     @click.option("--reason", help="Kept in the store's change log, never published.")
     @click.pass_context

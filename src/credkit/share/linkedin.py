@@ -45,7 +45,9 @@ def _year_month(value: Any, field: str) -> tuple[str, str]:
     return year, str(int(month))
 
 
-def linkedin_fields(credential: Mapping[str, Any], *, base_url: str | None = None) -> dict[str, str]:
+def linkedin_fields(
+    credential: Mapping[str, Any], *, base_url: str | None = None
+) -> dict[str, str]:
     """The form's fields from a signed diploma; ``base_url`` (where it is hosted) gives certUrl."""
     if not isinstance(credential, Mapping) or not credential.get("proof"):
         raise LinkedInError("the diploma has no proof: share the signed file your program sent")
@@ -61,7 +63,9 @@ def linkedin_fields(credential: Mapping[str, Any], *, base_url: str | None = Non
     if organization is None:
         raise LinkedInError("the diploma's issuer has no name (issuer.name) to show on LinkedIn")
     issued = credential.get("awardedDate") or credential.get("validFrom")
-    year, month = _year_month(issued, "awardedDate" if credential.get("awardedDate") else "validFrom")
+    year, month = _year_month(
+        issued, "awardedDate" if credential.get("awardedDate") else "validFrom"
+    )
     fields = {
         "startTask": "CERTIFICATION_NAME",
         "name": name,
