@@ -292,3 +292,49 @@ def _read_toml(path: str) -> dict[str, object]:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"{path}: {exc}") from None
+
+
+@click.command("list")
+@click.option("--issuer-dir", type=click.Path(file_okay=False), help="Workspace (default: .).")
+@click.option("--name", help="Only graduates whose name contains this (any case).")
+@click.option("--email", help="Only the graduate with this email (the store keeps its hash).")
+@click.option("--id", "ident", help="Only this diploma id (urn:uuid:...) or roster id.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per diploma.")
+@friendly
+def list_command(
+    issuer_dir: str | None,
+    name: str | None,
+    email: str | None,
+    ident: str | None,
+    as_json: bool,
+) -> None:
+    """The diplomas this workspace issued: graduate, roster id, diploma id, file and status.
+
+    Status is active, revoked, suspended, replaced (by a --reissue) or not revocable (issued
+    with --no-status). Any diploma id, file, email or roster id shown here is what
+    `credkit status revoke` takes.
+    """
+    import json
+
+    from credkit.issuer.ledger import list_diplomas
+
+    ws = Workspace.open(issuer_dir or ".")
+    store = ws.store()
+    try:
+        rows = list_diplomas(store, name=name, email=email, ident=ident)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps([r.json() for r in rows], indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no diplomas match" if (name or email or ident) else "no diplomas issued yet")
+        return
+    cwd = Path.cwd()
+    for r in rows:
+        file = r.file or "-"
+        if r.file and Path(r.file).is_relative_to(cwd):
+            file = str(Path(r.file).relative_to(cwd))
+        status = f"replaced by {r.replaced_by}" if r.replaced_by else r.status
+        roster = f" [{r.roster_id}]" if r.roster_id else ""
+        click.echo(f"{r.name or '?'}{roster}  {r.id}  {file}  {status}")
