@@ -139,8 +139,6 @@ def issue_cohort_command(
     out_dir = Path(out) if out else ws.diplomas_dir if ws else None
     if out_dir is None:
         fail("no output folder: pass --out or --issuer-dir")
-    if not allow_placeholders:
-        _refuse_placeholders(program, ws)
     rows = read_roster(roster)
     if not rows.graduates and not rows.errors:
         fail(
@@ -150,6 +148,9 @@ def issue_cohort_command(
     store = None
     if ws is not None and not no_status:
         ws.require_base_url()
+    if not allow_placeholders:
+        _refuse_placeholders(program, ws)
+    if ws is not None and not no_status:
         store = ws.store()
     total = len(rows) + len(rows.errors)
     bar, tick = _progress_bar(total)
