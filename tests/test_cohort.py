@@ -185,6 +185,7 @@ def test_killed_standalone_cohort_rerun(tmp_path: Path) -> None:
         str(tmp_path / "issuer.key"),
         "--out",
         str(tmp_path / "out"),
+        "--allow-placeholders",  # the example template, standalone: no issuer of its own
     ]
     _kill_midway(args, tmp_path, tmp_path / "out", random.randint(1, rows // 2))
     out = credkit(*args, cwd=tmp_path)

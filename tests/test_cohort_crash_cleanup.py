@@ -59,6 +59,7 @@ def _standalone_args(tmp_path: Path, rows: int) -> list[str]:
         str(tmp_path / "issuer.key"),
         "--out",
         str(tmp_path / "out"),
+        "--allow-placeholders",  # the example template, standalone: no issuer of its own
     ]
 
 

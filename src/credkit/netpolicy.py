@@ -71,6 +71,8 @@ def _host_slot(host: str, limit: int, failed: FetchError) -> Iterator[None]:
                 _in_flight[host] = left
             else:
                 del _in_flight[host]
+
+
 ACCEPT = "application/json, application/ld+json, application/vc"
 _NUMERIC_HOST = re.compile(r"[0-9a-fx.]+")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -339,9 +341,13 @@ class NetPolicy:
                 trust_env=False,  # an environment proxy would connect somewhere unchecked
             )
             try:
-                with _host_slot(host, self.max_per_host, failed), client, client.stream(
-                    "GET", url, headers={"Accept": ACCEPT, "Accept-Encoding": "identity"}
-                ) as response:
+                with (
+                    _host_slot(host, self.max_per_host, failed),
+                    client,
+                    client.stream(
+                        "GET", url, headers={"Accept": ACCEPT, "Accept-Encoding": "identity"}
+                    ) as response,
+                ):
                     if response.status_code in REDIRECTS:
                         location = response.headers.get("location")
                         if not location:

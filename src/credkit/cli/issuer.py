@@ -12,7 +12,12 @@ from credkit.identity.keys import KeyPair
 from credkit.issuer.cohort import CohortReport, issue_cohort
 from credkit.issuer.workspace import CONFIG_NAME, Workspace
 from credkit.model.roster import read_roster
-from credkit.model.template import load_template
+from credkit.model.template import (
+    DiplomaTemplate,
+    InvalidTemplateError,
+    load_template,
+    placeholder_problems,
+)
 from credkit.proofs.suites import SUITES
 
 EXIT_SOME_FAILED = 1
@@ -88,6 +93,16 @@ def _progress_bar(total: int) -> tuple[object | None, object]:
 )
 @click.option("--no-status", is_flag=True, help="Issue without status entries (not revocable).")
 @click.option(
+    "--reissue",
+    is_flag=True,
+    help="Give graduates who already hold a diploma a new one and revoke the old one.",
+)
+@click.option(
+    "--allow-placeholders",
+    is_flag=True,
+    help="Sign even if the template still holds the example's values (a trial run only).",
+)
+@click.option(
     "--legacy-proof/--no-legacy-proof",
     default=None,
     help="Add an Ed25519Signature2020 proof for older wallets (default: the workspace's setting).",
@@ -102,9 +117,16 @@ def issue_cohort_command(
     suite: str | None,
     workers: int | None,
     no_status: bool,
+    reissue: bool,
+    allow_placeholders: bool,
     legacy_proof: bool | None,
 ) -> None:
     """Issue one signed diploma per roster row; safe to re-run (each graduate gets exactly one).
+
+    A graduate who already holds a diploma is skipped; after editing the template, pass
+    --reissue to replace their diplomas (the old ones are revoked). A template that still holds
+    the example's placeholder values, or cannot make a valid Open Badges 3.0 diploma, is refused
+    before anything is signed.
 
     Exit status: 0 all rows issued (or already issued), 1 some rows failed (listed), 2 bad input.
     """
@@ -118,9 +140,17 @@ def issue_cohort_command(
     if out_dir is None:
         fail("no output folder: pass --out or --issuer-dir")
     rows = read_roster(roster)
+    if not rows.graduates and not rows.errors:
+        fail(
+            f"{roster}: no graduates: the roster has its header line but no rows; expected one "
+            "row per graduate under name,email (found only the header)"
+        )
     store = None
     if ws is not None and not no_status:
         ws.require_base_url()
+    if not allow_placeholders:
+        _refuse_placeholders(program, ws)
+    if ws is not None and not no_status:
         store = ws.store()
     total = len(rows) + len(rows.errors)
     bar, tick = _progress_bar(total)
@@ -138,6 +168,7 @@ def issue_cohort_command(
             legacy_proof=legacy_proof if legacy_proof is not None else bool(ws and ws.legacy_proof),
             workers=workers,
             progress=tick,  # type: ignore[arg-type]
+            reissue=reissue,
         )
     finally:
         if bar is not None:
@@ -149,11 +180,36 @@ def issue_cohort_command(
         sys.exit(EXIT_SOME_FAILED)
 
 
+def _refuse_placeholders(program: DiplomaTemplate, ws: Workspace | None) -> None:
+    """Stop before signing when the template still holds the example's or starter's values."""
+    own_names: tuple[str, ...] = ()
+    own_urls: tuple[str, ...] = ()
+    if ws is not None:
+        own_names = (ws.issuer_name,)
+        did_web = ws.issuer_did.removeprefix("did:web:").split(":")[0]
+        web = f"https://{did_web}" if did_web != ws.issuer_did else None
+        urls = (ws.issuer_url, ws.base_url, web)
+        own_urls = tuple(u for u in urls if u)
+    problems = placeholder_problems(program, own_names=own_names, own_urls=own_urls)
+    if problems:
+        error = InvalidTemplateError(program.source, problems)
+        error.message += (
+            "\nnothing was signed; (for a trial run only, --allow-placeholders signs anyway)"
+        )
+        raise error
+
+
 def _summarise(report: CohortReport, out_dir: Path) -> None:
+    replaced = f", replaced {len(report.replaced)} (revoked)" if report.replaced else ""
     click.echo(
         f"issued {len(report.issued)}, already issued {len(report.skipped)}, "
-        f"restored {len(report.repaired)}, failed {len(report.failed)} -> {out_dir}"
+        f"restored {len(report.repaired)}{replaced}, failed {len(report.failed)} -> {out_dir}"
     )
+    if report.skipped and not report.issued:
+        click.echo(
+            "(already issued diplomas are kept as they are; after editing the template, "
+            "--reissue replaces them and revokes the old ones)"
+        )
     for line in report.failed:
         click.echo(f"  failed: {line}", err=True)
 
@@ -237,3 +293,49 @@ def _read_toml(path: str) -> dict[str, object]:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"{path}: {exc}") from None
+
+
+@click.command("list")
+@click.option("--issuer-dir", type=click.Path(file_okay=False), help="Workspace (default: .).")
+@click.option("--name", help="Only graduates whose name contains this (any case).")
+@click.option("--email", help="Only the graduate with this email (the store keeps its hash).")
+@click.option("--id", "ident", help="Only this diploma id (urn:uuid:...) or roster id.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per diploma.")
+@friendly
+def list_command(
+    issuer_dir: str | None,
+    name: str | None,
+    email: str | None,
+    ident: str | None,
+    as_json: bool,
+) -> None:
+    """The diplomas this workspace issued: graduate, roster id, diploma id, file and status.
+
+    Status is active, revoked, suspended, replaced (by a --reissue) or not revocable (issued
+    with --no-status). Any diploma id, file, email or roster id shown here is what
+    `credkit status revoke` takes.
+    """
+    import json
+
+    from credkit.issuer.ledger import list_diplomas
+
+    ws = Workspace.open(issuer_dir or ".")
+    store = ws.store()
+    try:
+        rows = list_diplomas(store, name=name, email=email, ident=ident)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps([r.json() for r in rows], indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no diplomas match" if (name or email or ident) else "no diplomas issued yet")
+        return
+    cwd = Path.cwd()
+    for r in rows:
+        file = r.file or "-"
+        if r.file and Path(r.file).is_relative_to(cwd):
+            file = str(Path(r.file).relative_to(cwd))
+        status = f"replaced by {r.replaced_by}" if r.replaced_by else r.status
+        roster = f" [{r.roster_id}]" if r.roster_id else ""
+        click.echo(f"{r.name or '?'}{roster}  {r.id}  {file}  {status}")

@@ -174,7 +174,7 @@ def issue(
 
 def _register_commands() -> None:
     """Commands whose modules live beside this one (one concern per module)."""
-    from credkit.cli.issuer import endorse, init, issue_cohort_command
+    from credkit.cli.issuer import endorse, init, issue_cohort_command, list_command
     from credkit.cli.qr import qr, render
     from credkit.cli.serve import host, serve, site
     from credkit.cli.share import share
@@ -185,6 +185,7 @@ def _register_commands() -> None:
         ("init", init),
         ("issue-cohort", issue_cohort_command),
         ("endorse", endorse),
+        ("list", list_command),
         ("status", status),
         ("verify", verify_command),
         ("qr", qr),

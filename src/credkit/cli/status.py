@@ -17,6 +17,7 @@ import click
 from credkit.cli.common import friendly as _friendly
 from credkit.errors import StoreError
 from credkit.identity.keys import KeyPair
+from credkit.issuer.ledger import find_diploma
 from credkit.issuer.store import SqliteStore
 from credkit.issuer.workspace import CONFIG_NAME, Workspace
 from credkit.proofs.suites import SUITES
@@ -64,15 +65,9 @@ def _use_dir(ctx: click.Context, issuer_dir: str | None) -> None:
         _settings(ctx)["issuer_dir"] = issuer_dir
 
 
-def _credential_id(ref: str) -> str:
-    """An id as given, or the ``id`` of the credential file it names."""
-    path = Path(ref)
-    if not ref.startswith(("urn:", "http:", "https:", "did:")) and path.is_file():
-        document = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(document, dict) or not isinstance(document.get("id"), str):
-            raise StoreError(f"{ref} is not a credential with an id")
-        return str(document["id"])
-    return ref
+def _credential_id(ctx: click.Context, ref: str) -> str:
+    """The credential id ``ref`` names: an id, a roster id, an email or a diploma file."""
+    return find_diploma(_store(ctx), ref)
 
 
 @click.group("status")
@@ -96,24 +91,18 @@ def status(
 def _change(
     ctx: click.Context, credential_id: str, purpose: str, value: int, reason: str | None, done: str
 ) -> None:
-    credential_id = _credential_id(credential_id)
+    credential_id = _credential_id(ctx, credential_id)
     changed = _store(ctx).set_status(credential_id, purpose, value, reason=reason)
     click.echo(f"{credential_id}: {done}" if changed else f"{credential_id}: already {done}")
     if changed:
         click.echo("run `credkit status publish` to make the change visible to verifiers")
 
 
-_TAKES = (
-    "\n\nID|FILE is the diploma's id (urn:uuid:..., as `credkit status show` lists them) or its "
-    "signed .json file (e.g. diplomas/RPL26-001.json)."
-)
-
-
 def _status_change(name: str, purpose: str, value: int, done: str, doc: str) -> None:
     """Register ``credkit status NAME``: the three changes differ only in what they set."""
 
-    @status.command(name, help=doc + _TAKES)
-    @click.argument("credential_id", metavar="ID|FILE")
+    @status.command(name, help=doc + _TARGET_HELP)
+    @click.argument("credential_id", metavar="DIPLOMA")
     @_ISSUER_DIR
     @click.option("--reason", help="Kept in the store's change log, never published.")
     @click.pass_context
@@ -124,6 +113,11 @@ def _status_change(name: str, purpose: str, value: int, done: str, doc: str) -> 
         _use_dir(ctx, issuer_dir)
         _change(ctx, credential_id, purpose, value, reason, done)
 
+
+_TARGET_HELP = (
+    "\n\nDIPLOMA is the diploma's id (urn:uuid:...), its file, the graduate's email or roster "
+    "id; `credkit list` shows them."
+)
 
 _status_change(
     "revoke", "revocation", 1, "revoked", "Revoke a credential. This is final (BSL §2.1)."
@@ -150,7 +144,7 @@ def message_cmd(
     statusMessage names (Bitstring Status List §2.1).
     """
     _use_dir(ctx, issuer_dir)
-    credential_id = _credential_id(credential_id)
+    credential_id = _credential_id(ctx, credential_id)
     table = _store(ctx).status_messages(credential_id).get("message")
     if table is None:
         raise StoreError(f"credential {credential_id} was issued without a message entry")
@@ -180,7 +174,7 @@ def show(
     """One credential's status and history, or (without an id) the status lists."""
     _use_dir(ctx, issuer_dir)
     store = _store(ctx)
-    credential_id = _credential_id(credential_id) if credential_id else None
+    credential_id = _credential_id(ctx, credential_id) if credential_id else None
     if credential_id is None:
         lists = store.lists()
         if as_json:

@@ -9,6 +9,11 @@ Why it is shaped like this:
   one SQLite transaction per batch: a kill leaves the batch either wholly committed or not at all.
   Files are written after the commit, atomically (temp file + rename), so a reader never sees half a
   diploma; a crash between commit and file write is repaired by the next run.
+- **One live diploma per graduate and achievement.** A row whose graduate already holds a
+  diploma is skipped (same key) or, when the key changed (a row without an ``id`` whose template's
+  achievement id was edited), refused with :class:`ReissueRequiredError` before anything is
+  signed. ``reissue=True`` replaces instead: a new diploma (new credential id, new status index)
+  at the graduate's file, and the old one revoked in the same transaction (``store.replace``).
 - **Every core.** Signing (JSON-LD canonicalization) is the cost; it runs in a process pool while
   the main process owns the store.
 """
@@ -24,6 +29,7 @@ import signal
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -32,12 +38,12 @@ from pathlib import Path
 from typing import Any
 
 from credkit.atomic import write_atomic, write_atomic_many
-from credkit.errors import CredkitError, StoreError
+from credkit.errors import CredkitError, StoreError, TemplateError
 from credkit.identity.keys import KeyPair
-from credkit.issuer.store import IssuerStore
+from credkit.issuer.store import REPLACED_MARK, IssuedCredential, IssuerStore, email_hash
 from credkit.jsonfmt import dumps_pretty
 from credkit.jsonld.contexts import ED25519_2020_V1
-from credkit.model.diploma import build_diploma, credential_id_for
+from credkit.model.diploma import build_diploma, check_template, credential_id_for
 from credkit.model.roster import Graduate, Roster
 from credkit.model.template import DiplomaTemplate
 from credkit.proofs.dataintegrity import format_datetime, sign
@@ -57,6 +63,7 @@ class CohortReport:
     skipped: list[Path] = field(default_factory=list)
     repaired: list[Path] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # ids of the diplomas a re-issue replaced
 
     @property
     def ok(self) -> bool:
@@ -69,6 +76,14 @@ class _Job:
     key: str
     credential_id: str
     path: Path
+    replaces: tuple[IssuedCredential, ...] = ()
+
+
+class ReissueRequiredError(TemplateError):
+    """Graduates of the roster already hold a diploma under another key: re-issuing must be asked.
+
+    Raised before anything is signed, so a run either issues all of its new rows or nothing.
+    """
 
 
 def _encode(document: dict[str, Any]) -> bytes:
@@ -215,8 +230,13 @@ def issue_cohort(
     batch_size: int = 512,
     progress: Progress | None = None,
     now: datetime | None = None,
+    reissue: bool = False,
 ) -> CohortReport:
-    """Issue every graduate of ``roster`` into ``out_dir``; see the module docstring for why."""
+    """Issue every graduate of ``roster`` into ``out_dir``; see the module docstring for why.
+
+    ``reissue``: graduates who already hold a diploma get a new one and the old one is revoked
+    (with a store; without one the file is simply rewritten).
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     report = CohortReport()
@@ -230,6 +250,8 @@ def issue_cohort(
     pending: list[_Job] = []
     seen: set[str] = set()
     owned: set[str] = set()
+    conflicts: list[str] = []
+    by_email = _live_by_email(store) if store is not None else {}
     for graduate in graduates:
         gkey = graduate.key(achievement_id)
         path = out / graduate.file_name(achievement_id)
@@ -243,10 +265,48 @@ def issue_cohort(
         seen.add(gkey)
         owned.add(path.name)
         job = _Job(graduate, gkey, credential_id_for(gkey, achievement_id), path)
+        # a row without an id is the graduate's email: a diploma under another key for the same
+        # email is this graduate's from an earlier template (its achievement id was edited)
+        others = [
+            c
+            for c in ([] if graduate.id else by_email.get(email_hash(graduate.email), []))
+            if c.subject_key != gkey
+        ]
+        if reissue and store is not None:
+            record = store.find_by_subject_key(gkey)
+            olds = tuple(([record] if record else []) + [c for c in others if _live(store, c)])
+            if record is not None or olds:
+                job.replaces = olds
+                job.credential_id = "urn:uuid:" + str(uuid.uuid4())
+                pending.append(job)
+                continue
+        elif reissue:  # no store: nothing to revoke, the file is written again
+            pending.append(job)
+            continue
         if _already_issued(job, store, report):
             tick(1)
             continue
+        live = [c for c in others if store is not None and _live(store, c)]
+        if live:
+            conflicts.append(
+                f"roster line {graduate.line}: {graduate.name} <{graduate.email}> already holds "
+                f"{live[0].id} ({live[0].path or 'no file'})"
+            )
+            continue
         pending.append(job)
+    if conflicts:
+        more = [f"... and {len(conflicts) - 5} more"] if len(conflicts) > 5 else []
+        shown = conflicts[:5] + more
+        raise ReissueRequiredError(
+            f"{len(conflicts)} graduate(s) already hold a diploma issued from an earlier version "
+            "of the template (its achievement id changed); nothing was issued:\n  "
+            + "\n  ".join(shown)
+            + "\npass --reissue to issue them new diplomas and revoke the old ones "
+            '(docs/diplomas.md, "Re-issuing"), or restore the template\'s achievement id'
+        )
+    if pending:
+        # a template that cannot make a valid diploma fails here, before anything is signed
+        check_template(template, key.controller)
 
     # every diploma of this roster, issued or not: a temp file of one a killed run had already
     # committed (and this run only skips or repairs) is as stale as one of a pending row
@@ -300,6 +360,21 @@ def issue_cohort(
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     return report
+
+
+def _live_by_email(store: IssuerStore) -> dict[str, list[IssuedCredential]]:
+    """The store's current (not replaced) diplomas by email hash, without their documents."""
+    found: dict[str, list[IssuedCredential]] = {}
+    for record in store.credentials(documents=False):
+        key = record.subject_key or ""
+        if record.email_hash and REPLACED_MARK not in key:
+            found.setdefault(record.email_hash, []).append(record)
+    return found
+
+
+def _live(store: IssuerStore, record: IssuedCredential) -> bool:
+    """Not revoked: a revoked diploma does not stop a graduate from getting a new one."""
+    return store.get_status(record.id).get("revocation", 0) == 0
 
 
 def _remove_stale_temp_files(out: Path, names: set[str]) -> None:
@@ -468,6 +543,8 @@ def _issue_batch(
                 if failed:
                     continue  # keep draining the pool's results; nothing of this batch stays
                 assert isinstance(result, bytes)
+                for old in job.replaces:
+                    store.replace(old.id, job.credential_id)
                 store.record_issued(
                     job.credential_id,
                     result,
@@ -496,3 +573,20 @@ def _issue_batch(
         return
     # after the commit: a crash from here on is repaired by the next run from the store
     writer.put(written)
+    for job in chunk:
+        if any(job.path == p for p, _ in written):
+            report.replaced.extend(old.id for old in job.replaces)
+            for old in job.replaces:
+                _remove_replaced_file(old, job.path)
+
+
+def _remove_replaced_file(old: IssuedCredential, new_path: Path) -> None:
+    """Remove a replaced diploma's file when it sits elsewhere (the store keeps its bytes).
+
+    Only a file whose id is still the replaced diploma's is removed: never one a person put there.
+    """
+    if not old.path or Path(old.path) == new_path:
+        return
+    if _existing_id(Path(old.path)) == old.id:
+        with contextlib.suppress(OSError):
+            os.unlink(old.path)

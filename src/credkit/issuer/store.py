@@ -85,6 +85,10 @@ CREATE INDEX IF NOT EXISTS status_events_credential ON status_events (credential
 """
 
 
+# appended to the subject key of a diploma a re-issue replaced (SqliteStore.replace)
+REPLACED_MARK = "#replaced-by:"
+
+
 class StoreBusyError(StoreError):
     """Another process holds the store's write lock past the busy timeout: try again later."""
 
@@ -209,6 +213,8 @@ class IssuerStore(Protocol):
     def bitstring(self, list_id: int | str) -> Bitstring: ...
     def credential(self, credential_id: str) -> IssuedCredential | None: ...
     def find_by_subject_key(self, key: str) -> IssuedCredential | None: ...
+    def credentials(self, *, documents: bool = True) -> list[IssuedCredential]: ...
+    def replace(self, old_id: str, new_id: str) -> bool: ...
 
 
 class SqliteStore:
@@ -675,9 +681,30 @@ class SqliteStore:
         ).fetchone()
         return self._record(row)
 
-    def credentials(self) -> list[IssuedCredential]:
-        rows = self._db.execute(f"SELECT {self._COLUMNS} FROM credentials ORDER BY issued_at")
+    def credentials(self, *, documents: bool = True) -> list[IssuedCredential]:
+        """Every record, oldest first; ``documents=False`` leaves the signed bytes out (listing)."""
+        columns = self._COLUMNS if documents else self._COLUMNS.replace("document", "NULL")
+        rows = self._db.execute(f"SELECT {columns} FROM credentials ORDER BY issued_at, id")
         return [r for r in (self._record(row) for row in rows) if r is not None]
+
+    def replace(self, old_id: str, new_id: str) -> bool:
+        """Retire ``old_id`` in favour of ``new_id`` (a re-issue); True when it was revoked here.
+
+        The old record keeps its document and history; its subject key gets
+        ``#replaced-by:<new id>`` appended (so the graduate's key is free for the new diploma and
+        the link is kept), and its revocation entry, if it has one, is set with that reason. Run
+        in the transaction that records the new diploma, so either both happen or neither.
+        """
+        with self.transaction():
+            cur = self._db.execute(
+                "UPDATE credentials SET subject_key = subject_key || ? WHERE id = ?",
+                (REPLACED_MARK + new_id, old_id),
+            )
+            if cur.rowcount != 1:
+                raise StoreError(f"no credential {old_id} in the store")
+            if self.get_status(old_id).get("revocation") is None:
+                return False
+            return self.set_status(old_id, "revocation", 1, reason=f"replaced by {new_id}")
 
     # --- status changes -------------------------------------------------------------------
 

@@ -139,9 +139,7 @@ def serialize_quad(quad: dict[str, Any]) -> str:
     terms separated by one space, `` .`` and a newline; a graph name starting ``_:`` is a blank
     node.
     """
-    line = (
-        _node(quad["subject"]) + " " + _node(quad["predicate"]) + " " + _object(quad["object"])
-    )
+    line = _node(quad["subject"]) + " " + _node(quad["predicate"]) + " " + _object(quad["object"])
     name = quad.get("name")
     if name is not None and name["value"] is not None:
         graph: str = name["value"]

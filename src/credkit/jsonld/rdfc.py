@@ -118,8 +118,10 @@ def _check_iris(node: Any, path: str = "$") -> None:
             for t in value if isinstance(value, list) else [value]:
                 if isinstance(t, str) and not _absolute(t):
                     raise DataLossError(f"{path}: type {t!r} is not defined by any @context")
-        elif key == "@type" and isinstance(value, str) and not (
-            value == "@json" or (_absolute(value) and not value.startswith("_:"))
+        elif (
+            key == "@type"
+            and isinstance(value, str)
+            and not (value == "@json" or (_absolute(value) and not value.startswith("_:")))
         ):
             raise DataLossError(f"{path}: datatype {value!r} is not an absolute IRI")
         elif key == "@language" and "@value" in node:

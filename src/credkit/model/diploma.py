@@ -215,6 +215,26 @@ def build_diploma(
     return document
 
 
+# a row with only the required columns: what every diploma of a template has in common
+SAMPLE_GRADUATE = Graduate(name="Sample Graduate", email="sample.graduate@example.org")
+
+
+def check_template(template: DiplomaTemplate, issuer_id: str) -> None:
+    """Raise :class:`TemplateError` if ``template`` cannot make a valid OB 3.0 diploma.
+
+    Run before a cohort signs anything, so a template that fails the Open Badges schema stops the
+    run with the field and the fix, instead of failing every row one by one.
+    """
+    try:
+        build_diploma(template, SAMPLE_GRADUATE, issuer_id=issuer_id)
+    except TemplateError as exc:
+        detail = exc.message.removeprefix(f"{SAMPLE_GRADUATE.name}: ")
+        raise TemplateError(
+            f"{template.source}: the template cannot make a valid diploma, nothing was signed: "
+            f"{detail}"
+        ) from None
+
+
 def _proof_list(signed: dict[str, Any]) -> dict[str, Any]:
     # The OB 3.0 schema wants `proof` as an array; credkit.proofs already emits one for OB
     # documents, this keeps that true whatever it decides.
@@ -325,6 +345,7 @@ __all__ = [
     "DIPLOMA_CONTEXT",
     "build_diploma",
     "build_endorsement",
+    "check_template",
     "credential_id_for",
     "issue_diploma",
     "issue_endorsement",

@@ -120,6 +120,9 @@ class DiplomaTemplate:
     grade: ResultDescription | None = None
     endorsements: tuple[EndorsementFile, ...] = field(default_factory=tuple)
     source: str = "template"
+    # every text value of [issuer], [achievement] and [credential] with its field path, so the
+    # placeholder check can name the field to change
+    texts: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
 # --- field checking ---------------------------------------------------------------------------
@@ -452,7 +455,13 @@ def parse_template(
         c.problems.append(f"{'.'.join(map(str, first['loc']))}: {first['msg']}")
     if c.problems:
         raise InvalidTemplateError(source, c.problems)
+    texts = tuple(
+        (f"{name}.{path}", value)
+        for name in ("issuer", "achievement", "credential")
+        for path, value in _texts(doc.get(name, {}))
+    )
     return DiplomaTemplate(
+        texts=texts,
         issuer=issuer_t,
         achievement=achievement,
         credential_name=cred.get("name", achievement.name),
@@ -466,6 +475,90 @@ def parse_template(
         endorsements=tuple(e for e in endorsements if e is not None),
         source=source,
     )
+
+
+def _texts(node: Any, prefix: str = "") -> list[tuple[str, str]]:
+    if isinstance(node, str):
+        return [(prefix, node)]
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _texts(v, f"{prefix}.{k}" if prefix else k)]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _texts(v, f"{prefix}[{i}]")]
+    return []
+
+
+# --- placeholders: the example's values must not be signed into real diplomas -----------------
+
+# Text that only a template nobody finished holds: the starter template's filler (credkit init)
+# and the example lab's and sponsor's names and domains (examples/postproduction). Matched
+# without regard to case; each with what it is, for the message.
+PLACEHOLDER_MARKERS: tuple[tuple[str, str], ...] = (
+    ("Replace this with", "the starter template's filler text"),
+    ("One or two sentences about", "the starter template's filler text"),
+    ("your-lab.example", "the starter template's sample domain"),
+    ("reelbridge.example", "the example lab's domain (examples/postproduction)"),
+    ("Reelbridge", "the example lab's name (examples/postproduction)"),
+    ("apspa.example", "the example sponsor's domain"),
+    ("Asia Pacific Screen Post Alliance", "the example sponsor's name"),
+)
+# Domains reserved for documentation (RFC 2606, RFC 6761): no real issuer lives there.
+RESERVED_DOMAINS = ("example.com", "example.org", "example.net")
+RESERVED_TLDS = ("example", "test", "invalid", "localhost")
+_HOSTS = re.compile(r"(?:https?://|@)([A-Za-z0-9.-]+)", re.IGNORECASE)
+
+
+def _reserved(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    return host.rsplit(".", 1)[-1] in RESERVED_TLDS or any(
+        host == d or host.endswith("." + d) for d in RESERVED_DOMAINS
+    )
+
+
+def _host_of(url: str) -> str | None:
+    found = _HOSTS.search(url)
+    return found[1].lower().rstrip(".") if found else None
+
+
+def placeholder_problems(
+    template: DiplomaTemplate, *, own_names: tuple[str, ...] = (), own_urls: tuple[str, ...] = ()
+) -> list[str]:
+    """Fields of ``template`` that still hold the example's or the starter's placeholder values.
+
+    A marker that is part of the issuer's own name or domain (``own_names``, ``own_urls``: the
+    workspace's, from ``credkit init``) is the issuer's own value, not a placeholder: the example
+    lab issuing its own example cohort is not an error. Each problem names the field and the fix.
+    """
+    own_hosts = {h for h in (_host_of(u) for u in own_urls) if h}
+    own_text = " ".join([*own_names, *own_hosts]).lower()
+
+    def own(host: str) -> bool:
+        return any(host == h or host.endswith("." + h) for h in own_hosts)
+
+    problems: list[str] = []
+    for path, value in template.texts:
+        lowered = value.lower()
+        why = next(
+            (
+                f"{marker!r}, {what}"
+                for marker, what in PLACEHOLDER_MARKERS
+                if marker.lower() in lowered and marker.lower() not in own_text
+            ),
+            None,
+        )
+        if why is None:
+            host = next(
+                (h for h in map(str.lower, _HOSTS.findall(value)) if _reserved(h) and not own(h)),
+                None,
+            )
+            if host is not None:
+                why = f"{host!r}, a domain reserved for examples (RFC 2606)"
+        if why is not None:
+            shown = value if len(value) <= 60 else value[:57] + "..."
+            problems.append(
+                f"{path}: {shown!r} still holds a placeholder ({why}) — replace it with your "
+                f"own value in {template.source}"
+            )
+    return problems
 
 
 def load_template(path: str | Path) -> DiplomaTemplate:
@@ -557,11 +650,13 @@ inLanguage = "en"
 
 
 __all__ = [
+    "PLACEHOLDER_MARKERS",
     "DiplomaTemplate",
     "EndorsementFile",
     "InvalidTemplateError",
     "IssuerTemplate",
     "load_template",
     "parse_template",
+    "placeholder_problems",
     "starter_template",
 ]

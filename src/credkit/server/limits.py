@@ -20,6 +20,8 @@ from credkit.verify.checks import json_text_depth
 
 MAX_JSON_DEPTH = 64
 DRAIN_FACTOR = 8  # bodies up to 8x the limit are read to the end (and dropped) before 413
+
+
 def json_depth(body: bytes) -> int:
     """Nesting depth of JSON text, counted without parsing (strings removed first)."""
     return json_text_depth(body)

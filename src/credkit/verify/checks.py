@@ -417,9 +417,7 @@ def well_formed(document: dict[str, Any], kind: str = "VerifiableCredential") ->
 # --- validity (VC DM 2.0 §4.9; 1.1 §4.6/§7.8) -------------------------------------------------
 
 
-def validity(
-    document: dict[str, Any], now: datetime, skew: timedelta = MAX_CLOCK_SKEW
-) -> Check:
+def validity(document: dict[str, Any], now: datetime, skew: timedelta = MAX_CLOCK_SKEW) -> Check:
     """The credential's own validity period against the clock (not the proof's).
 
     Clocks differ by a few seconds or minutes: like the reference verifier (@digitalbazaar/vc,

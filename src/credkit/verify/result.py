@@ -78,6 +78,8 @@ def verdict_of(checks: list[Check], required: tuple[str, ...], unusable: bool = 
         if _SEVERITY[effect] > _SEVERITY[worst]:
             worst = effect
     return worst if checks else UNUSABLE
+
+
 # How trusted_issuer starts its message when it was given no list at all.
 NO_TRUST_LIST = "no trust list given"
 
