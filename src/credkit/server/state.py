@@ -165,7 +165,9 @@ class ServerVerifier(Verifier):
     ours (a did:key or our own did:web document, both fixed for the process), and the only clock
     input of a proof check, ``expires``, is absent from our lists; a list carrying one is
     checked every time. Everything else about the list (its dates, the bit) is still checked on
-    every request by the status check itself. Lists from other servers are never cached.
+    every request by the status check itself. Lists from other servers are never cached, and
+    neither is a failed check: it is redone on the next request (a check cut short by a deadline
+    must not fail the list for the life of the worker).
     """
 
     def __init__(self, *args: Any, own: LocalStatusFetcher, **kwargs: Any) -> None:
@@ -196,9 +198,13 @@ class ServerVerifier(Verifier):
         if hit is not None and hit[0] is listed:
             return hit[1]
         verdict = super()._list_ok(listed, owner, now)
-        if len(self._verdicts) >= 256:
-            self._verdicts.clear()
-        self._verdicts[key] = (listed, verdict)
+        if verdict:
+            # only a pass is kept: a False may come from a check cut short (a deadline passing
+            # mid-proof, any transient error), and kept it would fail every later request of
+            # this worker on a genuine list until the list changed
+            if len(self._verdicts) >= 256:
+                self._verdicts.clear()
+            self._verdicts[key] = (listed, verdict)
         return verdict
 
 

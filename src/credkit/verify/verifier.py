@@ -397,6 +397,9 @@ class Verifier:
             raise StatusVerificationError(
                 f"signed by {signers}, not by the credential's issuer {owner}"
             )
+        for r in outcome.results:
+            if isinstance(r.error, DeadlineExceededError):
+                raise r.error  # not checked in time: inconclusive, never "proof invalid"
         offline = [r for r in outcome.results if isinstance(r.error, NetworkDisabledError)]
         broken = [r for r in outcome.results if not r.verified and r not in offline]
         if offline and not broken:
