@@ -85,6 +85,34 @@ def json_safe(text: str) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def whose(result: VerificationResult) -> list[str]:
+    """Whose diploma it is, as the diploma states it: graduate, achievement, issuer, dates.
+
+    An employer reads these before the checks; the issuer line says who vouches for the name
+    (the trust list's name for the issuer) or that nobody does. Nothing here is a verdict.
+    """
+    if result.unusable is not None or result.issuer_id is None and not result.subject_name:
+        return []
+    rows: list[tuple[str, str]] = []
+    if result.subject_name:
+        rows.append(("graduate", result.subject_name))
+    about = result.achievement_name or result.credential_name
+    if about:
+        rows.append(("achievement", about))
+    if result.issuer_vouched and result.issuer_list:
+        issuer = f"{result.issuer_label}, as named in trust list '{result.issuer_list}'"
+        if result.issuer_vouched_by:
+            issuer += f" (signed by {result.issuer_vouched_by})"
+    else:
+        issuer = f"{result.issuer_label}, not named by any trust list you use"
+    rows.append(("issuer", issuer))
+    if result.valid_from or result.valid_until:
+        since = f"valid from {result.valid_from}" if result.valid_from else "no start date"
+        until = f"until {result.valid_until}" if result.valid_until else "does not expire"
+        rows.append(("dates", f"{since}, {until}"))
+    return [f"  {label + ':':<13}{value}" for label, value in rows]
+
+
 def render(result: VerificationResult, *, indent: str = "") -> list[str]:
     """The checklist: one line per check, credentials of a presentation nested, verdict last."""
     marks = _symbols()
@@ -94,6 +122,7 @@ def render(result: VerificationResult, *, indent: str = "") -> list[str]:
         about = result.achievement_name or result.credential_name
         if about:
             lines.append(f"{about} — issued by {result.issuer_label}")
+        lines.extend(whose(result))
     for check in result.checks:
         lines.append(f"{indent}{marks[check.status]} {check.id.ljust(width)}  {check.message}")
     for number, inner in enumerate(result.credentials):

@@ -27,6 +27,7 @@ from credkit.errors import (
     MalformedValueError,
     NetworkDisabledError,
     ParsingError,
+    StatusUnreachableError,
     StatusVerificationError,
 )
 from credkit.identity.did import Resolver
@@ -332,6 +333,11 @@ class Verifier:
                 )
             except NetworkDisabledError as exc:
                 unchecked.append(f"revocation not checked: {exc.message}")
+                continue
+            except StatusUnreachableError as exc:
+                # nobody answered (DNS, timeout, fetch policy): could not check, which is not
+                # "revoked"; a host that answers 404 or serves a bad list fails below
+                unchecked.append(f"revocation not checked: {exc.message}; try again later")
                 continue
             except CredkitError as exc:
                 failures.append(exc)
