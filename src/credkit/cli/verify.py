@@ -91,7 +91,7 @@ def whose(result: VerificationResult) -> list[str]:
     An employer reads these before the checks; the issuer line says who vouches for the name
     (the trust list's name for the issuer) or that nobody does. Nothing here is a verdict.
     """
-    if result.unusable is not None or result.issuer_id is None and not result.subject_name:
+    if result.unusable is not None or (result.issuer_id is None and not result.subject_name):
         return []
     rows: list[tuple[str, str]] = []
     if result.subject_name:
