@@ -178,6 +178,7 @@ def _register_commands() -> None:
     from credkit.cli.qr import qr, render
     from credkit.cli.serve import host, serve, site
     from credkit.cli.status import status
+    from credkit.cli.trust import trust
     from credkit.cli.verify import verify as verify_command
 
     for name, command in (
@@ -186,6 +187,7 @@ def _register_commands() -> None:
         ("endorse", endorse),
         ("status", status),
         ("verify", verify_command),
+        ("trust", trust),
         ("qr", qr),
         ("render", render),
         ("serve", serve),

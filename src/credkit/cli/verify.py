@@ -102,7 +102,7 @@ def whose(result: VerificationResult) -> list[str]:
     if result.issuer_vouched and result.issuer_list:
         issuer = f"{result.issuer_label}, as named in trust list '{result.issuer_list}'"
         if result.issuer_vouched_by:
-            issuer += f" (signed by {result.issuer_vouched_by})"
+            issuer += f", signed by {result.issuer_vouched_by}"
     else:
         issuer = f"{result.issuer_label}, not named by any trust list you use"
     rows.append(("issuer", issuer))
@@ -149,7 +149,9 @@ def build_verifier(
     strict: bool,
     max_bytes: int,
     allow_private_network: bool = False,
+    saved_trust: bool = False,
 ) -> Verifier:
+    """The CLI's verifier; ``saved_trust`` adds the lists of ``credkit trust add`` after --trust."""
     from credkit import status as bsl
 
     private = allow_private_network
@@ -166,6 +168,13 @@ def build_verifier(
     elif allow_network:
         status_fetcher = bsl.CachingFetcher(bsl.HttpFetcher(allow_private_network=private))
     registry: TrustRegistry | None = load_registry(trust, anchors=anchors) if trust else None
+    if saved_trust:
+        from credkit.verify.truststore import TrustStore
+
+        saved = TrustStore().trust_lists()  # each bound to the accreditor it was added for
+        if saved:
+            registry = registry or TrustRegistry(anchors=anchors)
+            registry.lists.extend(saved)
     return Verifier(
         resolver=resolver,
         clock=(lambda: at) if at is not None else None,
@@ -233,6 +242,11 @@ def _when(value: str | None) -> datetime | None:
     metavar="DIR",
     help="Read status lists from this folder (laid out by URL path).",
 )
+@click.option(
+    "--no-saved-trust",
+    is_flag=True,
+    help="Ignore the trust lists saved with `credkit trust add` (use only --trust).",
+)
 @click.option("--strict", is_flag=True, help="Treat anything not checkable as a failure.")
 @click.option("--challenge", metavar="C", help="Presentation: the challenge you asked for.")
 @click.option("--domain", metavar="D", help="Presentation: the domain you asked for.")
@@ -253,6 +267,7 @@ def verify(
     allow_network: bool,
     allow_private_network: bool,
     status_dir: str | None,
+    no_saved_trust: bool,
     strict: bool,
     challenge: str | None,
     domain: str | None,
@@ -273,6 +288,7 @@ def verify(
             strict=strict,
             max_bytes=max_bytes,
             allow_private_network=allow_private_network,
+            saved_trust=not no_saved_trust,
         )
         if (source is None) == (qr_image is None):
             raise ParsingError("give a diploma file (or - for stdin), or --qr IMAGE")
