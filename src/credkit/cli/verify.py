@@ -301,14 +301,44 @@ def verify(
         result = unusable_result(exc)
     except FetchError as exc:
         result = unusable_result(ParsingError(str(exc)))
+    if result.verdict == "unusable":
+        _explain(result, qr_image or source)
     if as_json:
         click.echo(json_safe(json.dumps(result.to_json(), indent=2, ensure_ascii=False)))
     elif result.verdict == "unusable":
-        click.echo(terminal_safe(f"credkit verify: {result.summary}"), err=True)
+        detail = (result.unusable or {}).get("detail", result.summary)
+        click.echo(terminal_safe(f"credkit: error: {detail}"), err=True)
     else:
         for line in render(result):
             click.echo(terminal_safe(line))
     sys.exit(result.exit_code)
+
+
+# How to fix unusable input, by the error's code (the rest: ask for the file as issued)
+_FIXES = {
+    "QR_ERROR": "give a PNG or SVG image of the diploma's QR code, or the diploma file",
+    "TRUST_LIST_ERROR": "fix the --trust file, or check `credkit trust list`",
+}
+_ASK = "give the diploma file exactly as the issuer sent it (JSON with a proof)"
+
+
+def _explain(result: VerificationResult, source: str | None) -> None:
+    """Unusable input as ``<what> (<input>): <how to fix>``, the same text in ``--json``."""
+    from credkit.cli.common import error_text
+
+    problem = result.unusable if result.unusable is not None else {}
+    what = str(problem.get("detail") or "nothing to verify")
+    if "(pass --" in what or "; pass --" in what:
+        fix = None  # the message already says what to pass
+    else:
+        fix = _FIXES.get(str(problem.get("title")), _ASK)
+    where = "stdin" if source in (None, "-") else Path(str(source)).name
+    text = error_text(what, where, fix)
+    problem["detail"] = text
+    result.unusable = problem
+    for check in result.checks:
+        if check.id == "well_formed":
+            check.message = text
 
 
 def _from_qr(
