@@ -433,7 +433,8 @@ class Verifier:
             return Check.skipped(
                 "trusted_issuer",
                 f"{NO_TRUST_LIST}: credkit cannot say whether {issuer} is an accredited "
-                "issuer (pass --trust LIST)",
+                "issuer (add your accreditor's signed list with `credkit trust add URL "
+                "--accreditor DID`, or pass --trust LIST)",
             )
         answer = self.trust.consult(issuer or "", self.check_trust_list)
         ignored = "".join(f"; list '{t.name}' was ignored: {v.problem}" for t, v in answer.ignored)
