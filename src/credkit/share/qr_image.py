@@ -289,7 +289,7 @@ def load_image(source: str | os.PathLike[str] | bytes) -> Image:
         # Pillow names its buffer ("<_io.BytesIO object at 0x…>"): say which image instead
         name = "the image" if isinstance(source, bytes) else Path(source).name
         if type(exc).__name__ == "UnidentifiedImageError":
-            raise QrError(f"{name} is not a PNG or SVG image credkit can read") from None
+            raise QrError(f"{name} is not a readable image (PNG, JPEG or SVG)") from None
         raise QrError(f"{name} is not a readable image: {exc}") from None
     # Pillow refuses only beyond twice its limit (between 1x and 2x it merely warns), so a
     # 79-megapixel image took 841 MB: the limit is enforced here, before any pixel is decoded
