@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 VECTORS = Path(__file__).parent / "vectors"
+
+# `credkit verify` also uses the trust lists saved by `credkit trust add`: tests (and the CLI
+# processes they start, which inherit this) see an empty store, never the developer's own lists
+os.environ.setdefault("CREDKIT_TRUST_DIR", tempfile.mkdtemp(prefix="credkit-trust-"))
 EDDSA = VECTORS / "vc-di-eddsa"
 
 

@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +99,9 @@ def _env() -> dict[str, str]:
     env["PATH"] = f"{CREDKIT.parent}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = str(ROOT / "src")
     env.pop("CREDKIT_API_TOKEN", None)
+    # each block its own empty trust store: a `credkit trust add` example must not change
+    # what another block's `credkit verify` trusts
+    env["CREDKIT_TRUST_DIR"] = tempfile.mkdtemp(prefix="credkit-trust-")
     return env
 
 
@@ -223,14 +227,20 @@ def test_employer_quickstart_output_is_what_verify_prints(stages: dict[str, Path
     """The quickstart's sample output, checked by name and mark against a real run.
 
     The quickstart's command fetches the status list (``--allow-network``); the same diploma is
-    verified here offline from the published folder (``--status-dir``).
+    verified here offline from the published folder (``--status-dir``), after ``credkit trust
+    add`` of the example accreditor's list signed for this lab (as the quickstart says to do).
     """
     doc = ROOT / "docs" / "quickstart-employer.md"
     found = blocks(doc)
     command = next(i for i, block in enumerate(found) if block.code.startswith("credkit verify"))
     shown = found[command + 1].code.splitlines()
     done = _bash(
-        "credkit verify RPL26-001.json --trust trusted-issuers.txt --status-dir site",
+        f"""set -euo pipefail
+did="$(sed -n 's/^did = "\\(.*\\)"/\\1/p' lab/credkit.toml)"
+acc="$({sys.executable} examples/trust/sign_trust_list.py --issuer "$did" "Reelbridge Post Lab" \\
+    --out my-list.json | sed -n 's/.*signed by \\(did:[^ ]*\\).*/\\1/p')"
+credkit trust add my-list.json --accreditor "$acc" >/dev/null
+credkit verify RPL26-001.json --status-dir site""",
         stages["issued"],
         120,
     )
@@ -240,9 +250,15 @@ def test_employer_quickstart_output_is_what_verify_prints(stages: dict[str, Path
     def rows(lines: list[str]) -> list[tuple[str, str]]:
         return [(line.split()[0], line.split()[1]) for line in lines if line[:1] in "✔✘–!"]
 
+    def whose(lines: list[str]) -> list[str]:
+        return [line.split(":")[0] for line in lines if line.startswith("  ")]
+
     assert rows(shown) == rows(printed)
+    assert whose(shown) == whose(printed) == ["  graduate", "  achievement", "  issuer", "  dates"]
     assert shown[-1].split(":")[0] == printed[-1].split(":")[0] == "verified"
-    # a plain list of DIDs names nobody: the issuer is shown by its DID and its own name
-    assert 'calls itself "Reelbridge Post Lab"' in shown[0] and " — issued by " in printed[0]
-    assert 'calls itself "Reelbridge Post Lab"' in printed[0]
+    # the signed list names the lab: the issuer is shown by the list's name for it
+    for lines in (shown, printed):
+        assert " — issued by Reelbridge Post Lab (did:key:z6Mk" in lines[0]
+        assert "as named in trust list 'Accredited post-production training providers" in lines[3]
     assert shown[0].split(" — issued by ")[0] == printed[0].split(" — issued by ")[0]
+    assert shown[1] == printed[1]  # the graduate

@@ -30,20 +30,25 @@ _SHELLS = {"bash", "sh", "shell"}
 
 
 def _runnable_inline(command: str) -> bool:
-    """An inline mention that is a whole command, not a pattern (``credkit qr DIPLOMA.json …``)
-    or a bare command name (``credkit verify``)."""
-    return "…" not in command and "DIPLOMA" not in command and len(command.split()) >= 3
+    """An inline mention that is a whole command, not a pattern (``credkit qr DIPLOMA.json …``),
+    a bare command name (``credkit verify``) or an option named in passing (``credkit qr
+    --decode``)."""
+    words = command.split()
+    has_argument = any(not word.startswith("-") for word in words[2:])
+    return "…" not in command and "DIPLOMA" not in command and has_argument
 
 
-def commands(doc: Path) -> list[str]:
-    """The page's shell blocks and inline ``credkit`` commands, in page order."""
+def commands(doc: Path, *, inline: bool = True, not_run: bool = False) -> list[str]:
+    """The page's shell blocks and inline ``credkit`` commands, in page order (blocks marked
+    not-run too when ``not_run``: their network reads are rewritten by :func:`_offline`)."""
     lines = doc.read_text(encoding="utf-8").splitlines()
     found: list[str] = []
     i = 0
     while i < len(lines):
         fence = _FENCE.match(lines[i])
         if fence is None:
-            found += [m.group(1) for m in _INLINE.finditer(lines[i]) if _runnable_inline(m.group(1))]
+            if inline:
+                found += [m.group(1) for m in _INLINE.finditer(lines[i]) if _runnable_inline(m[1])]
             i += 1
             continue
         j = i + 1
@@ -51,12 +56,13 @@ def commands(doc: Path) -> list[str]:
         while j < len(lines) and lines[j].strip() != "```":
             body.append(lines[j].strip() if lines[j].strip().startswith("credkit") else lines[j])
             j += 1
-        if fence.group(1).lower() in _SHELLS and not lines[i - 1].lstrip().startswith("<!-- not-run"):
+        marked = lines[i - 1].lstrip().startswith("<!-- not-run")
+        if fence.group(1).lower() in _SHELLS and (not_run or not marked):
             found.append("\n".join(body))
         i = j + 1
     # inline commands may wrap over two lines of the page
     text = doc.read_text(encoding="utf-8")
-    for m in re.finditer(r"`(credkit [^`]*\n[^`]*)`", text):
+    for m in [] if not inline else re.finditer(r"`(credkit [^`]*\n[^`]*)`", text):
         joined = " ".join(m.group(1).split())
         if _runnable_inline(joined):
             found.append(joined)
@@ -84,7 +90,13 @@ def _run(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _offline(command: str) -> str | None:
-    """The command as run here: network reads go to the published folder; None = left out."""
+    """The command as run here: network reads go to the published folder; None = left out.
+
+    The install step is left out: this test runs with credkit already installed from this tree
+    (CI installs it exactly so, with pip, from the project's own files).
+    """
+    if re.search(r"\bpip install\b|\bpipx install\b|-m venv\b", command):
+        return None
     if re.search(r"^\s*chromium\b", command, re.M) and shutil.which("chromium") is None:
         return None
     if "--allow-network" in command:
@@ -169,3 +181,40 @@ def test_graduate_journey(folder: Path) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (folder / "my-diploma-qr.png").stat().st_size > 0
     assert "linkedin.com/profile/add" in done.stdout
+
+
+def test_employer_journey(folder: Path) -> None:
+    doc = DOCS / "quickstart-employer.md"
+    # the program's side: a lab, its cohort, its published status list; one diploma handed over
+    setup = [
+        'credkit init lab --name "Reelbridge Post Lab" --url https://reelbridge.example '
+        "--base-url https://reelbridge.example/credentials >/dev/null",
+        "cp examples/postproduction/program.toml lab/program.toml",
+        "credkit issue-cohort --roster examples/postproduction/roster.csv --issuer-dir lab "
+        "--workers 1 >/dev/null",
+        "credkit status publish --issuer-dir lab --out site >/dev/null",
+        "cp lab/diplomas/RPL26-001.json diploma.json",
+    ]
+    # by hand, as the page says: play the accreditor for this lab, then trust its list
+    _needs(doc, "python examples/trust/sign_trust_list.py --issuer DID \"Lab name\" --out my-list.json")
+    _needs(doc, "`credkit trust add my-list.json --accreditor` with the DID it prints")
+    own_list = [
+        'did="$(sed -n \'s/^did = "\\(.*\\)"/\\1/p\' lab/credkit.toml)"',
+        f'acc="$({sys.executable} examples/trust/sign_trust_list.py --issuer "$did" '
+        '"Reelbridge Post Lab" --out my-list.json | grep -o "did:key:[A-Za-z0-9]*" | tail -1)"',
+        'credkit trust add my-list.json --accreditor "$acc"',
+    ]
+    script = list(setup)
+    for step in commands(doc, inline=False, not_run=True):
+        if re.search(r"credkit trust add https://", step):
+            continue  # the page's example accreditor URL; the file block after it is the same
+        command = _offline(step)
+        if command is None:
+            continue
+        if command.lstrip().startswith("credkit verify"):
+            script += own_list
+        script.append(command)
+    done = _run("\n".join(script), folder)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "verified: genuine diploma from Reelbridge Post Lab" in done.stdout
+    assert "graduate:" in done.stdout and "as named in trust list" in done.stdout

@@ -47,7 +47,8 @@ def run(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProc
         else [
             sys.executable,
             "-m",
-            "credkit.cli.verify",
+            "credkit",
+            "verify",
             *args,
         ]
     )
@@ -85,7 +86,7 @@ def test_garbage_exits_2_with_one_line_on_stderr(tmp_path: Path) -> None:
     proc = run([path])
     assert proc.returncode == 2
     err = proc.stderr.decode().strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("credkit verify: unusable: input is not JSON")
+    assert len(err) == 1 and err[0].startswith("credkit: error: input is not JSON")
     assert "Traceback" not in proc.stderr.decode() and proc.stdout == b""
 
 

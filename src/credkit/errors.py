@@ -203,6 +203,14 @@ class StatusRetrievalError(StatusError):
     code = "STATUS_RETRIEVAL_ERROR"
 
 
+class StatusUnreachableError(StatusRetrievalError):
+    """The status list's host could not be reached (DNS, timeout, refused by the fetch policy).
+
+    Nobody answered, so nothing is known about the list: "could not check", never "revoked".
+    A host that answers with an error, or a list that is invalid, is a StatusRetrievalError.
+    """
+
+
 class StatusVerificationError(StatusError):
     code = "STATUS_VERIFICATION_ERROR"
 

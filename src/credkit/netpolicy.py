@@ -60,7 +60,9 @@ def _host_slot(host: str, limit: int, failed: FetchError) -> Iterator[None]:
     """One of ``limit`` slots for ``host``, or FetchError at once when all are taken."""
     with _in_flight_lock:
         if _in_flight.get(host, 0) >= limit:
-            raise FetchError(f"{failed}: {limit} fetches from it are already in progress")
+            raise FetchError(
+                f"{failed}: {limit} fetches from it are already in progress", unreachable=True
+            )
         _in_flight[host] = _in_flight.get(host, 0) + 1
     try:
         yield
@@ -79,7 +81,16 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 class FetchError(Exception):
-    """A remote document could not be fetched; the message says why, in one line."""
+    """A remote document could not be fetched; the message says why, in one line.
+
+    ``unreachable`` is True when no host answered (the name does not resolve, the policy refused
+    it, the connection failed or timed out): nothing is known about the document. False when the
+    host answered and what it said was refused (an HTTP error, too large, a bad redirect).
+    """
+
+    def __init__(self, message: str = "", *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 def host_of(url: str) -> str:
@@ -266,7 +277,7 @@ class NetPolicy:
         host = host_of(url)
 
         def refuse(why: str) -> FetchError:
-            return FetchError(f"could not fetch {what} from host {host}: {why}")
+            return FetchError(f"could not fetch {what} from host {host}: {why}", unreachable=True)
 
         try:
             parts = urllib.parse.urlsplit(url)
@@ -330,7 +341,7 @@ class NetPolicy:
             failed = FetchError(f"could not fetch {what} from host {host}")
             remaining = budget - (time.monotonic() - started)
             if remaining <= 0:
-                raise FetchError(f"{failed}: no answer within {budget:.3g} s")
+                raise FetchError(f"{failed}: no answer within {budget:.3g} s", unreachable=True)
             factory = self.transport or (
                 lambda a: pinned_transport(a, self.ssl_context or default_ssl_context())
             )
@@ -361,8 +372,10 @@ class NetPolicy:
                 raise
             except Exception:  # connect, TLS, timeout, protocol: all the same to the caller
                 if time.monotonic() - started >= budget:
-                    raise FetchError(f"{failed}: no answer within {budget:.3g} s") from None
-                raise failed from None
+                    raise FetchError(
+                        f"{failed}: no answer within {budget:.3g} s", unreachable=True
+                    ) from None
+                raise FetchError(str(failed), unreachable=True) from None
         raise FetchError(
             f"could not fetch {what} from host {host_of(url)}: more than {self.max_redirects} "
             "redirects"

@@ -27,6 +27,7 @@ from credkit.errors import (
     StatusListLengthError,
     StatusRangeError,
     StatusRetrievalError,
+    StatusUnreachableError,
     StatusVerificationError,
 )
 from credkit.identity.multibase import decode_base64url, encode_base64url
@@ -527,6 +528,8 @@ def check_status(
     except StatusRetrievalError:
         raise
     except Exception as exc:
+        if getattr(exc, "unreachable", False):  # nobody answered: could not check, not failed
+            raise StatusUnreachableError(f"could not retrieve status list {url}: {exc}") from None
         raise StatusRetrievalError(f"could not retrieve status list {url}: {exc}") from None
     if not isinstance(listed, dict):
         raise StatusRetrievalError(f"status list {url} is not a JSON object")
@@ -703,6 +706,8 @@ class HttpFetcher:
         except Exception as exc:  # FetchError says what and which host; anything else: generic
             why = str(exc) if isinstance(exc, FetchError) else ""
             why = why or f"could not fetch status list from host {host_of(url)}"
+            if getattr(exc, "unreachable", False):
+                raise StatusUnreachableError(why) from None
             raise StatusRetrievalError(why) from None
         return _parse_json(body, url)
 

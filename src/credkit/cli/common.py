@@ -17,9 +17,58 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_UNUSABLE = 2
 
 
-def fail(message: str, code: int = EXIT_UNUSABLE) -> NoReturn:
-    click.echo(f"credkit: error: {message}", err=True)
+def error_text(what: str, source: str | None = None, fix: str | None = None) -> str:
+    """The one error shape: ``<what> (<input>): <how to fix>``, the parts that are known.
+
+    The CLI prints it after ``credkit: error:``; ``--json`` carries the same text in ``errors``.
+    """
+    text = what.rstrip(". ")
+    if source and source not in text:  # a message that names its input already says it
+        text += f" ({source})"
+    if fix:
+        text += f": {fix}"
+    return text
+
+
+def fail(
+    message: str,
+    code: int = EXIT_UNUSABLE,
+    *,
+    source: str | None = None,
+    fix: str | None = None,
+) -> NoReturn:
+    click.echo(f"credkit: error: {error_text(message, source, fix)}", err=True)
     sys.exit(code)
+
+
+class CredkitGroup(click.Group):
+    """A click group whose usage errors read like every other credkit error, exit 2.
+
+    click's own shape ("Usage: …", "Try …", "Error: …") was a third style next to credkit's
+    one-line errors and the JSON problems; this prints ``credkit: error: <what> (<where>): <fix>``.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("credkit: aborted", err=True)
+            sys.exit(1)
+        except click.UsageError as exc:
+            no_args = getattr(click.exceptions, "NoArgsIsHelpError", None)
+            if no_args is not None and isinstance(exc, no_args) and exc.ctx is not None:
+                click.echo(exc.ctx.get_help(), err=True)  # `credkit trust`: show what it offers
+                sys.exit(EXIT_UNUSABLE)
+            command = exc.ctx.command_path if exc.ctx is not None else "credkit"
+            what = exc.format_message()
+            what = what[:1].lower() + what[1:]  # click says "No such option"; credkit, lowercase
+            fail(what, source=command, fix=f"see `{command} --help`")
+        except click.ClickException as exc:
+            fail(exc.format_message())
+        sys.exit(0)
 
 
 def friendly(func: F) -> F:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from credkit.cli.common import fail, friendly, read_json, write_json
+from credkit.cli.common import CredkitGroup, fail, friendly, read_json, write_json
 from credkit.errors import KeyFormatError
 from credkit.identity.did import did_key_document, did_web, did_web_document
 from credkit.identity.keys import KeyPair
@@ -19,7 +19,7 @@ from credkit.proofs.dataintegrity import sign
 from credkit.proofs.suites import SUITES
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CredkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="credkit")
 def main() -> None:
     """Issue and verify verifiable diplomas (W3C VC 2.0, Open Badges 3.0, Data Integrity)."""
@@ -179,6 +179,7 @@ def _register_commands() -> None:
     from credkit.cli.serve import host, serve, site
     from credkit.cli.share import share
     from credkit.cli.status import status
+    from credkit.cli.trust import trust
     from credkit.cli.verify import verify as verify_command
 
     for name, command in (
@@ -188,6 +189,7 @@ def _register_commands() -> None:
         ("list", list_command),
         ("status", status),
         ("verify", verify_command),
+        ("trust", trust),
         ("qr", qr),
         ("render", render),
         ("share", share),

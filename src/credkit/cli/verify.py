@@ -88,6 +88,34 @@ def json_safe(text: str) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def whose(result: VerificationResult) -> list[str]:
+    """Whose diploma it is, as the diploma states it: graduate, achievement, issuer, dates.
+
+    An employer reads these before the checks; the issuer line says who vouches for the name
+    (the trust list's name for the issuer) or that nobody does. Nothing here is a verdict.
+    """
+    if result.unusable is not None or (result.issuer_id is None and not result.subject_name):
+        return []
+    rows: list[tuple[str, str]] = []
+    if result.subject_name:
+        rows.append(("graduate", result.subject_name))
+    about = result.achievement_name or result.credential_name
+    if about:
+        rows.append(("achievement", about))
+    if result.issuer_vouched and result.issuer_list:
+        issuer = f"{result.issuer_label}, as named in trust list '{result.issuer_list}'"
+        if result.issuer_vouched_by:
+            issuer += f", signed by {result.issuer_vouched_by}"
+    else:
+        issuer = f"{result.issuer_label}, not named by any trust list you use"
+    rows.append(("issuer", issuer))
+    if result.valid_from or result.valid_until:
+        since = f"valid from {result.valid_from}" if result.valid_from else "no start date"
+        until = f"until {result.valid_until}" if result.valid_until else "does not expire"
+        rows.append(("dates", f"{since}, {until}"))
+    return [f"  {label + ':':<13}{value}" for label, value in rows]
+
+
 def render(result: VerificationResult, *, indent: str = "") -> list[str]:
     """The checklist: one line per check, credentials of a presentation nested, verdict last."""
     marks = _symbols()
@@ -97,6 +125,7 @@ def render(result: VerificationResult, *, indent: str = "") -> list[str]:
         about = result.achievement_name or result.credential_name
         if about:
             lines.append(f"{about} — issued by {result.issuer_label}")
+        lines.extend(whose(result))
     for check in result.checks:
         lines.append(f"{indent}{marks[check.status]} {check.id.ljust(width)}  {check.message}")
     for number, inner in enumerate(result.credentials):
@@ -123,7 +152,9 @@ def build_verifier(
     strict: bool,
     max_bytes: int,
     allow_private_network: bool = False,
+    saved_trust: bool = False,
 ) -> Verifier:
+    """The CLI's verifier; ``saved_trust`` adds the lists of ``credkit trust add`` after --trust."""
     from credkit import status as bsl
 
     private = allow_private_network
@@ -140,6 +171,13 @@ def build_verifier(
     elif allow_network:
         status_fetcher = bsl.CachingFetcher(bsl.HttpFetcher(allow_private_network=private))
     registry: TrustRegistry | None = load_registry(trust, anchors=anchors) if trust else None
+    if saved_trust:
+        from credkit.verify.truststore import TrustStore
+
+        saved = TrustStore().trust_lists()  # each bound to the accreditor it was added for
+        if saved:
+            registry = registry or TrustRegistry(anchors=anchors)
+            registry.lists.extend(saved)
     return Verifier(
         resolver=resolver,
         clock=(lambda: at) if at is not None else None,
@@ -214,6 +252,11 @@ def _when(value: str | None) -> datetime | None:
     help="With --qr: read a link QR's diploma from this copy of the issuer's site (credkit site "
     "build), not the network; also its status lists unless --status-dir is given.",
 )
+@click.option(
+    "--no-saved-trust",
+    is_flag=True,
+    help="Ignore the trust lists saved with `credkit trust add` (use only --trust).",
+)
 @click.option("--strict", is_flag=True, help="Treat anything not checkable as a failure.")
 @click.option("--challenge", metavar="C", help="Presentation: the challenge you asked for.")
 @click.option("--domain", metavar="D", help="Presentation: the domain you asked for.")
@@ -235,6 +278,7 @@ def verify(
     allow_private_network: bool,
     status_dir: str | None,
     site_dir: str | None,
+    no_saved_trust: bool,
     strict: bool,
     challenge: str | None,
     domain: str | None,
@@ -255,6 +299,7 @@ def verify(
             strict=strict,
             max_bytes=max_bytes,
             allow_private_network=allow_private_network,
+            saved_trust=not no_saved_trust,
         )
         if (source is None) == (qr_image is None):
             raise ParsingError("give a diploma file (or - for stdin), or --qr IMAGE")
@@ -267,14 +312,44 @@ def verify(
         result = unusable_result(exc)
     except FetchError as exc:
         result = unusable_result(ParsingError(str(exc)))
+    if result.verdict == "unusable":
+        _explain(result, qr_image or source)
     if as_json:
         click.echo(json_safe(json.dumps(result.to_json(), indent=2, ensure_ascii=False)))
     elif result.verdict == "unusable":
-        click.echo(terminal_safe(f"credkit verify: {result.summary}"), err=True)
+        detail = (result.unusable or {}).get("detail", result.summary)
+        click.echo(terminal_safe(f"credkit: error: {detail}"), err=True)
     else:
         for line in render(result):
             click.echo(terminal_safe(line))
     sys.exit(result.exit_code)
+
+
+# How to fix unusable input, by the error's code (the rest: ask for the file as issued)
+_FIXES = {
+    "QR_ERROR": "give a PNG or SVG image of the diploma's QR code, or the diploma file",
+    "TRUST_LIST_ERROR": "fix the --trust file, or check `credkit trust list`",
+}
+_ASK = "give the diploma file exactly as the issuer sent it (JSON with a proof)"
+
+
+def _explain(result: VerificationResult, source: str | None) -> None:
+    """Unusable input as ``<what> (<input>): <how to fix>``, the same text in ``--json``."""
+    from credkit.cli.common import error_text
+
+    problem = result.unusable if result.unusable is not None else {}
+    what = str(problem.get("detail") or "nothing to verify")
+    if "(pass --" in what or "; pass --" in what:
+        fix = None  # the message already says what to pass
+    else:
+        fix = _FIXES.get(str(problem.get("title")), _ASK)
+    where = "stdin" if source in (None, "-") else Path(str(source)).name
+    text = error_text(what, where, fix)
+    problem["detail"] = text
+    result.unusable = problem
+    for check in result.checks:
+        if check.id == "well_formed":
+            check.message = text
 
 
 def _from_qr(

@@ -25,6 +25,7 @@ from credkit.verify.report import LABELS, VERDICT_WORDS
 from credkit.verify.result import (
     FAILED,
     INCONCLUSIVE,
+    NO_TRUST_LIST,
     NOT_VERIFIED,
     PASSED,
     SKIPPED,
@@ -32,6 +33,7 @@ from credkit.verify.result import (
     VERIFIED,
     VerificationResult,
 )
+from credkit.verify.trust import TrustRegistry
 
 router = APIRouter(include_in_schema=False)
 
@@ -133,7 +135,7 @@ def _form(link: str = "") -> str:
         "<h1>Check a diploma</h1>\n"
         '<p class="lead">Paste the diploma file (JSON), upload it, or enter the link printed '
         "under its QR code. The answer says whether it is genuine, unaltered, still valid, not "
-        "revoked, and whether its issuer is on your trust list.</p>\n"
+        "revoked, and whether its issuer is one this site trusts.</p>\n"
         '<form method="post" action="/verify" enctype="multipart/form-data">\n'
         '<label for="credential">Diploma JSON</label>\n'
         '<textarea id="credential" name="credential" rows="8" spellcheck="false" '
@@ -189,8 +191,55 @@ def _vouched_row(result: VerificationResult) -> str:
     )
 
 
+_NOBODY = (
+    "This site has no list of trusted issuers. It checks that a diploma is genuine, unaltered, "
+    "currently valid and not revoked, but it cannot tell you whether its issuer is a real school "
+    "or training provider: check who the issuer is yourself before you rely on it."
+)
+_SHOWN_ISSUERS = 5
+
+
+def trust_statement(trust: TrustRegistry | None) -> str:
+    """Which issuers this site vouches for, and what that means, for a person with a browser.
+
+    The checks' own messages speak to a command-line user ("pass --trust LIST"); a visitor of the
+    page can pass nothing, so the page says what this site trusts instead.
+    """
+    if trust is None or not trust.lists:
+        return _NOBODY
+    parts: list[str] = []
+    for t in trust.lists:
+        names = [e.name or e.did for e in t.entries.values()]
+        who = ", ".join(names[:_SHOWN_ISSUERS])
+        if len(names) > _SHOWN_ISSUERS:
+            who += f" and {len(names) - _SHOWN_ISSUERS} more"
+        if not trust.exclusive:
+            parts.append(f"its own issuer, {who}")
+            continue
+        by = ""
+        if t.kind == "signed":
+            by = f", published by the accrediting body {t.vouched_by or ', '.join(t.anchors)}"
+        parts.append(f"the list '{t.name}'{by} ({who or 'nobody yet'})")
+    return (
+        "This site vouches only for the issuers on "
+        + "; ".join(parts)
+        + ". A diploma from any other issuer may still be genuine, but this site does not vouch "
+        "for who issued it: its name is the issuer's own description."
+    )
+
+
+def _for_visitor(message: str, statement: str) -> str:
+    """A check message without command-line advice; the trust advice becomes the site's."""
+    if "--trust" in message or message.startswith(NO_TRUST_LIST):
+        return statement
+    return message
+
+
 def result_html(
-    result: VerificationResult, credential: Any = None, notice: str | None = None
+    result: VerificationResult,
+    credential: Any = None,
+    notice: str | None = None,
+    trust: TrustRegistry | None = None,
 ) -> str:
     """The verdict, who and what the diploma is about, and every check in plain words.
 
@@ -199,6 +248,7 @@ def result_html(
     """
     verdict = result.verdict
     words, css = headline(result)
+    statement = trust_statement(trust)
     name, lang = _name_and_lang(credential, result.subject_name)
     rows: list[str] = []
     if name:
@@ -214,13 +264,18 @@ def result_html(
     for check in result.checks:
         label = LABELS.get(check.id, check.id)
         word = VERDICT_WORDS.get(check.status, check.status)
+        message = check.message
+        if check.id == "trusted_issuer" and check.status != PASSED:
+            message = _for_visitor(message, statement)
         checks.append(
             f'<tr class="{_e(check.status)}" data-check="{_e(check.id)}" '
             f'data-status="{_e(check.status)}"><td class="mark" aria-hidden="true">'
             f'{MARKS.get(check.status, "?")}</td><th scope="row">{_e(label)}</th>'
-            f'<td>{_e(word)}</td><td class="msg">{_e(check.message)}</td></tr>'
+            f'<td>{_e(word)}</td><td class="msg">{_e(message)}</td></tr>'
         )
-    warnings = "".join(f"<li>{_e(w)}</li>" for w in result.all_warnings if w != notice)
+    warnings = "".join(
+        f"<li>{_e(_for_visitor(w, statement))}</li>" for w in result.all_warnings if w != notice
+    )
     return (
         f'<section class="result {_e(css)}" id="result" data-verdict="{_e(verdict)}" '
         f'data-vouched="{"yes" if result.issuer_vouched else "no"}" aria-live="polite">\n'
@@ -234,6 +289,7 @@ def result_html(
         + "".join(checks)
         + "</tbody></table>\n"
         + (f'<ul class="warnings">{warnings}</ul>\n' if warnings else "")
+        + f'<p class="site-trust" id="site-trust">{_e(statement)}</p>\n'
         + "</section>\n"
     )
 
@@ -328,7 +384,7 @@ def verify_page(request: Request, c: str | None = None) -> HTMLResponse:
         result, credential, notice = _verify_hosted(state, c, str(request.base_url))
     except ApiError as exc:
         return _respond(state, _form(c) + _problem(exc.detail), exc.status)
-    return _respond(state, _form(c) + result_html(result, credential, notice))
+    return _respond(state, _form(c) + result_html(result, credential, notice, state.trust))
 
 
 def _problem(message: str) -> str:
@@ -363,7 +419,8 @@ async def verify_submit(request: Request) -> HTMLResponse:
                 )
             except ApiError as exc:
                 return _respond(state, _form(link) + _problem(exc.detail), exc.status)
-            return _respond(state, _form(link) + result_html(result, credential, notice))
+            page = _form(link) + result_html(result, credential, notice, state.trust)
+            return _respond(state, page)
         return _respond(
             state, _form() + _problem("paste a diploma, choose its file, or enter its link"), 400
         )
@@ -371,7 +428,7 @@ async def verify_submit(request: Request) -> HTMLResponse:
     result = await run_in_threadpool(_verify_bytes, verifier, data)
     credential = _peek(data)
     status = 200 if result.verdict != UNUSABLE else 400
-    return _respond(state, _form() + result_html(result, credential), status)
+    return _respond(state, _form() + result_html(result, credential, trust=state.trust), status)
 
 
 def _verify_bytes(verifier: Any, data: bytes) -> VerificationResult:

@@ -286,7 +286,11 @@ def load_image(source: str | os.PathLike[str] | bytes) -> Image:
     try:
         image = image_mod.open(io.BytesIO(data))  # lazy: reads the header, not the pixels
     except Exception as exc:  # Pillow: UnidentifiedImageError, DecompressionBombError, ...
-        raise QrError(f"not a readable image: {exc}") from None
+        # Pillow names its buffer ("<_io.BytesIO object at 0x…>"): say which image instead
+        name = "the image" if isinstance(source, bytes) else Path(source).name
+        if type(exc).__name__ == "UnidentifiedImageError":
+            raise QrError(f"{name} is not a readable image (PNG, JPEG or SVG)") from None
+        raise QrError(f"{name} is not a readable image: {exc}") from None
     # Pillow refuses only beyond twice its limit (between 1x and 2x it merely warns), so a
     # 79-megapixel image took 841 MB: the limit is enforced here, before any pixel is decoded
     width, height = image.size
@@ -298,7 +302,8 @@ def load_image(source: str | os.PathLike[str] | bytes) -> Image:
     try:
         image.load()
     except Exception as exc:
-        raise QrError(f"not a readable image: {exc}") from None
+        name = "the image" if isinstance(source, bytes) else Path(source).name
+        raise QrError(f"{name} is not a readable image: {exc}") from None
     return image  # type: ignore[no-any-return]
 
 

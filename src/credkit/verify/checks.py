@@ -242,6 +242,10 @@ def display(document: dict[str, Any]) -> dict[str, str | None]:
         "subject_name": text_of(subject.get("name")),
         "achievement_name": text_of(achievement.get("name")),
         "credential_name": text_of(document.get("name")),
+        # VC DM 2.0 validFrom/validUntil; 1.1 issuanceDate/expirationDate (as the issuer wrote
+        # them: the validity check says whether they hold)
+        "valid_from": text_of(document.get("validFrom", document.get("issuanceDate"))),
+        "valid_until": text_of(document.get("validUntil", document.get("expirationDate"))),
     }
 
 

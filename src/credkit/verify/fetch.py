@@ -40,7 +40,8 @@ def bounded_call(
         worker.join(timeout)
         if worker.is_alive():
             raise FetchError(
-                f"could not fetch {what} from host {host_of(url)}: no answer within {timeout:g} s"
+                f"could not fetch {what} from host {host_of(url)}: no answer within {timeout:g} s",
+                unreachable=True,
             )
         if "error" in box:
             raise box["error"]

@@ -109,6 +109,8 @@ def presentation(
                 "subject_name",
                 "achievement_name",
                 "credential_name",
+                "valid_from",
+                "valid_until",
                 "issuer_listed_name",
                 "issuer_list",
                 "issuer_vouched_by",

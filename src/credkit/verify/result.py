@@ -170,6 +170,8 @@ class VerificationResult:
     subject_name: str | None = None
     achievement_name: str | None = None
     credential_name: str | None = None
+    valid_from: str | None = None  # the dates as the credential states them
+    valid_until: str | None = None
     credentials: list[VerificationResult] = field(default_factory=list)
     issuer_listed_name: str | None = None
     issuer_list: str | None = None  # the name of the trust list that vouches for the issuer
@@ -286,11 +288,14 @@ class VerificationResult:
                 "selfDescribedName": self.issuer_name,
                 "vouched": self.issuer_vouched,
                 "list": self.issuer_list if self.issuer_vouched else None,
+                "vouchedBy": self.issuer_vouched_by if self.issuer_vouched else None,
                 "label": self.issuer_label,
             },
             "subject": {"name": self.subject_name},
             "achievement": {"name": self.achievement_name},
             "credentialName": self.credential_name,
+            "validFrom": self.valid_from,
+            "validUntil": self.valid_until,
         }
         if self.credentials:
             out["credentials"] = [c.to_json() for c in self.credentials]

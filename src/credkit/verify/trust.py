@@ -287,7 +287,6 @@ def load_trust_list(
 ) -> TrustList:
     """Read a list file; JSON when it parses as JSON object, the plain format otherwise."""
     file = Path(path)
-    label = name or file.name
     # errors and results name the file, never its path: a result is shown to other people (the
     # service's page), and the folders of the machine that checked are nobody's business
     try:
@@ -296,22 +295,30 @@ def load_trust_list(
     except OSError as exc:
         why = exc.strerror or type(exc).__name__
         raise TrustListError(f"cannot read trust list {file.name}: {why}") from None
+    return parse_trust_list(data, source=file.name, anchors=anchors, name=name)
+
+
+def parse_trust_list(
+    data: bytes, *, source: str, anchors: Iterable[str] = (), name: str | None = None
+) -> TrustList:
+    """A list from its bytes (a file's, or a download's); ``source`` names it in messages."""
+    label = name or source
     if len(data) > MAX_LIST_BYTES:
-        raise TrustListError(f"trust list {file.name} is larger than {MAX_LIST_BYTES} bytes")
+        raise TrustListError(f"trust list {source} is larger than {MAX_LIST_BYTES} bytes")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise TrustListError(f"trust list {file.name} is not UTF-8 text") from None
+        raise TrustListError(f"trust list {source} is not UTF-8 text") from None
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
             document = json.loads(stripped)
         except (ValueError, RecursionError) as exc:
-            raise TrustListError(f"trust list {file.name} is not valid JSON: {exc}") from None
+            raise TrustListError(f"trust list {source} is not valid JSON: {exc}") from None
         trust_list = parse_json(document, name=label, anchors=anchors)
     else:
         trust_list = parse_plain(text, name=label)
-    trust_list.source = file.name
+    trust_list.source = source
     trust_list.raw = data
     return trust_list
 
@@ -340,4 +347,5 @@ __all__ = [
     "own_issuer",
     "parse_json",
     "parse_plain",
+    "parse_trust_list",
 ]

@@ -27,6 +27,7 @@ from credkit.errors import (
     MalformedValueError,
     NetworkDisabledError,
     ParsingError,
+    StatusUnreachableError,
     StatusVerificationError,
 )
 from credkit.identity.did import Resolver
@@ -333,6 +334,11 @@ class Verifier:
             except NetworkDisabledError as exc:
                 unchecked.append(f"revocation not checked: {exc.message}")
                 continue
+            except StatusUnreachableError as exc:
+                # nobody answered (DNS, timeout, fetch policy): could not check, which is not
+                # "revoked"; a host that answers 404 or serves a bad list fails below
+                unchecked.append(f"revocation not checked: {exc.message}; try again later")
+                continue
             except CredkitError as exc:
                 failures.append(exc)
                 continue
@@ -430,7 +436,8 @@ class Verifier:
             return Check.skipped(
                 "trusted_issuer",
                 f"{NO_TRUST_LIST}: credkit cannot say whether {issuer} is an accredited "
-                "issuer (pass --trust LIST)",
+                "issuer (add your accreditor's signed list with `credkit trust add URL "
+                "--accreditor DID`, or pass --trust LIST)",
             )
         answer = self.trust.consult(issuer or "", self.check_trust_list)
         ignored = "".join(f"; list '{t.name}' was ignored: {v.problem}" for t, v in answer.ignored)
