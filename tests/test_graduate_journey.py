@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from credkit import KeyPair, issue_diploma, load_template, read_roster
 from credkit.cli import main
+from credkit.errors import ParsingError
 from credkit.share.linkedin import LinkedInError, linkedin_url, parse_linkedin_url
 from credkit.share.qr_payload import link_id
 
@@ -100,3 +101,45 @@ def test_verify_qr_refuses_a_swapped_file_in_the_site_copy(
 def test_demo_verifies_what_the_qr_holds() -> None:
     demo = (ROOT / "examples" / "demo.sh").read_text(encoding="utf-8")
     assert "credkit verify --qr" in demo
+
+
+class _StaticHost:
+    """Answers like a static web host holding `credkit site build`'s output: the link itself is
+    the diploma's HTML page, ``<link>.json`` the credential. Records every URL asked for."""
+
+    def __init__(self, diploma: dict[str, Any], *, json_body: bytes | None = None) -> None:
+        self.asked: list[str] = []
+        self.json_body = json_body if json_body is not None else json.dumps(diploma).encode()
+
+    def fetch(self, url: str) -> bytes:
+        self.asked.append(url)
+        if url.endswith(".json"):
+            return self.json_body
+        return b"<!doctype html><title>diploma</title>"
+
+
+def test_verify_qr_over_a_static_host_reads_the_json_beside_the_page(
+    diploma: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link QR to a static host got the HTML page and "did not return a JSON credential"."""
+    from credkit.cli import verify as cli_verify
+
+    image = _qr(diploma, tmp_path)
+    host = _StaticHost(diploma)
+
+    class Fetcher:
+        def __init__(self, **_: Any) -> None:
+            pass
+
+        def __call__(self, url: str) -> bytes:
+            return host.fetch(url)
+
+    monkeypatch.setattr(cli_verify, "HttpFetcher", Fetcher)
+    body = cli_verify._from_qr(str(image), True, 1 << 20)
+    assert json.loads(body) == diploma
+    link = f"{BASE}/c/{link_id(diploma)}"
+    assert host.asked == [link, link + ".json"]
+    # the content address still decides: a different document beside the page is refused
+    host.json_body = json.dumps(diploma | {"name": "something else"}).encode()
+    with pytest.raises(ParsingError, match="different document"):
+        cli_verify._from_qr(str(image), True, 1 << 20)

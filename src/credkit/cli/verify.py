@@ -390,7 +390,12 @@ def _from_qr(
     fetch = HttpFetcher(
         max_bytes=max_bytes, what="credential", allow_private_network=allow_private_network
     )
-    return _matching(payload, fetch(payload.url))
+    body = fetch(payload.url)
+    if body.lstrip()[:1] != b"{":
+        # a static host (`credkit site build`) answers the link with the diploma's HTML page and
+        # keeps the credential beside it at <link>.json; the content address still decides
+        body = fetch(payload.url.rstrip("/") + ".json")
+    return _matching(payload, body)
 
 
 def _matching(payload: LinkPayload, body: bytes) -> bytes:
