@@ -22,6 +22,13 @@ def load(path: Path | str) -> Any:
     return json.loads((VECTORS / path).read_text(encoding="utf-8"))
 
 
+@pytest.fixture(autouse=True)
+def _own_trust_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own empty saved-trust store: a test that runs `credkit trust add` must not
+    change what another test's `credkit verify` trusts."""
+    monkeypatch.setenv("CREDKIT_TRUST_DIR", str(tmp_path_factory.mktemp("trust")))
+
+
 @pytest.fixture
 def vector_key() -> Any:
     from credkit.identity.keys import KeyPair

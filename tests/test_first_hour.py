@@ -75,6 +75,7 @@ def _env() -> dict[str, str]:
     env["PYTHONPATH"] = str(ROOT / "src")
     env.pop("CREDKIT_API_TOKEN", None)
     env["XDG_CONFIG_HOME"] = env["XDG_CACHE_HOME"] = "xdg"  # relative: inside the journey folder
+    env["CREDKIT_TRUST_DIR"] = "xdg/credkit/trust"  # the journey's own saved trust lists
     return env
 
 
