@@ -428,36 +428,47 @@ def validity(document: dict[str, Any], now: datetime, skew: timedelta = MAX_CLOC
     ``maxClockSkew`` 300 s) a date within ``skew`` of ``now`` counts as reached.
     """
     problems: list[str] = []
-    names = (
-        ("issuanceDate", "expirationDate")
-        if base_version(document) == 1
-        else ("validFrom", "validUntil")
-    )
-    start, end = (_date(document, n, problems) for n in names)
+    # VC 1.1 dates are issuanceDate/expirationDate, but the credentials/v1 context also defines
+    # validFrom/validUntil (the same IRIs as VC 2.0's): signed data either way, so each one found
+    # must hold. (Reading only the 1.1 pair verified a 1.1 credential whose validUntil had passed.)
+    pairs = [("validFrom", "validUntil")]
+    if base_version(document) == 1:
+        pairs.insert(0, ("issuanceDate", "expirationDate"))
+    dated: list[tuple[str, datetime]] = []
+    for pair in pairs:
+        for name in pair:
+            value = _date(document, name, problems)
+            if value is not None:
+                dated.append((name, value))
     if problems:
         error = MalformedValueError("; ".join(problems))
         return Check.failed(
             "validity", "its dates cannot be read: " + error.message, error, "unreadable dates"
         )
     when = now.strftime("%Y-%m-%d %H:%M:%SZ")
-    if start is not None and start > now + skew:
-        return Check.failed(
-            "validity",
-            f"not valid yet: valid from {document[names[0]]}, and it is now {when}",
-            problem("CREDENTIAL_NOT_YET_VALID", f"valid from {document[names[0]]}"),
-            "not yet valid",
-        )
-    if end is not None and end < now - skew:
-        return Check.failed(
-            "validity",
-            f"expired on {document[names[1]]} ({names[1]}); it is now {when}",
-            problem("CREDENTIAL_EXPIRED", f"{names[1]} {document[names[1]]} has passed"),
-            "expired",
-        )
-    if end is None:
-        since = f"valid since {document[names[0]]}" if start else "no validity period given"
+    starts = [(n, d) for n, d in dated if n in ("issuanceDate", "validFrom")]
+    ends = [(n, d) for n, d in dated if n in ("expirationDate", "validUntil")]
+    for name, start in starts:
+        if start > now + skew:
+            return Check.failed(
+                "validity",
+                f"not valid yet: valid from {document[name]}, and it is now {when}",
+                problem("CREDENTIAL_NOT_YET_VALID", f"valid from {document[name]}"),
+                "not yet valid",
+            )
+    for name, end in ends:
+        if end < now - skew:
+            return Check.failed(
+                "validity",
+                f"expired on {document[name]} ({name}); it is now {when}",
+                problem("CREDENTIAL_EXPIRED", f"{name} {document[name]} has passed"),
+                "expired",
+            )
+    if not ends:
+        since = f"valid since {document[starts[0][0]]}" if starts else "no validity period given"
         return Check.passed("validity", f"{since}; it does not expire")
-    return Check.passed("validity", f"valid until {document[names[1]]}")
+    first_end = min(ends, key=lambda item: item[1])[0]
+    return Check.passed("validity", f"valid until {document[first_end]}")
 
 
 # --- schema (VC DM 2.0 §5.4; OB 3.0 §verification step 1) ------------------------------------

@@ -105,7 +105,10 @@ class TrustStore:
             )
             raise TrustListError(f"trust list {label} was not added: {why}")
         document = trust_list.document or {}
-        valid_until = document.get("validUntil")
+        # the earliest end the list states: validUntil, or a VC 1.1 list's expirationDate (the
+        # verifier holds it to both, credkit.verify.checks.validity)
+        ends = [document.get(n) for n in ("validUntil", "expirationDate")]
+        valid_until = min((e for e in ends if isinstance(e, str)), default=None)
         key = hashlib.sha256(f"{accreditor}\n{source}".encode()).hexdigest()[:16]
         saved = SavedList(
             key=key,
