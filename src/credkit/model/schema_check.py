@@ -57,6 +57,12 @@ def _read(file: str) -> bytes:
     return resources.files("credkit").joinpath("schemas", file).read_bytes()
 
 
+def shipped_bytes(url: str) -> bytes | None:
+    """The bytes of the schema credkit ships for ``url`` (the ones it validates with), or None."""
+    file = SCHEMA_FILES.get(url)
+    return None if file is None else _read(file)
+
+
 @cache
 def load_schema(url: str) -> dict[str, Any]:
     """The shipped schema for ``url``; raises :class:`TemplateError` for a schema we do not ship."""

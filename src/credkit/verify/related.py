@@ -22,6 +22,7 @@ from typing import Any
 
 from credkit.identity.multibase import b58decode
 from credkit.jsonld import contexts
+from credkit.model import schema_check
 
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S+$")
 # SRI §3.5 hash-expression: hash-algo "-" base64-value (standard alphabet, padded); options
@@ -166,7 +167,12 @@ def _known(url: str) -> tuple[dict[str, set[bytes]], bool] | None:
     algorithm covers every known revision (the bundled bytes hash to anything; a published
     digest of another revision exists for its algorithm only)."""
     if url not in contexts.shipped():
-        return None
+        # a JSON Schema credkit ships is a resource it uses too (the schema check validates
+        # with these bytes): its digest must match them
+        schema = schema_check.shipped_bytes(url)
+        if schema is None:
+            return None
+        return {algo: {hashlib.new(algo, schema).digest()} for algo in _SIZES}, True
     data = contexts.read_bytes(url)  # hash-pinned: a changed file is an error, never used
     known = {algo: {hashlib.new(algo, data).digest()} for algo in _SIZES}
     published = PUBLISHED.get(url, {})
