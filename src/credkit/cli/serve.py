@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -146,6 +147,16 @@ def serve(
         click.echo("  verify only (no issuer workspace)", err=True)
     if host not in ("127.0.0.1", "::1", "localhost") and not tls_cert:
         click.echo("  warning: listening beyond this machine without TLS", err=True)
+    settings: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "ssl_certfile": tls_cert,
+        "ssl_keyfile": tls_key,
+        "log_level": log_level,
+        "server_header": False,
+        "log_config": log_config(),  # no query strings in the access log
+        "http": protocol(),  # request headers within 10 s
+    }
     if workers > 1:
         from credkit.server.app import WORKER_CONFIG_ENV, worker_settings
 
@@ -161,30 +172,10 @@ def serve(
             cors_origins,
         )
         uvicorn.run(
-            "credkit.server.app:worker_app",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            ssl_certfile=tls_cert,
-            ssl_keyfile=tls_key,
-            log_level=log_level,
-            server_header=False,
-            log_config=log_config(),  # no query strings in the access log
-            http=protocol(),  # request headers within 10 s
+            "credkit.server.app:worker_app", factory=True, workers=workers, **settings
         )
         return
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        ssl_certfile=tls_cert,
-        ssl_keyfile=tls_key,
-        log_level=log_level,
-        server_header=False,
-        log_config=log_config(),  # no query strings in the access log
-        http=protocol(),  # request headers within 10 s
-    )
+    uvicorn.run(app, **settings)
 
 
 # --- site ------------------------------------------------------------------------------------

@@ -315,20 +315,21 @@ def issue_cohort(
         return report
     count = workers if workers is not None else (os.cpu_count() or 1)
     use_pool = count > 1 and len(pending) > 32
+    # what every worker (or this process, without a pool) signs with
+    worker_args = (
+        key.secret_multibase,
+        key.controller,
+        key.id,
+        template,
+        cryptosuite,
+        moment,
+        legacy_proof,
+    )
     pool: Executor = (
         ProcessPoolExecutor(
             max_workers=count,
             initializer=_init_pool_worker,
-            initargs=(
-                os.getpid(),
-                key.secret_multibase,
-                key.controller,
-                key.id,
-                template,
-                cryptosuite,
-                moment,
-                legacy_proof,
-            ),
+            initargs=(os.getpid(), *worker_args),
         )
         if use_pool
         else _InProcess()
@@ -339,15 +340,7 @@ def issue_cohort(
         return max(1, rows // (count * 8)) if use_pool else 1
 
     if not use_pool:
-        _init_worker(
-            key.secret_multibase,
-            key.controller,
-            key.id,
-            template,
-            cryptosuite,
-            moment,
-            legacy_proof,
-        )
+        _init_worker(*worker_args)
     writer = _FileWriter(report)
     try:
         for start in range(0, len(pending), batch_size):

@@ -42,17 +42,18 @@ class _Deadline:
         self._header_timer = None
         self.transport.close()
 
-
-class H11HeaderDeadline(_Deadline, H11Protocol):
-    """uvicorn's h11 protocol with the header deadline."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    # cooperative: the uvicorn protocol after this mixin in the bases does the real work
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
         self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
+
+
+class H11HeaderDeadline(_Deadline, H11Protocol):
+    """uvicorn's h11 protocol with the header deadline."""
 
     def handle_events(self) -> None:
         super().handle_events()
@@ -69,14 +70,6 @@ class H11HeaderDeadline(_Deadline, H11Protocol):
 class HttpToolsHeaderDeadline(_Deadline, HttpToolsProtocol):
     """uvicorn's httptools protocol (its choice when httptools is installed, as the server extra
     does) with the header deadline."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
 
     def on_headers_complete(self) -> None:
         self._disarm()

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from credkit.errors import ContextError, MalformedValueError, ParsingError
-from credkit.jsonld.contexts import VC_V1, VC_V2, DocumentLoader
+from credkit.jsonld.contexts import VC_V1, VC_V2, DocumentLoader, context_sites
 from credkit.model import schema_check
 from credkit.proofs.dataintegrity import parse_datetime
 from credkit.proofs.suites.base import DATETIME
@@ -176,24 +176,15 @@ def check_contexts(document: Any, loader: DocumentLoader) -> list[str]:
     Unknown URLs raise :class:`ContextError` (unusable: credkit never fetches contexts).
     """
     inline: list[str] = []
-    stack: list[tuple[Any, str]] = [(document, "$")]
-    while stack:
-        node, path = stack.pop()
-        if isinstance(node, list):
-            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(node))
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                if key == "@context":
-                    for entry in value if isinstance(value, list) else [value]:
-                        if isinstance(entry, str) and not loader.known(entry):
-                            raise ContextError(
-                                f"unknown JSON-LD context {entry} at {path}: credkit does not "
-                                "fetch contexts, so it cannot tell what this document means"
-                            )
-                        if isinstance(entry, dict):
-                            inline.append(path)
-                else:
-                    stack.append((value, f"{path}.{key}"))
+    for value, path in context_sites(document):
+        for entry in value if isinstance(value, list) else [value]:
+            if isinstance(entry, str) and not loader.known(entry):
+                raise ContextError(
+                    f"unknown JSON-LD context {entry} at {path}: credkit does not "
+                    "fetch contexts, so it cannot tell what this document means"
+                )
+            if isinstance(entry, dict):
+                inline.append(path)
     return inline
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -123,6 +123,23 @@ MAX_IMPORTS = 16
 
 PyldLoader = Callable[[str, Any], Any]
 """A pyld document loader: ``(url, options)`` to pyld's remote-document dict."""
+
+
+def context_sites(document: Any) -> Iterator[tuple[Any, str]]:
+    """Every ``@context`` value anywhere in ``document``, with the JSON path of the node that
+    holds it (``$`` for the top), depth first: the one walk the verifier's context check and the
+    JCS suite's nested-context check share."""
+    stack: list[tuple[Any, str]] = [(document, "$")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(node))
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key == "@context":
+                    yield value, path
+                else:
+                    stack.append((value, f"{path}.{key}"))
 
 
 def inline_imports(local: Any, loader: PyldLoader) -> Any:

@@ -37,7 +37,7 @@ import rfc8785
 from credkit.errors import MalformedValueError, ProofGenerationError, ProofVerificationError
 from credkit.identity.keys import KeyPair, PublicKey
 from credkit.jsonld import contexts, fastld
-from credkit.jsonld.contexts import DocumentLoader
+from credkit.jsonld.contexts import DocumentLoader, context_sites
 from credkit.jsonld.jsonview import _inline_problems
 from credkit.proofs.suites import fastjcs
 from credkit.proofs.suites.base import Cryptosuite
@@ -108,19 +108,7 @@ def _has_nested_context(document: dict[str, Any]) -> bool:
 
 def _nested_contexts(document: dict[str, Any]) -> list[tuple[Any, str]]:
     """Every ``@context`` below the top level, with its path."""
-    found: list[tuple[Any, str]] = []
-    stack: list[tuple[Any, str]] = [(v, f"$.{k}") for k, v in document.items() if k != "@context"]
-    while stack:
-        node, path = stack.pop()
-        if isinstance(node, list):
-            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(node))
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                if key == "@context":
-                    found.append((value, f"{path}.@context"))
-                else:
-                    stack.append((value, f"{path}.{key}"))
-    return found
+    return [(value, f"{path}.@context") for value, path in context_sites(document) if path != "$"]
 
 
 def _used_words(document: dict[str, Any]) -> set[str]:
