@@ -18,16 +18,31 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from credkit.errors import StoreError
+from credkit.issuer import audit as audit_log
+from credkit.issuer.audit import AUDIT_SCHEMA, AuditEntry, default_actor
+from credkit.issuer.offers import (
+    OFFER_COLUMNS,
+    OFFER_SCHEMA,
+    Offer,
+    OfferError,
+    expiry,
+    new_secret,
+    offer_from_row,
+    secret_hash,
+    timestamp,
+    why_unusable,
+)
 from credkit.jsonfmt import dumps_pretty
 from credkit.status import MIN_LENGTH, Bitstring, StatusSpec, status_entries, status_entry
 
 # 2: status lists of any purpose, with multi-bit entries (size) and their messages (issue 16)
-SCHEMA_VERSION = 2
+# 3: claim offers and their one-time tokens (issue 18), the hash-chained audit log (issue 19)
+SCHEMA_VERSION = 3
 ISSUER_PURPOSES = ("revocation", "suspension", "message")
 # How long a write waits for another process's lock before StoreBusyError: a few seconds, so a
 # service answers "busy, retry" (503) instead of holding the request (and its thread) for 30 s.
@@ -83,6 +98,8 @@ CREATE TABLE IF NOT EXISTS status_events (
 );
 CREATE INDEX IF NOT EXISTS status_events_credential ON status_events (credential_id);
 """
+# added by schema 3; created by a new store and by the 2 -> 3 migration alike
+_SCHEMA_3 = OFFER_SCHEMA + AUDIT_SCHEMA
 
 
 # appended to the subject key of a diploma a re-issue replaced (SqliteStore.replace)
@@ -215,6 +232,44 @@ class IssuerStore(Protocol):
     def find_by_subject_key(self, key: str) -> IssuedCredential | None: ...
     def credentials(self, *, documents: bool = True) -> list[IssuedCredential]: ...
     def replace(self, old_id: str, new_id: str) -> bool: ...
+    def audit(
+        self,
+        action: str,
+        *,
+        credential_id: str | None = None,
+        digest: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> AuditEntry: ...
+    def audit_entries(
+        self, *, credential_id: str | None = None, since: int = 0
+    ) -> list[AuditEntry]: ...
+    def verify_audit(self) -> list[str]: ...
+    def create_offer(
+        self, credential_id: str, *, lifetime: timedelta, tx_code: str | None = None
+    ) -> tuple[Offer, str]: ...
+    def offer(self, offer_id: str) -> Offer | None: ...
+    def offer_by_secret(self, secret: str) -> Offer | None: ...
+    def offers(self, credential_id: str | None = None) -> list[Offer]: ...
+    def revoke_offer(self, offer_id: str) -> Offer: ...
+    def claim_offer(
+        self,
+        offer_id: str,
+        *,
+        holder: str,
+        flow: str,
+        delivered_digest: str,
+        tx_code: str | None = None,
+    ) -> Offer: ...
+    def issue_token(
+        self,
+        kind: str,
+        *,
+        offer_id: str | None,
+        lifetime: timedelta,
+        data: Mapping[str, Any] | None = None,
+    ) -> str: ...
+    def peek_token(self, token: str, kind: str) -> tuple[str | None, dict[str, Any]] | None: ...
+    def use_token(self, token: str, kind: str) -> tuple[str | None, dict[str, Any]] | None: ...
 
 
 class SqliteStore:
@@ -232,7 +287,9 @@ class SqliteStore:
         base_url: str | None = None,
         list_length: int = MIN_LENGTH,
         busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        actor: str | None = None,
     ) -> None:
+        self.actor = actor or default_actor()
         if list_length <= 0 or list_length % 8:
             raise StoreError("list_length must be a positive multiple of 8")
         self.path = Path(path)
@@ -270,10 +327,10 @@ class SqliteStore:
                         version = self._schema_version()
                         if version == 1:
                             self._migrate_1_to_2()
-                        elif version != SCHEMA_VERSION:
-                            for statement in _SCHEMA.split(";"):
-                                if statement.strip():
-                                    self._db.execute(statement)
+                        elif version == 0:
+                            self._run_script(_SCHEMA)
+                        if version < 3:
+                            self._run_script(_SCHEMA_3)
                         self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 finally:
                     self._db.execute("PRAGMA foreign_keys = ON")
@@ -351,6 +408,18 @@ class SqliteStore:
         broken = self._db.execute("PRAGMA foreign_key_check").fetchall()
         if broken:
             raise StoreError(f"{self.path}: migration to schema 2 broke references: {broken[:3]}")
+
+    def _run_script(self, script: str) -> None:
+        """Run DDL statement by statement (executescript() would commit the transaction);
+        trigger bodies hold ``;`` of their own, so statements are split at ``END;`` too."""
+        statement = ""
+        for part in script.split(";"):
+            statement += part + ";"
+            if "CREATE TRIGGER" in statement and "END;" not in statement:
+                continue
+            if statement.strip(" \n;"):
+                self._db.execute(statement)
+            statement = ""
 
     def _schema_version(self) -> int:
         version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
@@ -599,6 +668,12 @@ class SqliteStore:
                 )
             except sqlite3.IntegrityError as exc:
                 raise StoreError(f"credential {credential_id} not recorded: {exc}") from None
+            self.audit(
+                "issue",
+                credential_id=credential_id,
+                digest=record.digest,
+                detail={"subject_key": subject_key} if subject_key else None,
+            )
         return record
 
     def issue(
@@ -702,6 +777,7 @@ class SqliteStore:
             )
             if cur.rowcount != 1:
                 raise StoreError(f"no credential {old_id} in the store")
+            self.audit("replace", credential_id=old_id, detail={"replaced_by": new_id})
             if self.get_status(old_id).get("revocation") is None:
                 return False
             return self.set_status(old_id, "revocation", 1, reason=f"replaced by {new_id}")
@@ -760,6 +836,10 @@ class SqliteStore:
                 "at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (credential_id, purpose, list_id, idx, bit, reason, now),
             )
+            detail: dict[str, Any] = {"purpose": purpose, "value": bit, "from": current}
+            if reason:
+                detail["reason"] = reason
+            self.audit("status", credential_id=credential_id, detail=detail)
         return True
 
     def get_status(self, credential_id: str) -> dict[str, int]:
@@ -864,3 +944,197 @@ class SqliteStore:
             if bits != self.bitstring(list_id):
                 problems.append(f"status list {list_id}: bits differ from the change log")
         return problems
+
+    # --- audit log (issue 19) -------------------------------------------------------------
+
+    def audit(
+        self,
+        action: str,
+        *,
+        credential_id: str | None = None,
+        digest: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Append to the hash-chained audit log, in the caller's transaction when there is one
+        (so the entry commits with the change it records, or not at all)."""
+        with self.transaction():
+            return audit_log.append(
+                self._db, _now(), self.actor, action, credential_id, digest, detail
+            )
+
+    def audit_entries(
+        self, *, credential_id: str | None = None, since: int = 0
+    ) -> list[AuditEntry]:
+        return audit_log.entries(self._db, credential_id=credential_id, since=since)
+
+    def verify_audit(self) -> list[str]:
+        """Every break in the audit chain (edited, deleted or cut-off entries); empty if whole."""
+        return audit_log.verify_chain(self._db)
+
+    # --- claim offers (issue 18) ----------------------------------------------------------
+
+    def create_offer(
+        self, credential_id: str, *, lifetime: timedelta, tx_code: str | None = None
+    ) -> tuple[Offer, str]:
+        """A new active offer for an issued credential; returns it and its secret (shown once:
+        only its hash is stored)."""
+        now = datetime.now(UTC)
+        secret = new_secret()
+        offer = Offer(
+            id="offer-" + secrets.token_hex(8),
+            credential_id=credential_id,
+            created_at=timestamp(now),
+            expires_at=expiry(now, lifetime),
+            state="active",
+            has_tx_code=tx_code is not None,
+        )
+        with self.transaction():
+            if self.credential(credential_id) is None:
+                raise StoreError(f"no credential {credential_id} in the store")
+            self._db.execute(
+                "INSERT INTO offers (id, secret_hash, credential_id, created_at, expires_at, "
+                "state, tx_code_hash) VALUES (?,?,?,?,?,?,?)",
+                (
+                    offer.id,
+                    secret_hash(secret),
+                    credential_id,
+                    offer.created_at,
+                    offer.expires_at,
+                    offer.state,
+                    secret_hash(tx_code) if tx_code is not None else None,
+                ),
+            )
+            self.audit(
+                "offer.create",
+                credential_id=credential_id,
+                detail={"offer": offer.id, "expires_at": offer.expires_at},
+            )
+        return offer, secret
+
+    def offer(self, offer_id: str) -> Offer | None:
+        row = self._db.execute(
+            f"SELECT {OFFER_COLUMNS} FROM offers WHERE id = ?", (offer_id,)
+        ).fetchone()
+        return offer_from_row(row)
+
+    def offer_by_secret(self, secret: str) -> Offer | None:
+        row = self._db.execute(
+            f"SELECT {OFFER_COLUMNS} FROM offers WHERE secret_hash = ?", (secret_hash(secret),)
+        ).fetchone()
+        return offer_from_row(row)
+
+    def offers(self, credential_id: str | None = None) -> list[Offer]:
+        if credential_id is None:
+            rows = self._db.execute(f"SELECT {OFFER_COLUMNS} FROM offers ORDER BY created_at, id")
+        else:
+            rows = self._db.execute(
+                f"SELECT {OFFER_COLUMNS} FROM offers WHERE credential_id = ? "
+                "ORDER BY created_at, id",
+                (credential_id,),
+            )
+        return [o for o in (offer_from_row(r) for r in rows) if o is not None]
+
+    def revoke_offer(self, offer_id: str) -> Offer:
+        """Withdraw an unclaimed offer (a forwarded email, a graduate who asked); a claimed one
+        is refused: the wallet already holds its copy (revoke the diploma's status instead)."""
+        now = datetime.now(UTC)
+        with self.transaction():
+            cur = self._db.execute(
+                "UPDATE offers SET state = 'revoked', revoked_at = ? "
+                "WHERE id = ? AND state = 'active'",
+                (timestamp(now), offer_id),
+            )
+            offer = self.offer(offer_id)
+            if cur.rowcount != 1 or offer is None:
+                raise why_unusable(offer, now)
+            self.audit(
+                "offer.revoke", credential_id=offer.credential_id, detail={"offer": offer_id}
+            )
+        return offer
+
+    def claim_offer(
+        self,
+        offer_id: str,
+        *,
+        holder: str,
+        flow: str,
+        delivered_digest: str,
+        tx_code: str | None = None,
+    ) -> Offer:
+        """Mark the offer claimed by ``holder``, once: raises :class:`OfferError` (and changes
+        nothing) when it is unknown, claimed, revoked, expired, or the transaction code is wrong.
+        Run it in the transaction that hands out the copy, so a failure there undoes the claim."""
+        now = datetime.now(UTC)
+        with self.transaction():
+            row = self._db.execute(
+                "SELECT tx_code_hash FROM offers WHERE id = ?", (offer_id,)
+            ).fetchone()
+            wanted = row[0] if row is not None else None
+            if wanted is not None and (
+                tx_code is None or not secrets.compare_digest(secret_hash(tx_code), wanted)
+            ):
+                raise OfferError("the transaction code is wrong", reason="tx_code")
+            cur = self._db.execute(
+                "UPDATE offers SET state = 'claimed', claimed_at = ?, holder = ?, flow = ?, "
+                "delivered_digest = ? WHERE id = ? AND state = 'active' AND expires_at > ?",
+                (timestamp(now), holder, flow, delivered_digest, offer_id, timestamp(now)),
+            )
+            offer = self.offer(offer_id)
+            if cur.rowcount != 1 or offer is None:
+                raise why_unusable(offer, now)
+            self.audit(
+                "offer.claim",
+                credential_id=offer.credential_id,
+                digest=delivered_digest,
+                detail={"offer": offer_id, "holder": holder, "flow": flow},
+            )
+        return offer
+
+    def issue_token(
+        self,
+        kind: str,
+        *,
+        offer_id: str | None,
+        lifetime: timedelta,
+        data: Mapping[str, Any] | None = None,
+    ) -> str:
+        """A one-time token of ``kind`` (challenge, access_token, c_nonce...), optionally tied to
+        an offer, with JSON ``data`` the flow needs back; only its hash is stored."""
+        now = datetime.now(UTC)
+        token = new_secret()
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO offer_tokens (token_hash, offer_id, kind, created_at, expires_at, "
+                "data) VALUES (?,?,?,?,?,?)",
+                (
+                    secret_hash(token),
+                    offer_id,
+                    kind,
+                    timestamp(now),
+                    expiry(now, lifetime),
+                    json.dumps(dict(data or {})),
+                ),
+            )
+        return token
+
+    def peek_token(self, token: str, kind: str) -> tuple[str | None, dict[str, Any]] | None:
+        """``(offer_id, data)`` of an unused, unexpired token of ``kind``, without using it."""
+        row = self._db.execute(
+            "SELECT offer_id, data FROM offer_tokens WHERE token_hash = ? AND kind = ? "
+            "AND used_at IS NULL AND expires_at > ?",
+            (secret_hash(token), kind, timestamp(datetime.now(UTC))),
+        ).fetchone()
+        return None if row is None else (row[0], json.loads(row[1] or "{}"))
+
+    def use_token(self, token: str, kind: str) -> tuple[str | None, dict[str, Any]] | None:
+        """Use a token once: ``(offer_id, data)``, or None when unknown, used or expired."""
+        now = timestamp(datetime.now(UTC))
+        with self.transaction():
+            found = self.peek_token(token, kind)
+            if found is None:
+                return None
+            cur = self._db.execute(
+                "UPDATE offer_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
+                (now, secret_hash(token)),
+            )
+            return found if cur.rowcount == 1 else None

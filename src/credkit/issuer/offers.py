@@ -1,0 +1,158 @@
+"""Claim offers: one-time, expiring, revocable tokens that bring a diploma into a wallet.
+
+An offer has a public id (for the issuer's listings and for revoking it) and a secret (the
+capability in the claim link). Only the secret's SHA-256 is stored, so a copy of the store does not
+hold working links. Claiming is one conditional UPDATE (``state = 'active' AND expires_at > now``),
+so two wallets racing for one offer cannot both win, on one machine or several.
+
+Short-lived tokens tied to an offer (a VC-API exchange's challenge, an OID4VCI access token or
+``c_nonce``) live in ``offer_tokens`` and are used once the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from credkit.errors import StoreError
+
+OFFER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS offers (
+    id               TEXT PRIMARY KEY,          -- public handle, not a capability
+    secret_hash      TEXT NOT NULL UNIQUE,      -- sha256 hex of the claim secret
+    credential_id    TEXT NOT NULL REFERENCES credentials (id),
+    created_at       TEXT NOT NULL,
+    expires_at       TEXT NOT NULL,
+    state            TEXT NOT NULL CHECK (state IN ('active', 'claimed', 'revoked')),
+    tx_code_hash     TEXT,                      -- sha256 hex of an out-of-band code, if any
+    claimed_at       TEXT,
+    holder           TEXT,                      -- the DID the delivered copy is bound to
+    flow             TEXT,                      -- vcapi | oid4vci
+    delivered_digest TEXT,                      -- sha256 hex of the copy delivered
+    revoked_at       TEXT
+);
+CREATE INDEX IF NOT EXISTS offers_credential ON offers (credential_id);
+CREATE TABLE IF NOT EXISTS offer_tokens (
+    token_hash  TEXT PRIMARY KEY,               -- sha256 hex of the token
+    offer_id    TEXT REFERENCES offers (id),    -- NULL for tokens not tied to an offer
+    kind        TEXT NOT NULL,                  -- challenge | access_token | c_nonce | ...
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    used_at     TEXT,
+    data        TEXT                            -- JSON the flow keeps with the token
+);
+"""
+
+ACTIVE, CLAIMED, REVOKED, EXPIRED = "active", "claimed", "revoked", "expired"
+
+
+class OfferError(StoreError):
+    """An offer cannot be used: unknown, expired, already claimed, or revoked."""
+
+    code = "OFFER_UNUSABLE"
+
+    def __init__(self, message: str, *, reason: str = "unknown") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def timestamp(moment: datetime) -> str:
+    """The store's one timestamp form (UTC, microseconds, ``Z``): sorts as text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def new_secret() -> str:
+    """256 bits from the OS, URL-safe: unguessable, fits in a link and a QR code."""
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class Offer:
+    id: str
+    credential_id: str
+    created_at: str
+    expires_at: str
+    state: str
+    has_tx_code: bool
+    claimed_at: str | None = None
+    holder: str | None = None
+    flow: str | None = None
+    delivered_digest: str | None = None
+    revoked_at: str | None = None
+
+    def status(self, now: datetime | None = None) -> str:
+        """``active``, ``claimed``, ``revoked`` or ``expired`` (an active offer past its expiry)."""
+        moment = timestamp(now or datetime.now(UTC))
+        if self.state == ACTIVE and self.expires_at <= moment:
+            return EXPIRED
+        return self.state
+
+    def json(self, now: datetime | None = None) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "credentialId": self.credential_id,
+            "createdAt": self.created_at,
+            "expiresAt": self.expires_at,
+            "status": self.status(now),
+            "txCode": self.has_tx_code,
+            "claimedAt": self.claimed_at,
+            "holder": self.holder,
+            "flow": self.flow,
+            "deliveredDigest": self.delivered_digest,
+            "revokedAt": self.revoked_at,
+        }
+
+
+OFFER_COLUMNS = (
+    "id, credential_id, created_at, expires_at, state, tx_code_hash, claimed_at, holder, flow, "
+    "delivered_digest, revoked_at"
+)
+
+
+def offer_from_row(row: Sequence[Any] | None) -> Offer | None:
+    if row is None:
+        return None
+    return Offer(
+        id=row[0],
+        credential_id=row[1],
+        created_at=row[2],
+        expires_at=row[3],
+        state=row[4],
+        has_tx_code=row[5] is not None,
+        claimed_at=row[6],
+        holder=row[7],
+        flow=row[8],
+        delivered_digest=row[9],
+        revoked_at=row[10],
+    )
+
+
+def why_unusable(offer: Offer | None, now: datetime) -> OfferError:
+    """The specific refusal for an offer a conditional update did not match."""
+    if offer is None:
+        return OfferError("no such offer (the link is wrong or was never issued)", reason="unknown")
+    status = offer.status(now)
+    if status == CLAIMED:
+        return OfferError("this offer was already claimed; each link works once", reason=CLAIMED)
+    if status == REVOKED:
+        return OfferError("this offer was withdrawn by the issuer", reason=REVOKED)
+    if status == EXPIRED:
+        return OfferError(
+            f"this offer expired at {offer.expires_at}; ask the issuer for a new link",
+            reason=EXPIRED,
+        )
+    return OfferError("this offer cannot be used now", reason=status)
+
+
+def expiry(now: datetime, lifetime: timedelta) -> str:
+    if lifetime <= timedelta(0):
+        raise StoreError("an offer's lifetime must be positive")
+    return timestamp(now + lifetime)
