@@ -156,3 +156,31 @@ def expiry(now: datetime, lifetime: timedelta) -> str:
     if lifetime <= timedelta(0):
         raise StoreError("an offer's lifetime must be positive")
     return timestamp(now + lifetime)
+
+
+# --- where an offer is claimed (one scheme for the CLI, the service, the pages) -------------
+# The secret is the capability: whoever holds the link can claim the diploma once. Paths are
+# under the workspace's publish base URL, served by `credkit serve`.
+
+
+def claim_page_url(base_url: str, secret: str) -> str:
+    """The page a graduate opens from the email: it shows each wallet's link and QR code."""
+    return f"{base_url.rstrip('/')}/claim/{secret}"
+
+
+def exchange_url(base_url: str, secret: str) -> str:
+    """The VC-API exchange (DCC workflow pattern) a Learner Credential Wallet POSTs to."""
+    return f"{base_url.rstrip('/')}/exchanges/{secret}"
+
+
+def oid4vci_offer_uri(base_url: str, secret: str) -> str:
+    """Where an OID4VCI wallet fetches the credential offer (``credential_offer_uri``)."""
+    return f"{base_url.rstrip('/')}/oid4vci/offers/{secret}"
+
+
+def oid4vci_offer_link(base_url: str, secret: str) -> str:
+    """OID4VCI 1.0 §4.1: ``openid-credential-offer://?credential_offer_uri=<url-encoded URI>``."""
+    from urllib.parse import quote
+
+    uri = quote(oid4vci_offer_uri(base_url, secret), safe="")
+    return f"openid-credential-offer://?credential_offer_uri={uri}"

@@ -35,7 +35,10 @@ def bind_to_holder(document: dict[str, Any], holder: str) -> dict[str, Any]:
         raise WalletCopyError("only a diploma with one credentialSubject can be bound to a holder")
     # OB 3.0 AchievementSubject.id: "An identifier for the Credential Subject" (a DID is the
     # recommended form); the subject's other claims (name, achievement, identifier) stay
-    unsigned["credentialSubject"] = {"id": holder, **{k: v for k, v in subject.items() if k != "id"}}
+    unsigned["credentialSubject"] = {
+        "id": holder,
+        **{k: v for k, v in subject.items() if k != "id"},
+    }
     return unsigned
 
 
