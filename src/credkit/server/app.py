@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from credkit import __version__
 from credkit.issuer.hosting import did_document_path
-from credkit.server import errors, hosting, pages, vcapi
+from credkit.server import errors, hosting, oid4vci, pages, vcapi
 from credkit.server.limits import BodyLimit, NoTokensInUrl
 from credkit.server.state import ServerConfig, ServerState, load_tokens
 
@@ -71,6 +71,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
         openapi_tags=[
             {"name": "VC-API", "description": "W3C CCG VC-API: issue, verify, status"},
             {"name": "hosting", "description": "What the issuer publishes"},
+            {"name": "OpenID4VCI", "description": "OpenID4VCI 1.0: diplomas into wallets"},
         ],
     )
     app.state.credkit = state
@@ -78,6 +79,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.include_router(vcapi.router)
     app.include_router(hosting.router)
     app.include_router(pages.router)
+    app.include_router(oid4vci.router)  # OpenID4VCI 1.0 pre-authorized code flow (issue 18)
     did_paths = {"/.well-known/did.json"}
     if state.ws is not None:
         own = did_document_path(state.ws)
