@@ -1,0 +1,394 @@
+"""OpenID4VCI 1.0 pre-authorized code flow against a real ``credkit serve`` on 127.0.0.1.
+
+A Python wallet (httpx + joserfc, tests/oid4vci_client.py) claims diplomas, and tries every kind
+of bad request: each gets its specific OAuth error, nothing is issued, and the offer in the store
+is unchanged; afterwards the same access token still works (nothing was used up by a refusal).
+The published JavaScript client drives the flow in tests/test_oid4vci_interop.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from credkit.identity.keys import KeyPair
+from credkit.issuer.oid4vci import CONFIGURATION_ID, PRE_AUTHORIZED_GRANT
+from credkit.issuer.store import SqliteStore, serialize_credential
+from credkit.proofs import verify as verify_proof
+from oid4vci_client import Wallet, proof
+from test_server_helpers import Server, diploma, free_port, make_workspace
+
+pytest.importorskip("joserfc")
+# the wallet signs with "EdDSA" as wallets do; joserfc flags the name (RFC 9864), not the key
+pytestmark = pytest.mark.filterwarnings("ignore:EdDSA is deprecated")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("oid4vci")
+    port = free_port()
+    ws = make_workspace(tmp / "ws", f"http://127.0.0.1:{port}")
+    srv = Server(tmp, workspace=ws, port=port)
+    srv.workspace = ws  # type: ignore[attr-defined]
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def store(server: Server) -> Iterator[SqliteStore]:
+    ws = server.workspace  # type: ignore[attr-defined]
+    with SqliteStore(ws.store_path, base_url=ws.base_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def wallet(server: Server) -> Iterator[Wallet]:
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        yield Wallet(client, server.url)
+
+
+def new_offer(
+    server: Server, store: SqliteStore, *, lifetime: timedelta = timedelta(days=30), **kw: Any
+) -> tuple[str, str, str]:
+    """(credential id, offer id, secret) for a freshly issued diploma."""
+    vc = server.issue(diploma())
+    offer, secret = store.create_offer(vc["id"], lifetime=lifetime, **kw)
+    return vc["id"], offer.id, secret
+
+
+def error(answer: httpx.Response) -> str:
+    body: dict[str, Any] = answer.json()
+    assert answer.headers.get("cache-control") == "no-store"
+    assert body["error_description"] and "Traceback" not in answer.text
+    return str(body["error"])
+
+
+# --- metadata ------------------------------------------------------------------------------------
+
+
+def test_issuer_metadata_lists_the_diploma_as_ldp_vc(wallet: Wallet, server: Server) -> None:
+    meta = wallet.client.get("/.well-known/openid-credential-issuer").json()
+    assert meta["credential_issuer"] == server.url
+    assert meta["credential_endpoint"] == server.url + "/oid4vci/credential"
+    assert meta["nonce_endpoint"] == server.url + "/oid4vci/nonce"
+    config = meta["credential_configurations_supported"][CONFIGURATION_ID]
+    assert config["format"] == "ldp_vc"
+    assert config["credential_definition"]["type"] == [
+        "VerifiableCredential",
+        "OpenBadgeCredential",
+    ]
+    assert config["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == [
+        "EdDSA",
+        "Ed25519",
+    ]
+    assert "authorization_servers" not in meta  # the issuer is its own authorization server
+    oauth = wallet.client.get("/.well-known/oauth-authorization-server").json()
+    assert oauth["issuer"] == server.url
+    assert oauth["token_endpoint"] == server.url + "/oid4vci/token"
+    assert oauth["pre-authorized_grant_anonymous_access_supported"] is True
+
+
+# --- the flow ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("binding", ["kid", "jwk"])
+def test_a_wallet_claims_the_diploma_bound_to_its_did_key(
+    server: Server, store: SqliteStore, wallet: Wallet, binding: str
+) -> None:
+    credential_id, offer_id, secret = new_offer(server, store)
+    offer = wallet.offer(secret)
+    assert offer.headers["cache-control"] == "no-store"
+    assert offer.json()["credential_issuer"] == server.url
+    assert offer.json()["credential_configuration_ids"] == [CONFIGURATION_ID]
+    key = KeyPair.generate()
+    access = wallet.access(secret)
+    jwt = proof(key, nonce=wallet.nonce(), aud=server.url, binding=binding)
+    answer = wallet.credential(access, wallet.request(jwt))
+    assert answer.status_code == 200, answer.text
+    vc = answer.json()["credentials"][0]["credential"]
+    holder = key.controller  # a jwk proof is bound to the same key's did:key
+    assert vc["id"] == credential_id and vc["credentialSubject"]["id"] == holder
+    assert [p.get("cryptosuite", p["type"]) for p in vc["proof"]] == [
+        "eddsa-rdfc-2022",
+        "Ed25519Signature2020",
+    ]
+    assert verify_proof(vc).verified
+    verdict = server.verify(vc).json()
+    assert verdict["verified"] is True, verdict
+    claimed = store.offer(offer_id)
+    assert claimed is not None and claimed.status() == "claimed"
+    assert claimed.holder == holder and claimed.flow == "oid4vci"
+    import hashlib
+
+    assert claimed.delivered_digest == hashlib.sha256(serialize_credential(vc)).hexdigest()
+    # the offer works once: the link now says so, and a second code cannot be had
+    assert wallet.offer(secret).status_code == 410
+    entries = store.audit_entries()
+    assert any(e.action == "offer.claim" and e.credential_id == credential_id for e in entries)
+
+
+def test_an_offer_is_claimed_once_even_with_tokens_fetched_before(
+    server: Server, store: SqliteStore, wallet: Wallet
+) -> None:
+    _, offer_id, secret = new_offer(server, store)
+    spare_code = wallet.code(secret)
+    spare_access = wallet.access(secret)
+    wallet.claim(secret, KeyPair.generate())
+    claimed = store.offer(offer_id)
+    answer = wallet.token(spare_code)
+    assert answer.status_code == 400 and error(answer) == "invalid_grant"
+    jwt = proof(KeyPair.generate(), nonce=wallet.nonce(), aud=server.url)
+    answer = wallet.credential(spare_access, wallet.request(jwt))
+    assert answer.status_code == 400 and error(answer) == "credential_request_denied"
+    assert store.offer(offer_id) == claimed
+
+
+def test_an_expired_offer_is_refused(server: Server, store: SqliteStore, wallet: Wallet) -> None:
+    _, offer_id, secret = new_offer(server, store, lifetime=timedelta(seconds=2))
+    code = wallet.code(secret)
+    time.sleep(2.2)
+    before = store.offer(offer_id)
+    assert wallet.offer(secret).status_code == 410
+    answer = wallet.token(code)
+    assert answer.status_code == 400 and error(answer) == "invalid_grant"
+    assert "expired" in answer.json()["error_description"]
+    assert store.offer(offer_id) == before
+
+
+def test_a_revoked_diplomas_offer_is_refused(
+    server: Server, store: SqliteStore, wallet: Wallet
+) -> None:
+    credential_id, offer_id, secret = new_offer(server, store)
+    access = wallet.access(secret)
+    code = wallet.code(secret)
+    with store.transaction():
+        store.set_status(credential_id, "revocation", 1, reason="test")
+    before = store.offer(offer_id)
+    assert wallet.offer(secret).status_code == 410
+    assert error(wallet.token(code)) == "invalid_grant"
+    jwt = proof(KeyPair.generate(), nonce=wallet.nonce(), aud=server.url)
+    answer = wallet.credential(access, wallet.request(jwt))
+    assert answer.status_code == 400 and error(answer) == "credential_request_denied"
+    assert store.offer(offer_id) == before and before is not None and before.state == "active"
+
+
+def test_the_transaction_code_is_checked_at_the_token_endpoint(
+    server: Server, store: SqliteStore, wallet: Wallet
+) -> None:
+    _, offer_id, secret = new_offer(server, store, tx_code="493817")
+    grant = wallet.offer(secret).json()["grants"][PRE_AUTHORIZED_GRANT]
+    assert "tx_code" in grant
+    before = store.offer(offer_id)
+    code = grant["pre-authorized_code"]
+    assert error(wallet.token(code)) == "invalid_request"  # §6.3: a code is expected
+    answer = wallet.token(code, "000000")
+    assert answer.status_code == 400 and error(answer) == "invalid_grant"
+    assert store.offer(offer_id) == before
+    key = KeyPair.generate()
+    vc = wallet.claim(secret, key, tx_code="493817")
+    assert vc["credentialSubject"]["id"] == key.controller
+
+
+def test_a_code_where_none_is_expected_is_invalid_request(
+    server: Server, store: SqliteStore, wallet: Wallet
+) -> None:
+    _, _, secret = new_offer(server, store)
+    assert error(wallet.token(wallet.code(secret), "1234")) == "invalid_request"
+
+
+def test_wrong_transaction_codes_are_limited(
+    server: Server, store: SqliteStore, wallet: Wallet
+) -> None:
+    _, offer_id, secret = new_offer(server, store, tx_code="493817")
+    code = wallet.code(secret)
+    for _ in range(5):
+        assert error(wallet.token(code, "000000")) == "invalid_grant"
+    answer = wallet.token(code, "493817")
+    assert error(answer) == "invalid_grant" and "too many" in answer.json()["error_description"]
+    assert store.offer(offer_id).state == "active"  # type: ignore[union-attr]
+
+
+def test_token_endpoint_refusals(wallet: Wallet) -> None:
+    answer = wallet.client.post("/oid4vci/token", data={"grant_type": "authorization_code"})
+    assert error(answer) == "unsupported_grant_type"
+    answer = wallet.client.post("/oid4vci/token", data={"grant_type": PRE_AUTHORIZED_GRANT})
+    assert error(answer) == "invalid_request"
+    assert error(wallet.token("not-a-code")) == "invalid_grant"
+    answer = wallet.client.post(
+        "/oid4vci/token",
+        content=b"grant_type=x&grant_type=y",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert error(answer) == "invalid_request"
+    answer = wallet.client.post("/oid4vci/token", json={"grant_type": PRE_AUTHORIZED_GRANT})
+    assert error(answer) == "invalid_request"
+
+
+def test_nonce_endpoint_is_uncacheable_and_unpredictable(wallet: Wallet) -> None:
+    answers = [wallet.client.post("/oid4vci/nonce") for _ in range(3)]
+    assert all(a.headers["cache-control"] == "no-store" for a in answers)
+    assert len({a.json()["c_nonce"] for a in answers}) == 3
+
+
+# --- the credential endpoint refuses, and nothing is used up ---------------------------------------
+
+
+def test_bad_credential_requests_are_refused_and_change_nothing(
+    server: Server, store: SqliteStore, wallet: Wallet
+) -> None:
+    _, offer_id, secret = new_offer(server, store)
+    access = wallet.access(secret)
+    key = KeyPair.generate()
+    aud = server.url
+    # a nonce already used by another wallet's successful claim
+    _, _, other_secret = new_offer(server, store)
+    other_access = wallet.access(other_secret)
+    used_nonce = wallet.nonce()
+    other = KeyPair.generate()
+    done = wallet.credential(other_access, wallet.request(proof(other, nonce=used_nonce, aud=aud)))
+    assert done.status_code == 200
+    before = store.offer(offer_id)
+
+    def ask(jwt: str) -> httpx.Response:
+        return wallet.credential(access, wallet.request(jwt))
+
+    cases: list[tuple[str, httpx.Response, int, str]] = [
+        ("wrong nonce", ask(proof(key, nonce="made-up-nonce", aud=aud)), 400, "invalid_nonce"),
+        ("reused nonce", ask(proof(key, nonce=used_nonce, aud=aud)), 400, "invalid_nonce"),
+        ("no nonce", ask(proof(key, nonce=None, aud=aud)), 400, "invalid_proof"),
+        (
+            "wrong aud",
+            ask(proof(key, nonce=wallet.nonce(), aud="https://elsewhere.example")),
+            400,
+            "invalid_proof",
+        ),
+        (
+            "stale iat",
+            ask(proof(key, nonce=wallet.nonce(), aud=aud, iat=time.time() - 3600)),
+            400,
+            "invalid_proof",
+        ),
+        (
+            "future iat",
+            ask(proof(key, nonce=wallet.nonce(), aud=aud, iat=time.time() + 3600)),
+            400,
+            "invalid_proof",
+        ),
+        (
+            "wrong typ",
+            ask(proof(key, nonce=wallet.nonce(), aud=aud, typ="JWT")),
+            400,
+            "invalid_proof",
+        ),
+        (
+            "signed by another key than kid says",
+            ask(proof(key, nonce=wallet.nonce(), aud=aud, signer=KeyPair.generate())),
+            400,
+            "invalid_proof",
+        ),
+        (
+            "signed by another key than jwk says",
+            ask(
+                proof(key, nonce=wallet.nonce(), aud=aud, binding="jwk", signer=KeyPair.generate())
+            ),
+            400,
+            "invalid_proof",
+        ),
+        ("not a JWS", ask("not.a.jws"), 400, "invalid_proof"),
+        (
+            "unknown configuration",
+            wallet.credential(access, {"credential_configuration_id": "Other", "proofs": {}}),
+            400,
+            "unknown_credential_configuration",
+        ),
+        (
+            "draft singular proof",
+            wallet.credential(
+                access,
+                {
+                    "credential_configuration_id": CONFIGURATION_ID,
+                    "proof": {
+                        "proof_type": "jwt",
+                        "jwt": proof(key, nonce=wallet.nonce(), aud=aud),
+                    },
+                },
+            ),
+            400,
+            "invalid_proof",
+        ),
+        (
+            "two proofs",
+            wallet.credential(
+                access,
+                {
+                    "credential_configuration_id": CONFIGURATION_ID,
+                    "proofs": {"jwt": [proof(key, nonce=wallet.nonce(), aud=aud)] * 2},
+                },
+            ),
+            400,
+            "invalid_proof",
+        ),
+        (
+            "malformed body",
+            wallet.credential(access, raw=b"{not json"),
+            400,
+            "invalid_credential_request",
+        ),
+        ("array body", wallet.credential(access, [1, 2]), 400, "invalid_credential_request"),
+        (
+            "wrong bearer token",
+            wallet.credential(
+                "x" * 43 + "." + "y" * 22, wallet.request(proof(key, nonce=wallet.nonce(), aud=aud))
+            ),
+            401,
+            "invalid_token",
+        ),
+        (
+            "bearer without its key",
+            wallet.credential(
+                access.split(".")[0], wallet.request(proof(key, nonce=wallet.nonce(), aud=aud))
+            ),
+            401,
+            "invalid_token",
+        ),
+        (
+            "no bearer token",
+            wallet.credential(None, wallet.request(proof(key, nonce=wallet.nonce(), aud=aud))),
+            401,
+            "invalid_token",
+        ),
+    ]
+    for label, answer, status, code in cases:
+        assert answer.status_code == status, (label, answer.text)
+        assert error(answer) == code, (label, answer.text)
+        assert store.offer(offer_id) == before, label
+    assert cases[-1][1].headers["www-authenticate"] == "Bearer"
+    assert 'error="invalid_token"' in cases[-3][1].headers["www-authenticate"]
+    # a body over the limit: 413 before anything is read
+    huge = wallet.credential(access, raw=b'{"x": "' + b"y" * (2 << 20) + b'"}')
+    assert huge.status_code == 413
+    deep = wallet.credential(access, raw=b"[" * 500 + b"]" * 500)
+    assert deep.status_code == 400
+    assert store.offer(offer_id) == before
+    # nothing was used up by the refusals: the same access token still claims the offer
+    vc = wallet.credential(access, wallet.request(proof(key, nonce=wallet.nonce(), aud=aud)))
+    assert vc.status_code == 200, vc.text
+    assert vc.json()["credentials"][0]["credential"]["credentialSubject"]["id"] == key.controller
+    # and now it is used: a replay of the whole request is refused
+    replay = wallet.credential(access, wallet.request(proof(key, nonce=wallet.nonce(), aud=aud)))
+    assert replay.status_code == 401 and error(replay) == "invalid_token"
+
+
+def test_without_a_workspace_there_is_no_oid4vci(tmp_path: Path) -> None:
+    srv = Server(tmp_path, token=None)
+    try:
+        answer = srv("GET", "/.well-known/openid-credential-issuer")
+        assert answer.status == 404 and answer.json()["error"] == "invalid_request"
+    finally:
+        srv.stop()
