@@ -392,3 +392,72 @@ def test_without_a_workspace_there_is_no_oid4vci(tmp_path: Path) -> None:
         assert answer.status == 404 and answer.json()["error"] == "invalid_request"
     finally:
         srv.stop()
+
+
+def test_an_issuer_under_a_path_serves_its_metadata_where_the_spec_puts_it(
+    tmp_path: Path,
+) -> None:
+    """§12.2.2: ``https://lab.example/credentials`` -> ``/.well-known/openid-credential-issuer/
+    credentials``; RFC 8414 §3 the same for the authorization server metadata."""
+    from fastapi.testclient import TestClient
+
+    from credkit.server.app import create_app
+    from credkit.server.state import ServerConfig
+
+    base = "https://lab.example/credentials"
+    ws = make_workspace(tmp_path / "ws", base)
+    with TestClient(create_app(ServerConfig(issuer_dir=ws.root))) as client:
+        for well_known in ("openid-credential-issuer", "oauth-authorization-server"):
+            meta = client.get(f"/.well-known/{well_known}/credentials").json()
+            assert meta.get("credential_issuer", meta.get("issuer")) == base
+            assert client.get(f"/.well-known/{well_known}/elsewhere").status_code == 404
+        meta = client.get("/.well-known/openid-credential-issuer/credentials").json()
+        assert meta["credential_endpoint"] == base + "/oid4vci/credential"
+
+
+def test_key_proof_headers_that_name_no_usable_key_are_refused() -> None:
+    from credkit.issuer.oid4vci import KeyProofError, check_key_proof
+
+    key = KeyPair.generate()
+    aud = "https://lab.example"
+    good = proof(key, nonce="n", aud=aud)
+    assert check_key_proof(good, audience=aud).holder == key.controller
+    other = KeyPair.generate()
+    wrong_fragment = proof(key, nonce="n", aud=aud)
+    header = {
+        "alg": "EdDSA",
+        "typ": "openid4vci-proof+jwt",
+        "kid": f"{key.controller}#{other.public_key.multibase}",
+    }
+    import base64
+    import json as _json
+
+    def forge(head: dict[str, Any]) -> str:
+        part = base64.urlsafe_b64encode(_json.dumps(head).encode()).decode().rstrip("=")
+        return part + "." + ".".join(wrong_fragment.split(".")[1:])
+
+    for label, jwt in [
+        ("kid names another key of the DID", forge(header)),
+        ("kid is not a did:key", forge({**header, "kid": "did:web:lab.example#key-1"})),
+        ("kid and jwk", forge({**header, "jwk": key.public_key.to_jwk()})),
+        ("x5c", forge({"alg": "EdDSA", "typ": "openid4vci-proof+jwt", "x5c": ["MII..."]})),
+        ("alg none", forge({"alg": "none", "typ": "openid4vci-proof+jwt", "kid": key.id})),
+        ("alg HS256", forge({"alg": "HS256", "typ": "openid4vci-proof+jwt", "kid": key.id})),
+        (
+            "private jwk",
+            forge(
+                {
+                    "alg": "EdDSA",
+                    "typ": "openid4vci-proof+jwt",
+                    "jwk": key.to_jwk(include_private=True),
+                }
+            ),
+        ),
+        (
+            "crit",
+            forge({"alg": "EdDSA", "typ": "openid4vci-proof+jwt", "kid": key.id, "crit": ["b64"]}),
+        ),
+    ]:
+        with pytest.raises(KeyProofError) as err:
+            check_key_proof(jwt, audience=aud)
+        assert err.value.error == "invalid_proof", label
