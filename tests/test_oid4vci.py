@@ -461,3 +461,15 @@ def test_key_proof_headers_that_name_no_usable_key_are_refused() -> None:
         with pytest.raises(KeyProofError) as err:
             check_key_proof(jwt, audience=aud)
         assert err.value.error == "invalid_proof", label
+
+
+def test_offer_secrets_never_reach_the_access_log(
+    server: Server, store: SqliteStore, wallet: Wallet
+) -> None:
+    _, _, secret = new_offer(server, store)
+    assert wallet.offer(secret).status_code == 200
+    assert wallet.offer(secret + "x").status_code == 404
+    time.sleep(0.3)  # the log is written by the server process
+    log = server.log.read_text(errors="replace")
+    assert "/oid4vci/offers/…" in log
+    assert secret not in log and secret[:12] not in log

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import anyio
@@ -200,8 +201,14 @@ class QuerylessAccessLog(logging.Filter):
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
             path = args[2]
             if "?" in path:
-                record.args = (*args[:2], path.split("?", 1)[0] + "?…", *args[3:])
+                path = path.split("?", 1)[0] + "?…"
+            record.args = (*args[:2], CAPABILITY_PATH.sub(r"\1…", path), *args[3:])
         return True
+
+
+# paths whose last segment is a claim offer's secret (credkit.issuer.offers): the link is the
+# capability, so the access log keeps only the prefix
+CAPABILITY_PATH = re.compile(r"(/(?:claim|exchanges|oid4vci/offers)/)[^/?]+")
 
 
 def log_config() -> dict[str, Any]:
