@@ -473,3 +473,35 @@ def test_offer_secrets_never_reach_the_access_log(
     log = server.log.read_text(errors="replace")
     assert "/oid4vci/offers/…" in log
     assert secret not in log and secret[:12] not in log
+
+
+def test_authorization_details_give_a_credential_identifier(
+    server: Server, store: SqliteStore, wallet: Wallet
+) -> None:
+    """§6.1/§6.2: asked with authorization_details, the token answer names credential_identifiers,
+    and the credential request then uses credential_identifier (§8.2)."""
+    import json
+
+    _, offer_id, secret = new_offer(server, store)
+    wrong = [{"type": "openid_credential", "credential_configuration_id": "Other"}]
+    answer = wallet.token(wallet.code(secret), authorization_details=json.dumps(wrong))
+    assert error(answer) == "invalid_authorization_details"
+    asked = [{"type": "openid_credential", "credential_configuration_id": CONFIGURATION_ID}]
+    answer = wallet.token(wallet.code(secret), authorization_details=json.dumps(asked))
+    assert answer.status_code == 200, answer.text
+    details = answer.json()["authorization_details"]
+    assert details[0]["credential_identifiers"] == [CONFIGURATION_ID]
+    access = answer.json()["access_token"]
+    key = KeyPair.generate()
+    by_configuration = wallet.credential(
+        access, wallet.request(proof(key, nonce=wallet.nonce(), aud=server.url))
+    )
+    assert error(by_configuration) == "invalid_credential_request"
+    jwt = proof(key, nonce=wallet.nonce(), aud=server.url)
+    unknown = wallet.credential(access, {"credential_identifier": "x", "proofs": {"jwt": [jwt]}})
+    assert error(unknown) == "unknown_credential_identifier"
+    good = wallet.credential(
+        access, {"credential_identifier": CONFIGURATION_ID, "proofs": {"jwt": [jwt]}}
+    )
+    assert good.status_code == 200, good.text
+    assert store.offer(offer_id).holder == key.controller  # type: ignore[union-attr]

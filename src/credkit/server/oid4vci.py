@@ -260,10 +260,13 @@ def _token(state: ServerState, form: dict[str, str]) -> dict[str, Any]:
             # counted (a token row), the offer itself unchanged; §6.3: wrong code is invalid_grant
             store.issue_token(proto.MISS_KIND, offer_id=offer.id, lifetime=proto.CODE_LIFETIME)
             raise OAuthError(400, "invalid_grant", "the transaction code is wrong")
+    details = _authorization_details(form.get("authorization_details"))
     # the access token the wallet gets is "<store token>.<key>": the key (never stored) seals
     # the transaction code that claim_offer checks again at the credential endpoint
     key = secrets.token_urlsafe(16)
-    sealed = proto.seal_tx_code(tx_code, key) if tx_code is not None else None
+    data: dict[str, Any] = {"ids": details is not None}
+    if tx_code is not None:
+        data["tx"] = proto.seal_tx_code(tx_code, key)
     with store.transaction():
         if store.use_token(code, proto.CODE_KIND) is None:
             raise OAuthError(400, "invalid_grant", "the pre-authorized code was just used")
@@ -271,13 +274,50 @@ def _token(state: ServerState, form: dict[str, str]) -> dict[str, Any]:
             proto.ACCESS_KIND,
             offer_id=offer.id,
             lifetime=proto.ACCESS_LIFETIME,
-            data={"tx": sealed} if sealed is not None else {},
+            data=data,
         )
-    return {
+    answer: dict[str, Any] = {
         "access_token": f"{token}.{key}",
         "token_type": "Bearer",
         "expires_in": int(proto.ACCESS_LIFETIME.total_seconds()),
     }
+    if details is not None:
+        answer["authorization_details"] = details
+    return answer
+
+
+def _authorization_details(raw: str | None) -> list[dict[str, Any]] | None:
+    """§6.1 + §5.1.1: ``authorization_details`` of type ``openid_credential`` naming our one
+    configuration; §6.2 then requires them back with ``credential_identifiers`` (ours: one
+    dataset per offer, identified by the configuration id itself)."""
+    if raw is None:
+        return None
+    import json
+
+    try:
+        asked = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise OAuthError(400, "invalid_request", "authorization_details is not JSON") from None
+    if not isinstance(asked, list) or len(asked) != 1 or not isinstance(asked[0], dict):
+        raise OAuthError(
+            400, "invalid_authorization_details", "ask for exactly one openid_credential entry"
+        )
+    entry = asked[0]
+    if entry.get("type") != "openid_credential" or (
+        entry.get("credential_configuration_id") != proto.CONFIGURATION_ID
+    ):
+        raise OAuthError(
+            400,
+            "invalid_authorization_details",
+            f"this offer is for the openid_credential {proto.CONFIGURATION_ID}",
+        )
+    return [
+        {
+            "type": "openid_credential",
+            "credential_configuration_id": proto.CONFIGURATION_ID,
+            "credential_identifiers": [proto.CONFIGURATION_ID],
+        }
+    ]
 
 
 @router.post("/oid4vci/token", summary="OID4VCI token endpoint, pre-authorized code (§6)")
@@ -332,7 +372,7 @@ def _invalid_token(why: str) -> OAuthError:
     )
 
 
-def _request_proof(body: bytes) -> str:
+def _request_proof(body: bytes, identifiers: bool) -> str:
     """The one ``jwt`` key proof of a §8.2 Credential Request, or the §8.3.1.2 refusal."""
     import json
 
@@ -342,8 +382,17 @@ def _request_proof(body: bytes) -> str:
         raise OAuthError(400, "invalid_credential_request", "the body is not JSON") from None
     if not isinstance(request, dict):
         raise OAuthError(400, "invalid_credential_request", "the body must be a JSON object")
-    if "credential_identifier" in request:
-        # §8.2: only when the token response carried credential_identifiers, which ours never do
+    # §8.2: credential_identifier exactly when the token response carried identifiers
+    if identifiers:
+        if "credential_configuration_id" in request:
+            why = "the token gave credential_identifiers: send credential_identifier"
+            raise OAuthError(400, "invalid_credential_request", why)
+        if request.get("credential_identifier") != proto.CONFIGURATION_ID:
+            raise OAuthError(
+                400, "unknown_credential_identifier", f"the identifier is {proto.CONFIGURATION_ID}"
+            )
+        request = {**request, "credential_configuration_id": proto.CONFIGURATION_ID}
+    elif "credential_identifier" in request:
         raise OAuthError(
             400, "invalid_credential_request", "use credential_configuration_id, not an identifier"
         )
@@ -390,7 +439,7 @@ def _credential(state: ServerState, base_url: str, bearer: str, body: bytes) -> 
     if found is None:
         raise _invalid_token("the access token is unknown, used or expired")
     offer_id, data = found
-    jwt = _request_proof(body)
+    jwt = _request_proof(body, bool(data.get("ids")))
     try:
         proof = proto.check_key_proof(jwt, audience=proto.issuer_id(base_url))
     except proto.KeyProofError as exc:
