@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from credkit.errors import CredkitError
 from credkit.issuer import oid4vci as proto
-from credkit.issuer.offers import ACTIVE, OfferError, secret_hash
+from credkit.issuer.offers import ACTIVE, Offer, OfferError, secret_hash
 from credkit.issuer.store import SqliteStore, StoreBusyError, serialize_credential
 from credkit.issuer.wallet import wallet_copy
 from credkit.server.state import ServerState
@@ -79,7 +79,7 @@ def _revoked(store: SqliteStore, credential_id: str) -> bool:
     return any(status.get(purpose) for purpose in DECISIVE)
 
 
-def _usable_offer(store: SqliteStore, offer_id: str | None, error: str, status: int = 400) -> Any:
+def _usable_offer(store: SqliteStore, offer_id: str | None, error: str, status: int = 400) -> Offer:
     """The active offer behind a token, or the refusal (claimed, withdrawn, expired, revoked)."""
     offer = store.offer(offer_id) if offer_id else None
     now = datetime.now(UTC)
