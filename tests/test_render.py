@@ -290,3 +290,37 @@ def test_print_to_pdf_is_one_a4_landscape_page(tmp_path: Path) -> None:
     assert box is not None
     width, height = float(box.group(1)), float(box.group(2))
     assert abs(width - 841.9) < 2 and abs(height - 595.3) < 2  # A4 landscape in points
+
+
+@needs_chromium
+def test_graduate_copy_carries_a_wallet_qr_and_linkedin(tmp_path: Path) -> None:
+    """The graduate's own printable copy: the claim QR scans back to the claim link, and the
+    LinkedIn button carries the diploma's own fields (the public page never has the claim)."""
+    zxingcpp = pytest.importorskip("zxingcpp", reason="reading QR codes needs zxing-cpp")
+    image_mod = pytest.importorskip("PIL.Image", reason="needs Pillow ([qr-read])")
+    from credkit.cli.qr import render_file
+    from credkit.share.linkedin import parse_linkedin_url
+
+    credential = signed_diploma(NAMES["thai"], "eddsa-jcs-2022")
+    claim = "https://diplomas.example/claim/" + "k" * 43
+    out = tmp_path / "copy.html"
+    render_file(credential, str(out), base_url="https://diplomas.example", claim_url=claim)
+    page = out.read_text(encoding="utf-8")
+    assert f'class="wallet-link" href="{claim}"' in page
+    found = re.search(r'class="linkedin" href="([^"]+)"', page)
+    assert found is not None
+    fields = parse_linkedin_url(found.group(1).replace("&amp;", "&"))
+    assert fields["certId"] == credential["id"] and fields["startTask"] == "CERTIFICATION_NAME"
+    shot = _screenshot(page, "diploma-wallet")
+    texts = {r.text for r in zxingcpp.read_barcodes(image_mod.open(shot))}
+    assert claim in texts
+    assert any(t.startswith("https://diplomas.example/c/") for t in texts)
+
+
+def test_claim_url_must_be_https() -> None:
+    from credkit.cli.qr import render_file
+    from credkit.share.qr import QrError
+
+    credential = signed_diploma(NAMES["thai"], "eddsa-jcs-2022")
+    with pytest.raises(QrError):
+        render_file(credential, "/dev/null", claim_url="javascript:alert(1)")

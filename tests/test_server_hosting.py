@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 
 from credkit.issuer.hosting import HostedTable, host
 from credkit.issuer.workspace import Workspace
+from credkit.share.linkedin import parse_linkedin_url
 from credkit.share.qr import link_id
 from test_server_helpers import TOKEN, Server, diploma, free_port, make_workspace
 
@@ -104,6 +106,13 @@ def test_a_diploma_is_hosted_only_when_the_issuer_chooses(server: Server) -> Non
     assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
     assert 'lang="th"' in page.text and "สมชาย ใจดี" in page.text
     assert "Verified" in page.text and "<svg" in page.text
+    # LinkedIn's add-to-profile link, from the signed fields; no claim link on a public page
+    linkedin = re.search(r'class="linkedin" href="([^"]+)"', page.text)
+    assert linkedin is not None
+    fields = parse_linkedin_url(html.unescape(linkedin.group(1)))
+    assert fields["certUrl"] == link and fields["certId"] == vc["id"]
+    assert "/claim/" not in page.text and "/exchanges/" not in page.text
+    assert "claim link your program sent you" in page.text
     # the issuer changes their mind: the link stops working
     table = HostedTable(ws.store_path)
     assert table.remove(vc["id"])

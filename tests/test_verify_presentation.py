@@ -44,7 +44,12 @@ def test_presentation_with_right_challenge_and_domain_verifies() -> None:
     )
     assert result.verdict == "verified", result.to_json()
     ids = [c.id for c in result.checks]
-    assert ids == ["presentation_well_formed", "presentation_proof", "credential[0]"]
+    assert ids == [
+        "presentation_well_formed",
+        "presentation_proof",
+        "credential[0]",
+        "holder_binding",
+    ]
     assert result.achievement_name == "Applied Cryptography"
     assert result.to_json()["credentials"][0]["verdict"] == "verified"
 
@@ -127,3 +132,77 @@ def test_untrusted_credential_in_presentation_explains_why() -> None:
     check = result.check("credential[0]")
     assert check.status == "failed" and "issuer not trusted" in check.message
     assert ISSUER.controller in check.message
+
+
+def _subject(holder_did: str) -> dict[str, Any]:
+    subject = signed_diploma()["credentialSubject"]
+    return {**subject, "id": holder_did}
+
+
+def _binding(result: Any) -> Any:
+    return next(c for c in result.checks if c.id == "holder_binding")
+
+
+def test_holder_binding_passes_when_the_presenter_is_the_subject() -> None:
+    bound = signed_diploma(credentialSubject=_subject(HOLDER.controller))
+    result = verifier().verify_presentation(presentation(bound), challenge=CHALLENGE, domain=DOMAIN)
+    assert result.verdict == "verified", result.to_json()
+    check = _binding(result)
+    assert check.status == "passed" and HOLDER.controller in check.message
+    strict = verifier(require_holder_binding=True).verify_presentation(
+        presentation(bound), challenge=CHALLENGE, domain=DOMAIN
+    )
+    assert strict.verdict == "verified"
+
+
+def test_someone_elses_diploma_is_a_warning_or_with_require_a_failure() -> None:
+    # the diploma names did:example:graduate-17; HOLDER presents it
+    vp = presentation(signed_diploma())
+    result = verifier().verify_presentation(vp, challenge=CHALLENGE, domain=DOMAIN)
+    check = _binding(result)
+    assert check.status == "warning" and "graduate-17" in check.message
+    assert result.verdict == "verified"
+    required = verifier(require_holder_binding=True).verify_presentation(
+        vp, challenge=CHALLENGE, domain=DOMAIN
+    )
+    assert required.verdict == "not verified"
+    assert _binding(required).error["title"] == "HOLDER_NOT_SUBJECT"
+
+
+def test_binding_needs_the_holder_to_have_signed() -> None:
+    bound = signed_diploma(credentialSubject=_subject(HOLDER.controller))
+    # signed by OTHER while naming HOLDER: the proof fails, the binding is not shown
+    vp = presentation(bound, holder=OTHER)
+    result = verifier(require_holder_binding=True).verify_presentation(
+        vp, challenge=CHALLENGE, domain=DOMAIN
+    )
+    assert result.verdict == "not verified"
+    assert _binding(result).status == "skipped"
+    # no holder named: whoever signed is not matched to the subject
+    anonymous = presentation(bound, with_holder=False)
+    result = verifier(require_holder_binding=True).verify_presentation(
+        anonymous, challenge=CHALLENGE, domain=DOMAIN
+    )
+    assert _binding(result).status == "failed" and result.verdict == "not verified"
+
+
+def test_a_diploma_naming_no_subject_binds_to_nobody() -> None:
+    subject = {k: v for k, v in signed_diploma()["credentialSubject"].items() if k != "id"}
+    # OB 3.0 AchievementSubject: an identifier instead of an id (a student number, hashed)
+    subject["identifier"] = [
+        {
+            "type": "IdentityObject",
+            "identityHash": "student-4711",
+            "identityType": "sisSourcedId",
+            "hashed": False,
+        }
+    ]
+    unbound = signed_diploma(credentialSubject=subject)
+    result = verifier().verify_presentation(
+        presentation(unbound), challenge=CHALLENGE, domain=DOMAIN
+    )
+    assert _binding(result).status == "skipped" and result.verdict == "verified"
+    required = verifier(require_holder_binding=True).verify_presentation(
+        presentation(unbound), challenge=CHALLENGE, domain=DOMAIN
+    )
+    assert required.verdict == "not verified"

@@ -21,6 +21,7 @@ from credkit.share.qr import (
     QrError,
     Symbol,
     decode_payload,
+    make_symbol,
     qr_for,
     read_qr,
     svg,
@@ -60,8 +61,11 @@ def render_file(
     *,
     base_url: str | None = None,
     mode: str | None = None,
+    claim_url: str | None = None,
 ) -> Symbol:
-    """Write the printable page; the QR is a link when ``base_url`` is known, else embedded."""
+    """Write the printable page; the QR is a link when ``base_url`` is known, else embedded.
+    ``claim_url`` (a one-time wallet claim link) adds an "Add to my wallet" QR: for the
+    graduate's own copy only."""
     chosen = mode or ("link" if base_url else "embed")
     try:
         symbol = qr_for(credential, chosen, base_url=base_url)
@@ -73,7 +77,20 @@ def render_file(
             "--issuer-dir DIR (where the diploma is hosted)"
         ) from None
     link = symbol.text if chosen == "link" else None
-    page = render_html(credential, qr_svg=svg(symbol, xml_declaration=False), link=link)
+    from credkit.share.linkedin import linkedin_link
+
+    wallet = None
+    if claim_url is not None:
+        if not claim_url.startswith("https://") or any(c.isspace() for c in claim_url):
+            raise QrError(f"--claim-url must be an https:// link, not {claim_url!r}")
+        wallet = (claim_url, svg(make_symbol(claim_url, ecc="M"), xml_declaration=False))
+    page = render_html(
+        credential,
+        qr_svg=svg(symbol, xml_declaration=False),
+        link=link,
+        linkedin=linkedin_link(credential, base_url),
+        wallet=wallet,
+    )
     Path(out).write_text(page, encoding="utf-8")
     return symbol
 
@@ -175,10 +192,18 @@ def qr(
     type=click.Path(file_okay=False),
     help="Take --base-url from this issuer workspace's publish.base_url.",
 )
+@click.option(
+    "--claim-url",
+    metavar="URL",
+    help="Add an 'Add to my wallet' QR for this claim link (credkit offer create): for the "
+    "graduate's own copy only, since the link claims the diploma once.",
+)
 @friendly
-def render(diploma: str, out: str, base_url: str | None, issuer_dir: str | None) -> None:
+def render(
+    diploma: str, out: str, base_url: str | None, issuer_dir: str | None, claim_url: str | None
+) -> None:
     """Write a printable, self-contained HTML page for a signed DIPLOMA (A4 landscape)."""
     base_url = _base_url(base_url, issuer_dir)
-    symbol = render_file(_credential(diploma), out, base_url=base_url)
+    symbol = render_file(_credential(diploma), out, base_url=base_url, claim_url=claim_url)
     kind = "link" if base_url else "embedded diploma"
     click.echo(f"wrote {out} (QR: {kind}, version {symbol.version})", err=True)

@@ -153,6 +153,7 @@ def build_verifier(
     max_bytes: int,
     allow_private_network: bool = False,
     saved_trust: bool = False,
+    require_holder_binding: bool = False,
 ) -> Verifier:
     """The CLI's verifier; ``saved_trust`` adds the lists of ``credkit trust add`` after --trust."""
     from credkit import status as bsl
@@ -188,6 +189,7 @@ def build_verifier(
         # --at moves the diploma's time only: status and trust lists say what holds now, and a
         # list published after --at is still evidence (Bitstring Status List 1.0 §2.2, §3.2)
         list_clock=(lambda: datetime.now(UTC)) if at is not None else None,
+        require_holder_binding=require_holder_binding,
     )
 
 
@@ -261,6 +263,12 @@ def _when(value: str | None) -> datetime | None:
 @click.option("--challenge", metavar="C", help="Presentation: the challenge you asked for.")
 @click.option("--domain", metavar="D", help="Presentation: the domain you asked for.")
 @click.option(
+    "--require-holder-binding",
+    is_flag=True,
+    help="Presentation: fail unless the holder is the subject (credentialSubject.id) of every "
+    "credential that names one (otherwise a mismatch is a warning).",
+)
+@click.option(
     "--max-bytes",
     type=click.IntRange(min=1),
     default=MAX_BYTES,
@@ -282,6 +290,7 @@ def verify(
     strict: bool,
     challenge: str | None,
     domain: str | None,
+    require_holder_binding: bool,
     max_bytes: int,
 ) -> None:
     """Verify a diploma (or a presentation holding diplomas) and say whether to trust it.
@@ -300,6 +309,7 @@ def verify(
             max_bytes=max_bytes,
             allow_private_network=allow_private_network,
             saved_trust=not no_saved_trust,
+            require_holder_binding=require_holder_binding,
         )
         if (source is None) == (qr_image is None):
             raise ParsingError("give a diploma file (or - for stdin), or --qr IMAGE")

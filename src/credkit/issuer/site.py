@@ -66,6 +66,7 @@ def _relative(url: str, base: str) -> str:
 
 def build_site(ws: Workspace, out: str | os.PathLike[str]) -> list[Path]:
     """Write the issuer's published material under ``out``; returns the files written."""
+    from credkit.share.linkedin import linkedin_link
     from credkit.share.qr import make_symbol, svg
     from credkit.share.render import render_html
 
@@ -114,6 +115,8 @@ def build_site(ws: Workspace, out: str | os.PathLike[str]) -> list[Path]:
                 qr_svg=svg(make_symbol(link, ecc="Q"), xml_declaration=False),
                 link=link,
                 verification=render_status(verifier.verify_credential(credential), checked),
+                linkedin=linkedin_link(credential, base),
+                wallet_hint=True,
             )
             path = root / "c" / item.link_id / "index.html"
             write_atomic(path, page.encode("utf-8"))

@@ -140,6 +140,7 @@ def hosted(state: ServerState, ident: str) -> tuple[dict[str, Any], bytes]:
 
 def diploma_page(state: ServerState, credential: dict[str, Any], ident: str) -> str:
     """The printable diploma with its QR link and a verification made just now."""
+    from credkit.share.linkedin import linkedin_link
     from credkit.share.qr import make_symbol, svg
     from credkit.share.render import render_html
 
@@ -148,7 +149,12 @@ def diploma_page(state: ServerState, credential: dict[str, Any], ident: str) -> 
     result = state.verifier().verify_credential(credential)
     checked = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return render_html(
-        credential, qr_svg=qr_svg, link=link, verification=render_status(result, checked)
+        credential,
+        qr_svg=qr_svg,
+        link=link,
+        verification=render_status(result, checked),
+        linkedin=linkedin_link(credential, state.ws.base_url if state.ws else None),
+        wallet_hint=True,
     )
 
 

@@ -17,7 +17,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from credkit.share.qr_payload import QrError, link_url
 
-__all__ = ["ADD_URL", "LinkedInError", "linkedin_fields", "linkedin_url", "parse_linkedin_url"]
+__all__ = [
+    "ADD_URL",
+    "LinkedInError",
+    "linkedin_fields",
+    "linkedin_link",
+    "linkedin_url",
+    "parse_linkedin_url",
+]
 
 ADD_URL = "https://www.linkedin.com/profile/add"
 
@@ -87,6 +94,15 @@ def linkedin_fields(
 def linkedin_url(credential: Mapping[str, Any], *, base_url: str | None = None) -> str:
     """LinkedIn's add-to-profile URL for ``credential`` (query parameters percent-encoded)."""
     return f"{ADD_URL}?{urlencode(linkedin_fields(credential, base_url=base_url))}"
+
+
+def linkedin_link(credential: Mapping[str, Any], base_url: str | None) -> str | None:
+    """The add-to-profile link for a page, or None when the diploma lacks a field LinkedIn
+    needs (the page then offers no button rather than a half-filled form)."""
+    try:
+        return linkedin_url(credential, base_url=base_url)
+    except LinkedInError:
+        return None
 
 
 def parse_linkedin_url(url: str) -> dict[str, str]:

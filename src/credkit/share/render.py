@@ -100,7 +100,15 @@ body { font-family: $SANS; color: #1d1d1b; }
   border-top: .2mm solid #c8b98f; padding-top: 1.5mm; gap: 4mm; }
 .footer code { font-family: "DejaVu Sans Mono", Consolas, monospace; overflow-wrap: anywhere; }
 iframe.issuer-design { border: 0; width: 100%; height: 100%; background: #fff; }
+.verify .wallet { margin-top: 3mm; display: flex; flex-direction: column; align-items: center; }
+.verify .wallet svg { width: 28mm; }
+.share { width: 297mm; margin: 0 auto 8mm; display: flex; gap: 4mm; flex-wrap: wrap;
+  justify-content: center; font-size: 11pt; }
+.share a { padding: 2mm 4mm; border-radius: 1mm; background: #fffdf8; color: #1d1d1b;
+  border: .3mm solid #8a6d3b; text-decoration: none; }
+.share p { margin: 0; color: #444; }
 @media print {
+  .share { display: none; }
   html, body { background: none; }
   .sheet { margin: 0; box-shadow: none; page-break-after: always; }
 }
@@ -334,6 +342,9 @@ def render_html(
     verification: Any = None,
     link: str | None = None,
     use_render_method: bool = True,
+    linkedin: str | None = None,
+    wallet: tuple[str, str] | None = None,
+    wallet_hint: bool = False,
 ) -> str:
     """The diploma as one HTML page (A4 landscape when printed).
 
@@ -341,6 +352,9 @@ def render_html(
     it);
     ``link`` is printed under the QR for people who type; ``verification`` is a verifier result
     (``verified`` plus optional ``checks`` of ``name``/``passed``) shown as a status line.
+    ``linkedin`` is an add-to-profile URL (:mod:`credkit.share.linkedin`); ``wallet`` is a claim
+    link and its QR markup, for the graduate's own copy only: a claim link is a one-time
+    capability, so a public page never carries one (``wallet_hint`` says where to find it).
     """
     issuer = credential.get("issuer")
     issuer_name = _name_of(issuer) or "Unknown issuer"
@@ -381,6 +395,24 @@ def render_html(
     if link:
         verify_parts.append(f'<div class="link">{_e(link)}</div>')
     verify_parts.append(_verification_html(verification))
+    if wallet is not None:
+        verify_parts.append(
+            f'<div class="wallet">{wallet[1]}'
+            '<div class="scan">Add to my wallet: scan with your wallet app</div></div>'
+        )
+    share: list[str] = []
+    if wallet is not None:
+        share.append(f'<a class="wallet-link" href="{_e(wallet[0])}">Add to my wallet</a>')
+    elif wallet_hint:
+        share.append(
+            "<p>To add this diploma to a wallet app, open the claim link your program sent you.</p>"
+        )
+    if linkedin:
+        share.append(
+            f'<a class="linkedin" href="{_e(linkedin)}" rel="noopener noreferrer">'
+            "Add to LinkedIn</a>"
+        )
+    share_html = f'<nav class="share">{"".join(share)}</nav>' if share else ""
 
     design = render_method_html(credential) if use_render_method else None
     if design is not None:
@@ -418,5 +450,5 @@ def render_html(
         f'<div class="kind">{_e(kind)}</div>'
         f'<div class="main">{body}<aside class="verify">{"".join(verify_parts)}</aside></div>'
         f'<footer class="footer">{"".join(f"<span>{b}</span>" for b in footer_bits)}</footer>'
-        "</div></main>\n</body>\n</html>\n"
+        f"</div></main>{share_html}\n</body>\n</html>\n"
     )

@@ -20,6 +20,7 @@ from credkit.errors import MalformedValueError
 from credkit.verify.checks import as_list, well_formed
 from credkit.verify.result import (
     INCONCLUSIVE,
+    PASSED,
     REQUIRED_PRESENTATION,
     UNUSABLE,
     VERIFIED,
@@ -73,7 +74,8 @@ def presentation(
             co_signers=False,  # the holder authenticates the presentation, nobody beside it
         )
 
-    result.checks.append(verifier._run("presentation_proof", holder_proof))
+    proof_check = verifier._run("presentation_proof", holder_proof)
+    result.checks.append(proof_check)
     if challenge is None:
         result.warnings.append(
             "no challenge was asked for: this presentation could be a replay of an old one"
@@ -126,4 +128,72 @@ def presentation(
             code = "CREDENTIAL_UNUSABLE" if inner.verdict == UNUSABLE else "CREDENTIAL_NOT_VERIFIED"
             err = problem(code, message)
             result.checks.append(Check.failed(check_id, message, err, inner.summary))
+    result.checks.append(
+        verifier._run(
+            "holder_binding",
+            lambda: holder_binding(
+                holder,
+                credentials,
+                proof_check,
+                require=verifier.require_holder_binding or verifier.strict,
+            ),
+        )
+    )
     return result
+
+
+def _subject_ids(credential: Any) -> list[str]:
+    if not isinstance(credential, dict):
+        return []
+    subjects = as_list(credential.get("credentialSubject"))
+    return [s["id"] for s in subjects if isinstance(s, dict) and isinstance(s.get("id"), str)]
+
+
+def holder_binding(
+    holder: str | None, credentials: list[Any], proof_check: Check, *, require: bool
+) -> Check:
+    """Whether the presenter is the subject of what it presents.
+
+    VC DM 2.0 §4.13 and Appendix C.5 ("Subject-Holder Relationships"): a holder need not be the
+    subject, and a verifier that wants them to be the same must check it itself: the holder
+    authenticated the presentation (``presentation_proof``), and each credential names a
+    ``credentialSubject.id``; the binding holds when that id is the holder. A credential naming
+    no subject id binds to nobody (nothing to check). A mismatch is a warning, or a failure with
+    ``require`` (``--require-holder-binding``, ``--strict``).
+    """
+    named = [(i, ids) for i, c in enumerate(credentials) if (ids := _subject_ids(c))]
+    if not named:
+        if require and credentials:
+            message = "no credential names its subject (credentialSubject.id): none is bound"
+            err = problem("HOLDER_NOT_SUBJECT", message)
+            return Check.failed("holder_binding", message, err, "not bound to a holder")
+        return Check.skipped(
+            "holder_binding",
+            "no credential names its subject (credentialSubject.id): nothing binds it to a holder",
+        )
+    if proof_check.status != PASSED:
+        return Check.skipped(
+            "holder_binding",
+            "the holder's proof did not pass, so who presented it is not known",
+        )
+    if holder is None:
+        others = [f"credential[{i}]" for i, _ in named]
+        message = (
+            "the presentation names no holder, so the presenter cannot be matched to the "
+            f"subject of {', '.join(others)}"
+        )
+    else:
+        unbound = [(i, ids) for i, ids in named if holder not in ids]
+        if not unbound:
+            which = ", ".join(f"credential[{i}]" for i, _ in named)
+            return Check.passed(
+                "holder_binding", f"the presenter {holder} is the subject of {which}"
+            )
+        message = "; ".join(
+            f"credential[{i}] is about {', '.join(ids)}, not the presenter {holder}"
+            for i, ids in unbound
+        )
+    if require:
+        err = problem("HOLDER_NOT_SUBJECT", message)
+        return Check.failed("holder_binding", message, err, "presented by someone else")
+    return Check.warning("holder_binding", message)

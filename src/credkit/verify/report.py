@@ -40,6 +40,7 @@ CHECK_ALIASES = {
     "endorsements": "endorsements",
     "relatedResource": "related_resource",
     "related_resource": "related_resource",
+    "holder_binding": "holder_binding",
 }
 # Never left out, whatever options.checks says: without them "verified" would say nothing about
 # the document (a forged or expired diploma would pass). VC DM 2.0 §7.1: a verifier MUST verify the
@@ -59,6 +60,7 @@ LABELS = {
     "related_resource": "Related resources unaltered",
     "presentation_well_formed": "Readable presentation",
     "presentation_proof": "Presented by its holder",
+    "holder_binding": "Presented by the graduate it names",
 }
 VERDICT_WORDS = {
     PASSED: "yes",

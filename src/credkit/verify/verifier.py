@@ -82,9 +82,11 @@ class Verifier:
     ``status_fetcher`` maps a status list URL to the list credential (None: revocation cannot be
     checked and the verdict is at best inconclusive). ``strict`` turns "could not check" warnings
     (unknown schemas, inline contexts, unsupported status types) into failures; a proof credkit
-    cannot check fails in every mode (VC DI 1.0 §4.5). ``list_clock`` is the clock status lists
-    and trust lists must be current by (default: ``clock``): ``credkit verify --at`` moves only
-    ``clock``, since a list says what holds now, and one published later is still evidence.
+    cannot check fails in every mode (VC DI 1.0 §4.5). ``require_holder_binding`` fails a
+    presentation whose holder is not the subject of its credentials. ``list_clock`` is the
+    clock status lists and trust lists must be current by (default: ``clock``): ``credkit
+    verify --at`` moves only ``clock``, since a list says what holds now, and one published
+    later is still evidence.
     """
 
     def __init__(
@@ -101,6 +103,7 @@ class Verifier:
         fetch_timeout: float = 10.0,
         status_min_length: int | None = None,
         list_clock: Callable[[], datetime] | None = None,
+        require_holder_binding: bool = False,
     ) -> None:
         self.loader = loader or DocumentLoader()
         resolver = resolver or Resolver()
@@ -122,6 +125,9 @@ class Verifier:
         # status lists and trust lists describe the present: they are judged against this clock
         # (default ``clock``); ``credkit verify --at`` moves only ``clock``, the diploma's time
         self.list_clock = list_clock
+        # a presentation's credentials must name its holder as their subject (an employer asking
+        # a wallet for the graduate's own diploma); otherwise a mismatch is only a warning
+        self.require_holder_binding = require_holder_binding
         self._trust_proofs: dict[bytes, tuple[float, dict[str, Any], Check]] = {}
 
     # --- public ------------------------------------------------------------------------------
