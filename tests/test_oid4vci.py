@@ -8,6 +8,7 @@ The published JavaScript client drives the flow in tests/test_oid4vci_interop.py
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -505,3 +506,47 @@ def test_authorization_details_give_a_credential_identifier(
     )
     assert good.status_code == 200, good.text
     assert store.offer(offer_id).holder == key.controller  # type: ignore[union-attr]
+
+
+def test_the_claimed_diploma_presented_by_the_wallet_passes_holder_binding(
+    server: Server, store: SqliteStore, wallet: Wallet
+) -> None:
+    """The point of the binding: the wallet presents its diploma to an employer with a fresh
+    challenge, and credkit's verifier sees that the presenter is the diploma's subject."""
+    from credkit import sign
+    from credkit.jsonld.contexts import VC_V2
+
+    _, _, secret = new_offer(server, store)
+    key = KeyPair.generate()
+    vc = wallet.claim(secret, key)
+    challenge, domain = "fresh-" + secrets.token_hex(8), "hiring.employer.example"
+    vp = {
+        "@context": [VC_V2],
+        "type": ["VerifiablePresentation"],
+        "holder": key.controller,
+        "verifiableCredential": [vc],
+    }
+    signed = sign(vp, key, proof_purpose="authentication", challenge=challenge, domain=domain)
+    options = {"challenge": challenge, "domain": domain}
+    answer = server(
+        "POST", "/presentations/verify", {"verifiablePresentation": signed, "options": options}
+    )
+    result = answer.json()
+    assert answer.status == 200 and result["verified"] is True, result
+    assert "holder_binding" in result["checks"], result
+    assert not any("not the presenter" in w for w in result["warnings"]), result
+    # someone else presenting the same diploma is not bound to it
+    thief = KeyPair.generate()
+    stolen = sign(
+        {**vp, "holder": thief.controller},
+        thief,
+        proof_purpose="authentication",
+        challenge=challenge,
+        domain=domain,
+    )
+    answer = server(
+        "POST", "/presentations/verify", {"verifiablePresentation": stolen, "options": options}
+    )
+    # (a warning here; a failure for a verifier that requires the binding)
+    warnings = answer.json()["warnings"]
+    assert any(f"not the presenter {thief.controller}" in w for w in warnings), warnings
