@@ -149,3 +149,18 @@ def test_a_published_client_claims_a_diploma_that_verifies_in_both_stacks(
     with pytest.raises(ReferenceRunError):
         wallet_js.run("claim", payload)
     assert stored_offer(server, offer_id) == claimed
+
+
+def test_the_client_reads_a_refusal_as_the_oauth_error_it_is(
+    wallet_js: NodeDriver, server: Server
+) -> None:
+    """A wrong transaction code: the library surfaces our §6.3 ``invalid_grant`` (a wallet
+    shows it), and the offer is unchanged, so the right code still works afterwards."""
+    _, offer_id, link = offer(server, tx_code="493817")
+    before = stored_offer(server, offer_id)
+    out = wallet_js.run("claim", {"offer": link, "txCode": "000000"})
+    assert out["refused"]["error"] == "invalid_grant", out
+    assert "transaction code" in out["refused"]["error_description"]
+    assert stored_offer(server, offer_id) == before
+    claimed = wallet_js.run("claim", {"offer": link, "txCode": "493817"})
+    assert claimed["credential"]["credentialSubject"]["id"] == claimed["holder"]

@@ -104,7 +104,17 @@ async function main() {
   const command = process.argv[2];
   const input = await readStdin();
   let out;
-  if (command === 'claim') out = await claim(input);
+  if (command === 'claim') {
+    try {
+      out = await claim(input);
+    } catch (error) {
+      // an OAuth error answer the library parsed (token or credential endpoint): what a wallet
+      // would show; anything else is a failure of the run
+      const parsed = error?.errorResponse ?? error?.response?.credentialErrorResponseResult?.data;
+      if (!parsed?.error) throw error;
+      out = {refused: parsed, message: String(error.message)};
+    }
+  }
   else if (command === 'info') {
     const {readFileSync} = await import('node:fs');
     const versions = {};
