@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import anyio
@@ -187,6 +188,9 @@ class NoTokensInUrl:
         await self.app(scope, receive, send)
 
 
+CAPABILITY_PATH = re.compile(r"^(/(?:claim|exchanges|oid4vci/offers)/)[^/?]+")
+
+
 class QuerylessAccessLog(logging.Filter):
     """Access-log filter: the request line is logged without its query string.
 
@@ -200,7 +204,10 @@ class QuerylessAccessLog(logging.Filter):
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
             path = args[2]
             if "?" in path:
-                record.args = (*args[:2], path.split("?", 1)[0] + "?…", *args[3:])
+                path = path.split("?", 1)[0] + "?…"
+            # a claim link's secret is a capability (issue 18): /claim/…, /exchanges/…
+            path = CAPABILITY_PATH.sub(r"\1…", path)
+            record.args = (*args[:2], path, *args[3:])
         return True
 
 
