@@ -462,3 +462,43 @@ def test_offers_need_a_base_url(tmp_path: Path, client: httpx.Client) -> None:
         assert client.post(srv.url + "/exchanges/" + "x" * 43, json={}).status_code == 501
     finally:
         srv.stop()
+
+
+# --- did:web holders: only what the service's resolver already has, never a surprise fetch ---
+
+
+def test_did_web_holders_resolve_through_the_service_only(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from credkit.identity.did import did_web_document
+    from credkit.server.app import create_app
+    from credkit.server.state import ServerConfig
+
+    ws = make_workspace(tmp_path / "ws", "http://testserver")
+    app = create_app(ServerConfig(issuer_dir=ws.root, tokens=frozenset({TOKEN})))
+    known_did = "did:web:graduate.example"
+    known = KeyPair.generate(controller=known_did, key_id=f"{known_did}#key-1")
+    # a did:web document the service already holds (as its fetcher would have brought it)
+    app.state.credkit.resolver.add_document(did_web_document(known_did, [known]))
+    stranger_did = "did:web:stranger.example"
+    stranger = KeyPair.generate(controller=stranger_did, key_id=f"{stranger_did}#key-1")
+    with TestClient(app) as client:
+        ids = []
+        for _ in range(2):
+            issued = client.post(
+                "/credentials/issue", json={"credential": diploma(), "options": {}}, headers=AUTH
+            )
+            assert issued.status_code == 201, issued.text
+            ids.append(issued.json()["verifiableCredential"]["id"])
+        offers = [
+            client.post("/offers", json={"credentialId": i}, headers=AUTH).json() for i in ids
+        ]
+        received = claim_via_exchange(offers[0]["exchangeUrl"], known, client)
+        assert received["credentialSubject"]["id"] == known_did
+        # no network on this service: the stranger's did:web cannot be resolved, so not trusted
+        with pytest.raises(ExchangeError) as err:
+            claim_via_exchange(offers[1]["exchangeUrl"], stranger, client)
+        assert err.value.status == 401 and err.value.body["code"] == "DIDAUTH_FAILED"
+    with SqliteStore(ws.store_path) as store:
+        still = store.offer(offers[1]["id"])
+        assert still is not None and still.status() == "active"
