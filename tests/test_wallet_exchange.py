@@ -327,6 +327,12 @@ def test_unsigned_holderless_and_malformed_bodies_are_refused(
     good = didauth_presentation(key, vpr["challenge"], vpr["domain"])
     unsigned = {k: v for k, v in good.items() if k != "proof"}
     _refused(server, client, offer, {"verifiablePresentation": unsigned}, 400, "DIDAUTH_UNSIGNED")
+    listed = copy.deepcopy(good)
+    listed["proof"]["domain"] = [vpr["domain"]]
+    _refused(server, client, offer, {"verifiablePresentation": listed}, 400, "BAD_DOMAIN")
+    odd = copy.deepcopy(good)
+    odd["proof"]["challenge"] = {"challenge": vpr["challenge"]}
+    _refused(server, client, offer, {"verifiablePresentation": odd}, 400, "NO_CHALLENGE")
     holderless = {k: v for k, v in good.items() if k != "holder"}
     _refused(server, client, offer, {"verifiablePresentation": holderless}, 400, "NO_HOLDER")
     _refused(server, client, offer, {"verifiablePresentation": "x"}, 400, "BAD_EXCHANGE_REQUEST")
@@ -371,9 +377,17 @@ def test_expired_revoked_and_unknown_offers_are_refused(
     assert client.get(f"{base}/claim/{'x' * 43}").status_code == 404
     # an offer with a transaction code is for OID4VCI, where the wallet can send the code
     offer = {"id": coded.id, "exchangeUrl": exchange_url(base, coded_secret)}
-    vpr = _request(client, offer)
-    vp = didauth_presentation(KeyPair.generate(), vpr["challenge"], vpr["domain"])
+    _refused(server, client, offer, {}, 403, "TX_CODE")
+    with _store(server) as store:
+        challenge = store.issue_token(
+            "challenge", offer_id=coded.id, lifetime=timedelta(minutes=5),
+            data={"domain": server_origin(offer)},
+        )  # fmt: skip
+    vp = didauth_presentation(KeyPair.generate(), challenge, server_origin(offer))
     _refused(server, client, offer, {"verifiablePresentation": vp}, 403, "TX_CODE")
+    page = client.get(f"{base}/claim/{coded_secret}")
+    assert page.status_code == 200
+    assert set(_page_links(page.text)) == {"oid4vci"}  # the only flow that carries the code
 
 
 def test_a_revoked_diplomas_offer_is_refused(server: Server, client: httpx.Client) -> None:

@@ -60,38 +60,50 @@ def _render(state: ServerState, secret: str) -> str:
     if record is None:
         raise ApiError(404, "the diploma is no longer in the store", "NO_DIPLOMA")
     what, who = _subject(record.json())
-    challenge = direct_challenge(store, offer, service_domain(state))
-    links = lcw_links(state, secret, challenge)
     issuer = state.ws.issuer_name if state.ws is not None else ""
     oid4vci = oid4vci_offer_link(base_url(state), secret)
-    body = (
+    head = (
         f"<h1>Add your diploma to your wallet</h1>"
         f'<p class="lead"><strong>{_e(what)}</strong>'
         f"{' for ' + _e(who) if who else ''}, issued by {_e(issuer)}.</p>"
         "<p>This link works once and expires on "
         f"{_e(offer.expires_at[:10])}. The wallet that claims it proves its own identifier "
         "(DID); the diploma it receives names that DID as its holder. Do not forward this "
-        "link: whoever opens it first can claim the diploma.</p>"
-        + _way(
-            "Learner Credential Wallet",
-            "On your phone: tap the button (or scan the code with the camera); the wallet "
-            "opens and asks which profile receives the diploma. The code works for 30 minutes; "
-            "reload this page for a new one.",
-            links["lcw"],
-            label="Add to Learner Credential Wallet",
+        "link: whoever claims it first gets the diploma in their wallet. Opening this page "
+        "does not use the link up.</p>"
+    )
+    ways = ""
+    if offer.has_tx_code:
+        # only OID4VCI carries the out-of-band code (exchanges.py refuses VC-API with 403)
+        head += "<p>Your wallet will ask for the code the issuer sent you separately.</p>"
+    else:
+        challenge = direct_challenge(store, offer, service_domain(state))
+        links = lcw_links(state, secret, challenge)
+        ways = (
+            _way(
+                "Learner Credential Wallet",
+                "On your phone: tap the button (or scan the code with the camera); the wallet "
+                "opens and asks which profile receives the diploma. The code works for 30 "
+                "minutes; reload this page for a new one.",
+                links["lcw"],
+                label="Add to Learner Credential Wallet",
+            )
+            + _way(
+                "Learner Credential Wallet: scan from the app",
+                "In the wallet: Add credential, Scan QR code.",
+                links["dccrequest"],
+                href=False,
+            )
+            + _way(
+                "Other VC-API wallets (CHAPI request)",
+                "Wallets that take a credential request with a VC-API exchange URL.",
+                links["chapi"],
+                href=False,
+            )
         )
-        + _way(
-            "Learner Credential Wallet: scan from the app",
-            "In the wallet: Add credential, Scan QR code.",
-            links["dccrequest"],
-            href=False,
-        )
-        + _way(
-            "Other VC-API wallets (CHAPI request)",
-            "Wallets that take a credential request with a VC-API exchange URL.",
-            links["chapi"],
-            href=False,
-        )
+    body = (
+        head
+        + ways
         + _way(
             "OpenID4VCI wallets",
             "EU Digital Identity and other OpenID for Verifiable Credential Issuance wallets: "

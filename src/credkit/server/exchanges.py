@@ -221,10 +221,15 @@ def _check_didauth(
     """``(holder, challenge)`` of a DIDAuth presentation that passes, or the specific refusal."""
     holder = _holder(vp)
     proofs = _proofs(vp)
-    challenges = {p.get("challenge") for p in proofs}
-    if len(challenges) != 1 or not isinstance(next(iter(challenges)), str):
+    if not all(isinstance(p.get("challenge"), str) for p in proofs):
         raise _problem(400, "the presentation's proof carries no challenge", "NO_CHALLENGE")
-    challenge = str(next(iter(challenges)))
+    challenges = {str(p["challenge"]) for p in proofs}
+    if len(challenges) != 1:
+        raise _problem(400, "the proofs name different challenges", "BAD_CHALLENGE")
+    challenge = challenges.pop()
+    if not all(isinstance(p.get("domain"), str | None) for p in proofs):
+        # VC DI 1.0 allows a list of domains; credkit asks for one, its own origin
+        raise _problem(400, "the proof's domain must be this service's origin", "BAD_DOMAIN")
     found = store.peek_token(challenge, CHALLENGE)
     if found is None:
         raise _problem(
@@ -265,6 +270,9 @@ def _claim(state: ServerState, secret: str, body: Any) -> tuple[dict[str, Any], 
         raise _problem(400, "the exchange takes a JSON object", "BAD_EXCHANGE_REQUEST")
     store = state.store()
     offer = usable_offer(store, secret)
+    if offer.has_tx_code:
+        # the code travels out of band and only OID4VCI has a place for it (tx_code)
+        raise _problem(403, "this offer needs a transaction code: claim it with OID4VCI", "TX_CODE")
     if not body:
         return vpr(state, store, offer, secret), False
     if "verifiablePresentation" in body:
