@@ -516,3 +516,39 @@ def test_did_web_holders_resolve_through_the_service_only(tmp_path: Path) -> Non
     with SqliteStore(ws.store_path) as store:
         still = store.offer(offers[1]["id"])
         assert still is not None and still.status() == "active"
+
+
+def test_wallets_racing_for_one_link_have_one_winner(server: Server) -> None:
+    import threading
+
+    wallets = [KeyPair.generate() for _ in range(6)]
+    with httpx.Client(timeout=60) as c:
+        offer = _offer(server, c)
+        vps = []
+        for key in wallets:
+            vpr = c.post(offer["exchangeUrl"], json={}).json()["verifiablePresentationRequest"]
+            vps.append(didauth_presentation(key, vpr["challenge"], vpr["domain"]))
+    barrier = threading.Barrier(len(vps))
+    answers: list[tuple[int, str]] = []
+
+    def post(vp: dict[str, Any]) -> None:
+        with httpx.Client(timeout=60) as mine:
+            barrier.wait()
+            answer = mine.post(offer["exchangeUrl"], json={"verifiablePresentation": vp})
+            answers.append((answer.status_code, answer.json().get("code", "")))
+
+    threads = [threading.Thread(target=post, args=(vp,)) for vp in vps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [(200, "")] + [(410, "OFFER_CLAIMED")] * 5
+    with _store(server) as store:
+        won = store.offer(offer["id"])
+        assert won is not None and won.holder in {w.controller for w in wallets}
+        claims = [
+            e
+            for e in store.audit_entries()
+            if e.action == "offer.claim" and e.detail.get("offer") == offer["id"]
+        ]
+        assert len(claims) == 1
