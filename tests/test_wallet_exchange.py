@@ -552,3 +552,11 @@ def test_wallets_racing_for_one_link_have_one_winner(server: Server) -> None:
             if e.action == "offer.claim" and e.detail.get("offer") == offer["id"]
         ]
         assert len(claims) == 1
+
+
+def test_log_lines_never_carry_a_claim_secret() -> None:
+    from credkit.server.limits import loggable_path
+
+    for path in ("/claim/s3cr3t-Value_1", "/exchanges/s3cr3t-Value_1", "/oid4vci/offers/s3cr3t"):
+        assert "s3cr3t" not in loggable_path(path) and loggable_path(path).endswith("/…")
+    assert loggable_path("/c/abc") == "/c/abc"

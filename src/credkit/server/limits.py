@@ -191,6 +191,11 @@ class NoTokensInUrl:
 CAPABILITY_PATH = re.compile(r"^(/(?:claim|exchanges|oid4vci/offers)/)[^/?]+")
 
 
+def loggable_path(path: str) -> str:
+    """A request path fit for a log line: a claim link's secret (a capability) replaced by …"""
+    return CAPABILITY_PATH.sub(r"\1…", path)
+
+
 class QuerylessAccessLog(logging.Filter):
     """Access-log filter: the request line is logged without its query string.
 
@@ -206,7 +211,7 @@ class QuerylessAccessLog(logging.Filter):
             if "?" in path:
                 path = path.split("?", 1)[0] + "?…"
             # a claim link's secret is a capability (issue 18): /claim/…, /exchanges/…
-            path = CAPABILITY_PATH.sub(r"\1…", path)
+            path = loggable_path(path)
             record.args = (*args[:2], path, *args[3:])
         return True
 
