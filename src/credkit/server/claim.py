@@ -28,6 +28,10 @@ from credkit.share.qr_image import make_symbol, svg
 from credkit.share.render import escape as _e
 
 router = APIRouter(include_in_schema=False)
+FOOTER = (
+    "Served by credkit for the issuer. The diploma goes only to the wallet you choose; this page "
+    "stores nothing about you."
+)
 
 
 def _qr(text: str, title: str) -> str:
@@ -112,7 +116,7 @@ def _render(state: ServerState, secret: str) -> str:
             label="Open in an OpenID4VCI wallet",
         )
     )
-    return _page("Add your diploma to your wallet", body, issuer_name=issuer or None)
+    return _page("Add your diploma to your wallet", body, issuer_name=issuer or None, footer=FOOTER)
 
 
 @router.get("/claim/{secret}", response_class=HTMLResponse)
@@ -126,6 +130,7 @@ async def claim_page(secret: str, request: Request) -> HTMLResponse:
             "Claim link",
             f"<h1>This claim link cannot be used</h1><p>{_e(exc.detail)}</p>"
             "<p>Ask the issuer for a new link if you still need the diploma in a wallet.</p>",
+            footer=FOOTER,
         )
         return HTMLResponse(gone, status_code=exc.status, headers=HEADERS)
     return HTMLResponse(page, headers=HEADERS)
