@@ -175,6 +175,7 @@ def issue(
 def _register_commands() -> None:
     """Commands whose modules live beside this one (one concern per module)."""
     from credkit.cli.issuer import endorse, init, issue_cohort_command, list_command
+    from credkit.cli.offer import offer
     from credkit.cli.qr import qr, render
     from credkit.cli.serve import host, serve, site
     from credkit.cli.share import share
@@ -196,6 +197,7 @@ def _register_commands() -> None:
         ("serve", serve),
         ("site", site),
         ("host", host),
+        ("offer", offer),
     ):
         main.add_command(command, name)
 

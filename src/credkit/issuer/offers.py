@@ -184,3 +184,25 @@ def oid4vci_offer_link(base_url: str, secret: str) -> str:
 
     uri = quote(oid4vci_offer_uri(base_url, secret), safe="")
     return f"openid-credential-offer://?credential_offer_uri={uri}"
+
+
+_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_LIFETIME = timedelta(days=366)
+
+
+def parse_lifetime(text: str | int) -> timedelta:
+    """``30d``, ``12h``, ``90m``, ``2w`` or a number of seconds; at most a year (a claim link
+    in an old mailbox should not work forever)."""
+    import re
+
+    if isinstance(text, int) and not isinstance(text, bool):
+        seconds = text
+    else:
+        match = re.fullmatch(r"\s*(\d{1,7})\s*([mhdw]?)\s*", str(text).lower())
+        if match is None:
+            raise StoreError(f"an offer lifetime is like 30d, 12h, 90m or 2w, not {text!r}")
+        seconds = int(match.group(1)) * _UNITS.get(match.group(2) or "", 1)
+    lifetime = timedelta(seconds=seconds)
+    if not timedelta(0) < lifetime <= MAX_LIFETIME:
+        raise StoreError("an offer lifetime is more than 0 and at most 366 days")
+    return lifetime

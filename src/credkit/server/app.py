@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from credkit import __version__
 from credkit.issuer.hosting import did_document_path
-from credkit.server import errors, hosting, oid4vci, pages, vcapi
+from credkit.server import claim, errors, exchanges, hosting, offers, oid4vci, pages, vcapi
 from credkit.server.limits import BodyLimit, NoTokensInUrl
 from credkit.server.state import ServerConfig, ServerState, load_tokens
 
@@ -79,7 +79,10 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
     app.include_router(vcapi.router)
     app.include_router(hosting.router)
     app.include_router(pages.router)
-    app.include_router(oid4vci.router)  # OpenID4VCI 1.0 pre-authorized code flow (issue 18)
+    app.include_router(offers.router)  # claim offers into wallets (issue 18)
+    app.include_router(exchanges.router)  # VC-API exchange (Learner Credential Wallet)
+    app.include_router(claim.router)
+    app.include_router(oid4vci.router)  # OpenID4VCI 1.0 pre-authorized code flow
     did_paths = {"/.well-known/did.json"}
     if state.ws is not None:
         own = did_document_path(state.ws)

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credkit.errors import ContextError, CredkitError
 from credkit.issuer.store import DuplicateCredentialError, StoreBusyError
+from credkit.server.limits import loggable_path
 
 log = logging.getLogger("credkit.server")
 
@@ -58,7 +59,9 @@ def install(app: FastAPI, error_page: Callable[[int, str], str]) -> None:
     async def credkit_error(request: Request, exc: CredkitError) -> Response:
         if isinstance(exc, StoreBusyError):
             # another process holds the write lock: a retry will do; the message names no path
-            log.warning("issuer store busy on %s %s", request.method, request.url.path)
+            log.warning(
+                "issuer store busy on %s %s", request.method, loggable_path(request.url.path)
+            )
             response = _json(503, "the issuer store is busy; try again shortly", exc.code)
             response.headers["Retry-After"] = "5"
             return response
@@ -81,5 +84,5 @@ def install(app: FastAPI, error_page: Callable[[int, str], str]) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        log.exception("unexpected error on %s %s", request.method, loggable_path(request.url.path))
         return _json(500, "internal error (logged on the server)", "INTERNAL_ERROR")

@@ -188,6 +188,11 @@ class NoTokensInUrl:
         await self.app(scope, receive, send)
 
 
+def loggable_path(path: str) -> str:
+    """A request path fit for a log line: a claim link's secret (a capability) replaced by …"""
+    return CAPABILITY_PATH.sub(r"\1…", path)
+
+
 class QuerylessAccessLog(logging.Filter):
     """Access-log filter: the request line is logged without its query string.
 
@@ -202,7 +207,8 @@ class QuerylessAccessLog(logging.Filter):
             path = args[2]
             if "?" in path:
                 path = path.split("?", 1)[0] + "?…"
-            record.args = (*args[:2], CAPABILITY_PATH.sub(r"\1…", path), *args[3:])
+            # a claim link's secret is a capability (issue 18): /claim/…, /exchanges/…
+            record.args = (*args[:2], loggable_path(path), *args[3:])
         return True
 
 

@@ -111,15 +111,19 @@ code { overflow-wrap: anywhere; }
 _e = escape  # escaped, with bidi controls and NUL neutralized (see credkit.share.render.escape)
 
 
-def _page(title: str, body: str, *, issuer_name: str | None = None) -> str:
+FOOTER = (
+    "Checked by credkit: signatures (W3C Data Integrity), dates, revocation (Bitstring Status "
+    "List) and the issuer's standing. Nothing you paste here is stored."
+)
+
+
+def _page(title: str, body: str, *, issuer_name: str | None = None, footer: str = FOOTER) -> str:
     by = f" — {_e(issuer_name)}" if issuer_name else ""
     return (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_e(title)}{by}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
-        f"{body}\n<footer>Checked by credkit: signatures (W3C Data Integrity), dates, "
-        "revocation (Bitstring Status List) and the issuer's standing. Nothing you paste here "
-        "is stored.</footer>\n</main>\n</body>\n</html>\n"
+        f"{body}\n<footer>{footer}</footer>\n</main>\n</body>\n</html>\n"  # a constant
     )
 
 
