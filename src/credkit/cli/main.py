@@ -179,6 +179,7 @@ def _register_commands() -> None:
     from credkit.cli.serve import host, serve, site
     from credkit.cli.share import share
     from credkit.cli.status import status
+    from credkit.cli.store import store
     from credkit.cli.trust import trust
     from credkit.cli.verify import verify as verify_command
 
@@ -196,6 +197,7 @@ def _register_commands() -> None:
         ("serve", serve),
         ("site", site),
         ("host", host),
+        ("store", store),
     ):
         main.add_command(command, name)
 

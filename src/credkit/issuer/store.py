@@ -302,6 +302,9 @@ class SqlIssuerStore:
     def transaction(self) -> AbstractContextManager[Any]:
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Release what the store holds (its connection)."""
+
     def _name(self) -> str:
         """The store as named in error messages."""
         raise NotImplementedError

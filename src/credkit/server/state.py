@@ -22,7 +22,7 @@ from credkit.fetch import HttpFetcher, NoNetwork
 from credkit.identity.did import Resolver
 from credkit.identity.keys import KeyPair
 from credkit.issuer.hosting import HostedTable, StatusListSigner, did_document
-from credkit.issuer.store import SqliteStore
+from credkit.issuer.store import SqlIssuerStore
 from credkit.issuer.workspace import Workspace
 from credkit.jsonld.contexts import DocumentLoader
 from credkit.verify.trust import TrustRegistry, load_registry, own_issuer
@@ -260,13 +260,13 @@ class ServerState:
     def issuing(self) -> bool:
         return self.ws is not None and bool(self.config.tokens)
 
-    def store(self) -> SqliteStore:
+    def store(self) -> SqlIssuerStore:
         """This thread's connection to the issuer store."""
         if self.ws is None:
             raise ServerConfigError("this server has no issuer workspace (--issuer-dir)")
-        store: SqliteStore | None = getattr(self._local, "store", None)
+        store: SqlIssuerStore | None = getattr(self._local, "store", None)
         if store is None:
-            store = SqliteStore(self.ws.store_path, base_url=self.ws.base_url)
+            store = self.ws.store()
             self._local.store = store
         return store
 
