@@ -78,7 +78,9 @@ def start(*, fsync: bool = False, max_connections: int = 100) -> PgServer:
     bindir = binaries()
     if bindir is None:
         raise RuntimeError("no PostgreSQL binaries (initdb, pg_ctl) on PATH or /usr/lib/postgresql")
-    root = Path(tempfile.mkdtemp(prefix="credkit-pg-"))
+    # as root the server's user must reach its folder: /tmp, not a TMPDIR under /root
+    parent = "/tmp" if os.geteuid() == 0 and os.path.isdir("/tmp") else None
+    root = Path(tempfile.mkdtemp(prefix="credkit-pg-", dir=parent))
     prefix: list[str] = []
     if os.geteuid() == 0:
         prefix = ["runuser", "-u", RUN_AS, "--"]

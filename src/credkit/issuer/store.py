@@ -826,6 +826,18 @@ class SqlIssuerStore:
             raise StoreError(f"no status list {list_id!r} in the store")
         return Bitstring.from_bytes(row[0])
 
+    def list_header(self, list_id: int) -> tuple[int, str, str, str] | None:
+        """``(version, url, purpose, updated_at)`` of a list without its bits, or None: what a
+        server checks before deciding whether to sign the list again."""
+        row = self._db.execute(
+            "SELECT version, url, purpose, updated_at FROM status_lists WHERE id = ?", (list_id,)
+        ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]), str(row[2]), str(row[3]))
+
+    def list_id_for(self, url: str) -> int | None:
+        row = self._db.execute("SELECT id FROM status_lists WHERE url = ?", (url,)).fetchone()
+        return None if row is None else int(row[0])
+
     def list_snapshot(self, list_id: int | str) -> tuple[Bitstring, int, str]:
         """A list's bits, version and time of last change read in one statement (one snapshot),
         so a publisher that signs these bits and records this version never calls a revocation

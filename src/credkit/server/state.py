@@ -226,7 +226,11 @@ class ServerState:
             self.key = self.ws.key()
             self.store().close()  # fail at start, not at the first request, if it cannot open
             self._local.store = None
-            self.table = HostedTable(self.ws.store_path)
+            # with a PostgreSQL store, status lists are read from it (every replica answers with
+            # the newest committed list); hosting choices stay in the workspace's file
+            self.table = HostedTable(
+                self.ws.store_path, lists=self.ws.store() if self.ws.store_url else None
+            )
             self.signer = StatusListSigner(self.ws, self.key)
         self.trust: TrustRegistry | None = (
             load_registry(config.trust, anchors=config.anchors) if config.trust else None
