@@ -8,8 +8,8 @@ concurrency SQLite gets for free from its one write lock:
   index cannot both commit; the loser's insert (in a savepoint) fails and it draws again. No lock
   is held across signing, so replicas sign in parallel. Creating a list takes a transaction-scoped
   advisory lock, so two processes never create list n+1 at once;
-- changing a list's bits reads them ``FOR UPDATE`` (a row lock), so two revocations on one list
-  never overwrite each other, and bumps ``version`` in the same transaction;
+- changing a list's bits reads them ``FOR NO KEY UPDATE`` (a row lock), so two revocations on
+  one list never overwrite each other, and bumps ``version`` in the same transaction;
 - an offer is claimed by one conditional ``UPDATE`` (the row lock makes the second one see
   ``claimed``); a one-time token likewise;
 - audit entries are appended under a transaction-scoped advisory lock on the chain's head, so
@@ -52,6 +52,7 @@ from credkit.issuer.store import (
     IssuedCredential,
     SqlIssuerStore,
     StoreBusyError,
+    _now,
 )
 from credkit.status import MIN_LENGTH, StatusSpec
 
@@ -179,6 +180,19 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         f"issuer store schema {SCHEMA_VERSION}: status lists, credentials, allocations, status "
         "events, claim offers and tokens, the hash-chained audit log",
         _pg_ddl(_SCHEMA) + _pg_ddl(OFFER_SCHEMA) + _AUDIT_PG,
+    ),
+    (
+        2,
+        "published status lists: the signed list of each version, written by the one elected "
+        "publisher and served by every replica",
+        """
+CREATE TABLE published_lists (
+    list_id      INTEGER PRIMARY KEY REFERENCES status_lists (id),
+    version      BIGINT NOT NULL,             -- status_lists.version these bytes were signed from
+    body         BYTEA NOT NULL,              -- the signed BitstringStatusListCredential
+    published_at TEXT COLLATE "C" NOT NULL
+);
+""",
     ),
 ]
 
@@ -363,8 +377,10 @@ class PostgresStore(SqlIssuerStore):
     time (a service keeps one per thread); instances share the process's connection pool."""
 
     _integrity_errors = (psycopg.IntegrityError,)
-    # the list's row, locked while its bits are read, changed and its version bumped
-    _lock_list_row = " FOR UPDATE OF l"
+    # the list's row, locked while its bits are read, changed and its version bumped; NO KEY
+    # UPDATE, as the UPDATE itself takes: it does not wait for (nor deadlock with) the KEY SHARE
+    # lock an allocation's foreign key takes on the same row
+    _lock_list_row = " FOR NO KEY UPDATE OF l"
 
     def __init__(
         self,
@@ -580,6 +596,38 @@ class PostgresStore(SqlIssuerStore):
                 )
 
         return self._retry(run)
+
+    # --- published lists (replicas) ---------------------------------------------------------
+
+    def lists_to_publish(self) -> list[tuple[int, int, str, str, str, bytes]]:
+        """``(id, version, url, purpose, updated_at, bits)`` of each list changed since it was
+        last published; each row is read in one statement, so its bits are its version's."""
+        rows = self._db.execute(
+            "SELECT l.id, l.version, l.url, l.purpose, l.updated_at, l.bits FROM status_lists l "
+            "LEFT JOIN published_lists p ON p.list_id = l.id "
+            "WHERE p.version IS NULL OR p.version < l.version ORDER BY l.id"
+        ).fetchall()
+        return [(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), bytes(r[5])) for r in rows]
+
+    def save_published(self, list_id: int, version: int, body: bytes) -> bool:
+        """Keep ``body`` as the list's published form unless a newer version is already kept
+        (the version fences a publisher that lost its election mid-cycle); True when kept."""
+        with self.transaction():
+            done = self._db.execute(
+                "INSERT INTO published_lists (list_id, version, body, published_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (list_id) DO UPDATE SET version = "
+                "excluded.version, body = excluded.body, published_at = excluded.published_at "
+                "WHERE published_lists.version < excluded.version",
+                (list_id, version, body, _now()),
+            )
+        return bool(done.rowcount == 1)
+
+    def published(self, list_id: int) -> tuple[int, bytes] | None:
+        """``(version, signed body)`` of the newest published form of a list, or None."""
+        row = self._db.execute(
+            "SELECT version, body FROM published_lists WHERE list_id = ?", (list_id,)
+        ).fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
 
     def verify_audit(self) -> list[str]:
         return audit_log.verify_chain(self._db, sequence_table=False)

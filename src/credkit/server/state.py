@@ -219,6 +219,7 @@ class ServerState:
         self.key: KeyPair | None = None
         self.table: HostedTable | None = None
         self.signer: StatusListSigner | None = None
+        self.publisher: Any = None
         self._local = threading.local()
         self.loader = DocumentLoader()
         if config.issuer_dir is not None:
@@ -232,6 +233,13 @@ class ServerState:
                 self.ws.store_path, lists=self.ws.store() if self.ws.store_url else None
             )
             self.signer = StatusListSigner(self.ws, self.key)
+            if self.ws.store_url:
+                # replicas on one PostgreSQL store: the elected one signs, every one serves
+                from credkit.issuer.publisher import ListPublisher
+
+                self.publisher = ListPublisher(
+                    self.ws.store(), self.key, self.ws.issuer_did, self.ws.cryptosuite
+                ).start()
         self.trust: TrustRegistry | None = (
             load_registry(config.trust, anchors=config.anchors) if config.trust else None
         )
