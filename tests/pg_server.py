@@ -126,3 +126,17 @@ def start(*, fsync: bool = False, max_connections: int = 100) -> PgServer:
         server.stop()
         raise RuntimeError(f"PostgreSQL did not start: {exc.stderr!r} {log[-2000:]}") from None
     return server
+
+
+_SHARED: list[PgServer] = []
+
+
+def shared() -> PgServer:
+    """One server for the whole test process (several test modules), stopped at exit."""
+    if not _SHARED:
+        import atexit
+
+        server = start()
+        _SHARED.append(server)
+        atexit.register(server.stop)
+    return _SHARED[0]

@@ -49,14 +49,13 @@ def pg() -> Iterator[pg_server.PgServer]:
     if pg_server.binaries() is None:
         pytest.skip("no PostgreSQL binaries (initdb, pg_ctl) on PATH or /usr/lib/postgresql")
     try:
-        server = pg_server.start()
+        server = pg_server.shared()  # one server for every module that asks; stopped at exit
     except RuntimeError as exc:
         pytest.skip(f"PostgreSQL did not start here: {exc}")
     yield server
     from credkit.issuer.store_pg import close_pools
 
     close_pools()
-    server.stop()
 
 
 @dataclass
