@@ -165,3 +165,60 @@ def test_cli_init_refuses_a_password_and_store_migrate_applies(db: str, tmp_path
     Workspace.create(sqlite_ws, name="Lab")
     refused = _credkit("store", "migrate", "--issuer-dir", str(sqlite_ws))
     assert refused.returncode == 2 and "SQLite" in refused.stderr
+
+
+def test_one_roster_issued_from_two_machines_at_once_gives_one_diploma_per_row(
+    db: str, tmp_path: Path
+) -> None:
+    """Two `credkit issue-cohort` runs of one roster on one PostgreSQL store, at once (two
+    copies of the workspace: two machines): both succeed, each row is issued once, and each
+    machine ends with every diploma file (the loser writes the winner's from the store)."""
+    import csv
+    import shutil
+
+    examples = Path(__file__).resolve().parents[1] / "examples" / "postproduction"
+    rows = list(csv.reader((examples / "roster.csv").open(encoding="utf-8")))
+    roster = tmp_path / "roster.csv"
+    with roster.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(rows[0])
+        for i in range(240):
+            row = list(rows[1 + i % (len(rows) - 1)])
+            row[0] = f"{row[0]}-{i}"
+            writer.writerow(row)
+    first = tmp_path / "a"
+    Workspace.create(first, name="Lab", base_url=BASE, store_url=db + "?schema=twin")
+    shutil.copy(examples / "program.toml", first / "program.toml")
+    second = tmp_path / "b"
+    shutil.copytree(first, second)
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "credkit",
+                "issue-cohort",
+                "--issuer-dir",
+                str(ws),
+                "--roster",
+                str(roster),
+                "--allow-placeholders",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SRC), "HOME": "/tmp"},
+        )
+        for ws in (first, second)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outs]
+    from credkit.issuer.store_pg import PostgresStore
+
+    store = PostgresStore(db + "?schema=twin")
+    assert len(store.credentials(documents=False)) == 240
+    assert [i.allocated for i in store.lists()] == [240] and store.check_consistency() == []
+    issued = [int(out.split("issued ", 1)[1].split(",")[0]) for out, _ in outs]
+    assert sum(issued) == 240, outs
+    for ws in (first, second):
+        assert len(list((ws / "diplomas").glob("*.json"))) == 240
