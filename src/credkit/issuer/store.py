@@ -316,6 +316,22 @@ class SqlIssuerStore:
     def _lock_lists(self) -> None:
         """Before creating a status list: exclude other processes creating one at once."""
 
+    def _insert_allocation(self, list_id: int, idx: int, credential_id: str, purpose: str) -> bool:
+        """Record the allocation; False when another transaction holds the index (draw again),
+        a StoreError when the credential already has an index for ``purpose``."""
+        try:
+            with self._guard():
+                self._db.execute(
+                    "INSERT INTO allocations (list_id, idx, credential_id, purpose, "
+                    "allocated_at) VALUES (?, ?, ?, ?, ?)",
+                    (list_id, idx, credential_id, purpose, _now()),
+                )
+        except self._integrity_errors as exc:
+            if self._index_taken(exc):
+                return False
+            raise StoreError(f"credential {credential_id} already has a {purpose} index") from None
+        return True
+
     def _index_taken(self, exc: Exception) -> bool:
         """Whether a failed allocation insert hit ``PRIMARY KEY (list_id, idx)`` (a race another
         process won: draw again) rather than the credential's one index per purpose."""
@@ -442,19 +458,8 @@ class SqlIssuerStore:
             if idx is None:  # other processes filled the list since it was cached
                 del self._open[spec.key()]
                 continue
-            try:
-                with self._guard():
-                    self._db.execute(
-                        "INSERT INTO allocations (list_id, idx, credential_id, purpose, "
-                        "allocated_at) VALUES (?, ?, ?, ?, ?)",
-                        (list_id, idx, credential_id, purpose, _now()),
-                    )
-            except self._integrity_errors as exc:
-                if self._index_taken(exc):
-                    continue  # a concurrent transaction took this index first: draw again
-                raise StoreError(
-                    f"credential {credential_id} already has a {purpose} index"
-                ) from None
+            if not self._insert_allocation(list_id, idx, credential_id, purpose):
+                continue  # a concurrent transaction took this index first: draw again
             cached[3] += 1
             return Allocation(url, idx)
         raise StoreBusyError(f"no free {purpose} index after {ALLOCATE_TRIES} draws; try again")

@@ -5,7 +5,8 @@ module supplies connections (``psycopg`` 3 through a ``psycopg-pool`` pool per p
 concurrency SQLite gets for free from its one write lock:
 
 - a status index is ``PRIMARY KEY (list_id, idx)``: two transactions drawing the same random
-  index cannot both commit; the loser's insert (in a savepoint) fails and it draws again. No lock
+  index cannot both commit; the loser's ``INSERT … ON CONFLICT DO NOTHING`` inserts nothing and
+  it draws again. No lock
   is held across signing, so replicas sign in parallel. Creating a list takes a transaction-scoped
   advisory lock, so two processes never create list n+1 at once;
 - changing a list's bits reads them ``FOR NO KEY UPDATE`` (a row lock), so two revocations on
@@ -494,6 +495,24 @@ class PostgresStore(SqlIssuerStore):
 
     def _lock_lists(self) -> None:
         self._advisory("lists")
+
+    def _insert_allocation(self, list_id: int, idx: int, credential_id: str, purpose: str) -> bool:
+        """One statement, no savepoint: ``ON CONFLICT DO NOTHING`` waits for a concurrent
+        transaction holding the same key and then does nothing if it committed."""
+        done = self._db.execute(
+            "INSERT INTO allocations (list_id, idx, credential_id, purpose, allocated_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (list_id, idx, credential_id, purpose, _now()),
+        )
+        if done.rowcount == 1:
+            return True
+        held = self._db.execute(
+            "SELECT 1 FROM allocations WHERE credential_id = ? AND purpose = ?",
+            (credential_id, purpose),
+        ).fetchone()
+        if held is not None:
+            raise StoreError(f"credential {credential_id} already has a {purpose} index")
+        return False
 
     def _index_taken(self, exc: Exception) -> bool:
         diag = getattr(exc, "diag", None)
