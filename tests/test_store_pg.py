@@ -222,3 +222,43 @@ def test_one_roster_issued_from_two_machines_at_once_gives_one_diploma_per_row(
     assert sum(issued) == 240, outs
     for ws in (first, second):
         assert len(list((ws / "diplomas").glob("*.json"))) == 240
+
+
+def test_two_replicas_serve_the_published_list_with_an_etag(db: str, tmp_path: Path) -> None:
+    """Two in-process services on one PostgreSQL store: a revocation made through one is in the
+    list the other serves, both serve the same bytes for a version, and If-None-Match is 304."""
+    testclient = pytest.importorskip("fastapi.testclient")
+    from credkit.server.app import create_app
+    from credkit.server.state import ServerConfig
+    from test_server_helpers import TOKEN, diploma
+
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    ws = Workspace.create(tmp_path / "ws", name="Lab", base_url=BASE, store_url=db + "?schema=srv")
+    apps = [create_app(ServerConfig(issuer_dir=ws.root, tokens=frozenset([TOKEN]))) for _ in "ab"]
+    with testclient.TestClient(apps[0]) as one, testclient.TestClient(apps[1]) as two:
+        vc = one.post(
+            "/credentials/issue", json={"credential": diploma(), "options": {}}, headers=auth
+        ).json()["verifiableCredential"]
+        entry = vc["credentialStatus"]
+        changed = two.post(
+            "/credentials/status",
+            json={"credentialId": vc["id"], "credentialStatus": [{"status": "revoked"}]},
+            headers=auth,
+        )
+        assert changed.status_code == 200, changed.text
+        store = ws.store()
+        version = store.list_snapshot(1)[1]
+        deadline = time.time() + 20
+        while (store.published(1) or (0, b""))[0] != version and time.time() < deadline:
+            time.sleep(0.05)
+        answers = [client.get("/status/1") for client in (one, two)]
+        assert [a.status_code for a in answers] == [200, 200]
+        assert answers[0].content == answers[1].content  # one publisher, one list per version
+        etag = answers[0].headers["etag"]
+        assert etag == f'"1.{version}"' and "max-age=300" in answers[0].headers["cache-control"]
+        served = answers[1].json()
+        bits = Bitstring.decode(served["credentialSubject"]["encodedList"])
+        assert bits.get(int(entry["statusListIndex"])) == 1
+        assert two.get("/status/1", headers={"If-None-Match": etag}).status_code == 304
+        for app in apps:
+            app.state.credkit.publisher.stop()  # type: ignore[attr-defined]
