@@ -83,9 +83,16 @@ def start(*, fsync: bool = False, max_connections: int = 100) -> PgServer:
     root = Path(tempfile.mkdtemp(prefix="credkit-pg-", dir=parent))
     prefix: list[str] = []
     if os.geteuid() == 0:
+        if shutil.which("runuser") is None:
+            raise RuntimeError("running as root without runuser: initdb would refuse to run")
         prefix = ["runuser", "-u", RUN_AS, "--"]
         os.chmod(root, 0o755)
-        shutil.chown(root, user=RUN_AS)
+        try:
+            shutil.chown(root, user=RUN_AS)
+        except LookupError:
+            raise RuntimeError(
+                f"no user {RUN_AS!r} to run PostgreSQL as (initdb refuses root)"
+            ) from None
     port = free_port()
     server = PgServer(root, port, bindir, prefix)
     data = root / "data"
