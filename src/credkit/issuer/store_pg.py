@@ -60,6 +60,8 @@ from credkit.status import MIN_LENGTH, StatusSpec
 SCHEMES = ("postgresql", "postgres")
 RETRIES = 4  # attempts of an outermost change that hit a deadlock or serialization failure
 POOL_MAX = int(os.environ.get("CREDKIT_PG_POOL_MAX", "8"))
+# longest pause between two statements of one transaction (a cohort batch waits for signatures)
+IDLE_IN_TX_MS = 60_000
 
 T = TypeVar("T")
 
@@ -286,6 +288,9 @@ def _pool(target: StoreURL, lock_timeout_ms: int) -> ConnectionPool:
             conn.execute(f"SET search_path TO {schema}")
             # a lock held longer than this is "busy, retry", as SQLite's busy timeout
             conn.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
+            # a replica frozen mid-transaction (SIGSTOP, a debugger) must not hold the audit head
+            # or a list row forever: PostgreSQL ends such a session, and its locks with it
+            conn.execute(f"SET idle_in_transaction_session_timeout = {IDLE_IN_TX_MS}")
 
         pool = ConnectionPool(
             target.conninfo,
