@@ -9,7 +9,16 @@ import sys
 import time
 from typing import Any
 
-from credkit.issuer.store import SqliteStore
+from credkit.issuer.store import SqlIssuerStore, SqliteStore
+
+
+def open_store(target: str, base_url: str, length: int) -> SqlIssuerStore:
+    """A SQLite file, or a PostgreSQL store URL (the conformance suite runs both)."""
+    if target.startswith("postgresql://"):
+        from credkit.issuer.store_pg import PostgresStore
+
+        return PostgresStore(target, base_url=base_url, list_length=length)
+    return SqliteStore(target, base_url=base_url, list_length=length)
 
 
 def _build(credential_id: str) -> Any:
@@ -29,7 +38,7 @@ def _build(credential_id: str) -> Any:
 def main() -> None:
     mode, path, base_url, prefix = sys.argv[1:5]
     length = int(sys.argv[6]) if len(sys.argv) > 6 else 131_072
-    store = SqliteStore(path, base_url=base_url, list_length=length)
+    store = open_store(path, base_url, length)
     out = sys.stdout
     start_at = float(os.environ.get("STORE_WORKER_START_AT", "0"))
     time.sleep(max(0.0, start_at - time.time()))  # a barrier: both workers begin together
@@ -41,6 +50,18 @@ def main() -> None:
             out.write(f"issued {cid}\n")
             out.flush()
         out.write(f"end {time.time()}\n")
+    elif mode == "roster":  # the same roster as another process: keys shared, ids our own
+        for i in range(int(sys.argv[5])):
+            cid = f"urn:test:{prefix}-{i}"
+            got = store.issue(cid, ["revocation"], _build(cid), subject_key=f"roster-{i}")
+            out.write(f"issued {got.id} roster-{i}\n")
+            out.flush()
+    elif mode == "revoke":  # revoke urn:test:{prefix}-{i}, already issued by the test
+        for i in range(int(sys.argv[5])):
+            cid = f"urn:test:{prefix}-{i}"
+            if store.set_status(cid, "revocation", 1, reason="race"):
+                out.write(f"status {cid} revocation 1\n")
+                out.flush()
     elif mode == "churn":  # issue, revoke, suspend, reinstate until killed
         issued: list[str] = []
         rng = random.Random()

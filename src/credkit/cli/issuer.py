@@ -30,6 +30,11 @@ EXIT_SOME_FAILED = 1
 @click.option("--base-url", help="Where status lists and hosted diplomas will be served from.")
 @click.option("--did-web", "did_web_domain", help="Issue as did:web:DOMAIN (else did:key).")
 @click.option(
+    "--store",
+    "store_url",
+    help="A PostgreSQL store, postgresql://USER@HOST/DB[?schema=NAME] (no password: PGPASSWORD).",
+)
+@click.option(
     "--suspension",
     is_flag=True,
     help="Also allow suspension (two status entries per diploma; see docs/status.md).",
@@ -42,6 +47,7 @@ def init(
     base_url: str | None,
     did_web_domain: str | None,
     suspension: bool,
+    store_url: str | None = None,
 ) -> None:
     """Create an issuer workspace in DIRECTORY: key (0600), template, store and config."""
     ws = Workspace.create(
@@ -51,12 +57,13 @@ def init(
         base_url=base_url,
         did_web_domain=did_web_domain,
         suspension=suspension,
+        store_url=store_url,
     )
     click.echo(f"workspace:  {ws.root}")
     click.echo(f"issuer DID: {ws.issuer_did}")
     click.echo(f"key:        {ws.key_path} (mode 0600; back it up, never share it)")
     click.echo(f"template:   {ws.template_path} (edit it: it describes your diploma)")
-    click.echo(f"store:      {ws.store_path}")
+    click.echo(f"store:      {_store_name(ws)}")
     if ws.base_url is None:
         click.echo(f"note: set publish.base_url in {ws.root / CONFIG_NAME} before issuing")
     if ws.issuer_did.startswith("did:web:"):
@@ -339,3 +346,11 @@ def list_command(
         status = f"replaced by {r.replaced_by}" if r.replaced_by else r.status
         roster = f" [{r.roster_id}]" if r.roster_id else ""
         click.echo(f"{r.name or '?'}{roster}  {r.id}  {file}  {status}")
+
+
+def _store_name(ws: Workspace) -> str:
+    if ws.store_url:
+        from credkit.issuer.store_pg import StoreURL
+
+        return StoreURL.parse(ws.store_url).redacted()
+    return str(ws.store_path)

@@ -180,6 +180,7 @@ def _register_commands() -> None:
     from credkit.cli.serve import host, serve, site
     from credkit.cli.share import share
     from credkit.cli.status import status
+    from credkit.cli.store import store
     from credkit.cli.trust import trust
     from credkit.cli.verify import verify as verify_command
 
@@ -198,6 +199,7 @@ def _register_commands() -> None:
         ("site", site),
         ("host", host),
         ("offer", offer),
+        ("store", store),
     ):
         main.add_command(command, name)
 

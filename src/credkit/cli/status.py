@@ -18,7 +18,7 @@ from credkit.cli.common import friendly as _friendly
 from credkit.errors import StoreError
 from credkit.identity.keys import KeyPair
 from credkit.issuer.ledger import find_diploma
-from credkit.issuer.store import SqliteStore
+from credkit.issuer.store import SqlIssuerStore, SqliteStore
 from credkit.issuer.workspace import CONFIG_NAME, Workspace
 from credkit.proofs.suites import SUITES
 from credkit.status import publish
@@ -46,17 +46,24 @@ def _workspace(ctx: click.Context) -> Workspace | None:
     return Workspace.open(folder)
 
 
-def _store(ctx: click.Context) -> SqliteStore:
+def _store(ctx: click.Context) -> SqlIssuerStore:
     obj = _settings(ctx)
     if "store" not in obj:
         ws = _workspace(ctx)
         path = obj.get("store_path") or (ws.store_path if ws else None)
         if path is None:
             raise StoreError("no issuer store: pass --issuer-dir or --store")
-        store = SqliteStore(path, base_url=obj.get("base_url") or (ws.base_url if ws else None))
+        base_url = obj.get("base_url") or (ws.base_url if ws else None)
+        store: SqlIssuerStore
+        if ws is not None and ws.store_url and obj.get("store_path") is None:
+            from credkit.issuer.store_pg import PostgresStore
+
+            store = PostgresStore(ws.store_url, base_url=base_url)
+        else:
+            store = SqliteStore(path, base_url=base_url)
         obj["store"] = store
         ctx.find_root().call_on_close(store.close)
-    store_obj: SqliteStore = obj["store"]
+    store_obj: SqlIssuerStore = obj["store"]
     return store_obj
 
 

@@ -345,7 +345,18 @@ def issue_cohort(
     try:
         for start in range(0, len(pending), batch_size):
             chunk = pending[start : start + batch_size]
-            _issue_batch(chunk, store, purposes, pool, report, writer, chunksize(len(chunk)))
+            try:
+                _issue_batch(chunk, store, purposes, pool, report, writer, chunksize(len(chunk)))
+            except StoreError:
+                # the same roster run on another machine against the same (PostgreSQL) store
+                # committed some of these rows first: they are issued (the batch was rolled
+                # back whole, nothing of ours stayed); take theirs, issue the rest
+                raced = [job for job in chunk if _already_issued(job, store, report)]
+                if not raced:
+                    raise
+                rest = [job for job in chunk if job not in raced]
+                if rest:
+                    _issue_batch(rest, store, purposes, pool, report, writer, chunksize(len(rest)))
             tick(len(chunk))
     finally:
         try:

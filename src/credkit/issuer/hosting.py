@@ -84,8 +84,11 @@ def _busy_is_busy() -> Iterator[None]:
 class HostedTable:
     """The issuer's choice of hosted diplomas, in the workspace's SQLite file."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, lists: Any = None) -> None:
         self.path = Path(path)
+        # where status lists live when not in this file: a PostgreSQL store (read-only use,
+        # outside transactions, so one instance serves every thread from its pool)
+        self.lists = lists
         self._lock = threading.Lock()  # one connection shared by the server's threads
         try:
             # the store's short busy timeout: a locked table is "busy, try again" (503), not a
@@ -142,6 +145,9 @@ class HostedTable:
     # decodes every list to count it
     def list_version(self, list_id: int) -> tuple[int, str, str, str] | None:
         """``(version, url, purpose, updated_at)`` of a status list, or None."""
+        if self.lists is not None:
+            header: tuple[int, str, str, str] | None = self.lists.list_header(list_id)
+            return header
         rows = self._all(
             "SELECT version, url, purpose, updated_at FROM status_lists WHERE id = ?", (list_id,)
         )
@@ -150,12 +156,18 @@ class HostedTable:
         return int(rows[0][0]), str(rows[0][1]), str(rows[0][2]), str(rows[0][3])
 
     def list_bits(self, list_id: int) -> Bitstring:
+        if self.lists is not None:
+            bits: Bitstring = self.lists.bitstring(list_id)
+            return bits
         rows = self._all("SELECT bits FROM status_lists WHERE id = ?", (list_id,))
         if not rows:
             raise StoreError(f"no status list {list_id}")
         return Bitstring.from_bytes(bytes(rows[0][0]))
 
     def list_id_for(self, url: str) -> int | None:
+        if self.lists is not None:
+            found: int | None = self.lists.list_id_for(url)
+            return found
         rows = self._all("SELECT id FROM status_lists WHERE url = ?", (url,))
         return int(rows[0][0]) if rows else None
 

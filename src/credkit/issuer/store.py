@@ -16,7 +16,7 @@ import os
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,6 +47,8 @@ ISSUER_PURPOSES = ("revocation", "suspension", "message")
 # How long a write waits for another process's lock before StoreBusyError: a few seconds, so a
 # service answers "busy, retry" (503) instead of holding the request (and its thread) for 30 s.
 BUSY_TIMEOUT_MS = 3_000
+# random draws for a free index before giving up (each miss is a race lost to another process)
+ALLOCATE_TRIES = 16
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -272,160 +274,75 @@ class IssuerStore(Protocol):
     def use_token(self, token: str, kind: str) -> tuple[str | None, dict[str, Any]] | None: ...
 
 
-class SqliteStore:
-    """:class:`IssuerStore` in one SQLite file; safe for several processes on one machine.
+class SqlIssuerStore:
+    """The :class:`IssuerStore` logic both SQL backends share (SQLite here, PostgreSQL in
+    :mod:`credkit.issuer.store_pg`): the statements are written once, with ``?`` parameters.
 
-    ``base_url`` is fixed the first time a list is created (list URLs are signed into diplomas,
-    so they can never move); opening the store later with another ``base_url`` is an error.
-    ``list_length`` below 131,072 is for tests only: verifiers reject shorter lists (§3.2).
+    A backend supplies the connection (``_db.execute``), :meth:`transaction`, and the few places
+    where engines differ: which exceptions are constraint violations, how a statement that is
+    allowed to fail keeps the transaction usable (:meth:`_guard`), how creating a list and
+    changing a list's bits are serialized against other processes (:meth:`_lock_lists`,
+    ``_lock_list_row``), and the engine's own integrity checks.
     """
 
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        base_url: str | None = None,
-        list_length: int = MIN_LENGTH,
-        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
-        actor: str | None = None,
-    ) -> None:
-        self.actor = actor or default_actor()
-        if list_length <= 0 or list_length % 8:
-            raise StoreError("list_length must be a positive multiple of 8")
-        self.path = Path(path)
-        self.list_length = list_length
-        self._depth = 0
-        # the list being filled, per purpose, with its allocation count: valid only inside one
-        # write transaction (BEGIN IMMEDIATE holds the lock, so no other process can allocate)
-        self._open: dict[str, list[Any]] = {}
-        if not self.path.exists():
-            # the store names graduates: readable by the issuer only (WAL files inherit the mode)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        try:
-            self._db = sqlite3.connect(
-                self.path, timeout=busy_timeout_ms / 1000, isolation_level=None
-            )
-            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
-            # FULL: a committed issuance survives power loss, not only a crashed process
-            self._db.execute("PRAGMA synchronous = FULL")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            # a store already at this schema is opened without the write lock, so a reader (a
-            # server thread answering GET) never waits behind a writer in another process
-            if self._schema_version() != SCHEMA_VERSION:
-                # the 1 -> 2 migration rebuilds status_lists; SQLite's documented way to change a
-                # table's constraints (lang_altertable.html, "other kinds of table schema
-                # changes") turns foreign keys off around it, and the pragma is a no-op inside a
-                # transaction, so it is switched here and checked with foreign_key_check below
-                self._db.execute("PRAGMA foreign_keys = OFF")
-                try:
-                    with self.transaction():
-                        # statement by statement: executescript() would commit the transaction
-                        version = self._schema_version()
-                        if version == 1:
-                            self._migrate_1_to_2()
-                        elif version == 0:
-                            self._run_script(_SCHEMA)
-                        if version < 3:
-                            self._run_script(_SCHEMA_3)
-                        self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                finally:
-                    self._db.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open issuer store {self.path}: {exc}") from None
-        self.base_url = self._bind_base_url(base_url)
+    _db: Any
+    actor: str
+    base_url: str | None
+    list_length: int
+    _depth: int
+    # the list being filled, per purpose, with its allocation count (a hint: rechecked when full)
+    _open: dict[str, list[Any]]
+    # what a violated PRIMARY KEY / UNIQUE / FOREIGN KEY raises
+    _integrity_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+    # appended to the SELECT that reads a list's bits before changing them: a row lock where
+    # another process could change them between the read and the write (SQLite's write lock
+    # already excludes that)
+    _lock_list_row = ""
 
-    # --- plumbing -------------------------------------------------------------------------
+    def transaction(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
 
     def close(self) -> None:
-        self._db.close()
+        """Release what the store holds (its connection)."""
 
-    def __enter__(self) -> SqliteStore:
-        return self
+    def _name(self) -> str:
+        """The store as named in error messages."""
+        raise NotImplementedError
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _guard(self) -> AbstractContextManager[object]:
+        """Around a statement whose constraint violation is turned into a StoreError."""
+        return nullcontext()
 
-    @contextmanager
-    def transaction(self) -> Iterator[SqliteStore]:
-        """One write transaction (``BEGIN IMMEDIATE``: the write lock is taken up front, so two
-        processes queue instead of failing half-way). Nested uses join the outer transaction."""
-        if self._depth:
-            self._depth += 1
-            try:
-                yield self
-            finally:
-                self._depth -= 1
-            return
+    def _lock_lists(self) -> None:
+        """Before creating a status list: exclude other processes creating one at once."""
+
+    def _insert_allocation(self, list_id: int, idx: int, credential_id: str, purpose: str) -> bool:
+        """Record the allocation; False when another transaction holds the index (draw again),
+        a StoreError when the credential already has an index for ``purpose``."""
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if is_busy(exc):
-                raise StoreBusyError(f"issuer store {self.path} is busy: {exc}") from None
-            raise StoreError(f"issuer store {self.path}: {exc}") from None
-        except sqlite3.Error as exc:
-            raise StoreError(f"issuer store {self.path} is busy: {exc}") from None
-        self._depth = 1
-        self._open.clear()
-        try:
-            yield self
-            self._db.execute("COMMIT")
-        except sqlite3.IntegrityError as exc:
-            self._rollback()
-            raise StoreError(f"issuer store refused the change: {exc}") from None
-        except BaseException:
-            self._rollback()
-            raise
-        finally:
-            self._depth = 0
+            with self._guard():
+                self._db.execute(
+                    "INSERT INTO allocations (list_id, idx, credential_id, purpose, "
+                    "allocated_at) VALUES (?, ?, ?, ?, ?)",
+                    (list_id, idx, credential_id, purpose, _now()),
+                )
+        except self._integrity_errors as exc:
+            if self._index_taken(exc):
+                return False
+            raise StoreError(f"credential {credential_id} already has a {purpose} index") from None
+        return True
 
-    def _rollback(self) -> None:
-        if self._db.in_transaction:
-            self._db.execute("ROLLBACK")
+    def _index_taken(self, exc: Exception) -> bool:
+        """Whether a failed allocation insert hit ``PRIMARY KEY (list_id, idx)`` (a race another
+        process won: draw again) rather than the credential's one index per purpose."""
+        return False
+
+    def _engine_problems(self) -> list[str]:
+        return []
 
     def _require_tx(self, what: str) -> None:
         if not self._depth:
             raise StoreError(f"{what} must run inside store.transaction() (or use issue())")
-
-    def _migrate_1_to_2(self) -> None:
-        """Schema 1 -> 2: status_lists gains ``size`` and ``messages`` and the ``message`` purpose.
-
-        Existing lists keep their rows, ids, URLs and bits (all one-bit entries: size 1), so every
-        diploma already issued still points at the same bit. Inside the caller's transaction.
-        """
-        create = _SCHEMA.split("CREATE TABLE IF NOT EXISTS status_lists", 1)[1].split(";", 1)[0]
-        self._db.execute("CREATE TABLE status_lists_v2" + create)
-        self._db.execute(
-            "INSERT INTO status_lists_v2 (id, url, purpose, length, bits, version, created_at, "
-            "updated_at) SELECT id, url, purpose, length, bits, version, created_at, updated_at "
-            "FROM status_lists"
-        )
-        self._db.execute("DROP TABLE status_lists")
-        self._db.execute("ALTER TABLE status_lists_v2 RENAME TO status_lists")
-        broken = self._db.execute("PRAGMA foreign_key_check").fetchall()
-        if broken:
-            raise StoreError(f"{self.path}: migration to schema 2 broke references: {broken[:3]}")
-
-    def _run_script(self, script: str) -> None:
-        """Run DDL statement by statement (executescript() would commit the transaction);
-        trigger bodies hold ``;`` of their own, so statements are split at ``END;`` too."""
-        statement = ""
-        for part in script.split(";"):
-            statement += part + ";"
-            if "CREATE TRIGGER" in statement and "END;" not in statement:
-                continue
-            if statement.strip(" \n;"):
-                self._db.execute(statement)
-            statement = ""
-
-    def _schema_version(self) -> int:
-        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path} was written by a newer credkit (schema {version})")
-        return version
 
     def _bind_base_url(self, base_url: str | None) -> str | None:
         base = base_url.rstrip("/") if base_url else None
@@ -437,12 +354,15 @@ class SqliteStore:
             with self.transaction():
                 row = self._db.execute(query).fetchone()
                 if row is None:
-                    self._db.execute("INSERT INTO meta VALUES ('base_url', ?)", (base,))
-                    return base
+                    self._db.execute(
+                        "INSERT INTO meta VALUES ('base_url', ?) ON CONFLICT (key) DO NOTHING",
+                        (base,),
+                    )
+                    row = self._db.execute(query).fetchone()
         stored = str(row[0])
         if base is not None and base != stored:
             raise StoreError(
-                f"{self.path} issues status lists under {stored}, not {base}; list URLs are "
+                f"{self._name()} issues status lists under {stored}, not {base}; list URLs are "
                 "signed into every diploma and cannot move"
             )
         return stored
@@ -453,13 +373,16 @@ class SqliteStore:
         """The list to allocate from: the oldest with a free index whose purpose, entry size and
         messages are the entry's (one list, one meaning per value), or a new one."""
         messages = json.dumps(spec.status_message()) if spec.messages else None
-        rows = self._db.execute(
+        query = (
             "SELECT l.id, l.url, l.length FROM status_lists AS l WHERE l.purpose = ? AND "
             "l.size = ? AND l.messages IS ? AND "
             "(SELECT count(*) FROM allocations AS a WHERE a.list_id = l.id) < l.length "
-            "ORDER BY l.id LIMIT 1",
-            (spec.purpose, spec.size, messages),
-        ).fetchone()
+            "ORDER BY l.id LIMIT 1"
+        )
+        rows = self._db.execute(query, (spec.purpose, spec.size, messages)).fetchone()
+        if rows is None:
+            self._lock_lists()  # then look again: another process may have just made one
+            rows = self._db.execute(query, (spec.purpose, spec.size, messages)).fetchone()
         if rows is not None:
             return int(rows[0]), str(rows[1]), int(rows[2])
         if self.base_url is None:
@@ -487,7 +410,7 @@ class SqliteStore:
         )
         return list_id, url, self.list_length
 
-    def _random_free_index(self, list_id: int, length: int) -> int:
+    def _random_free_index(self, list_id: int, length: int) -> int | None:
         """A uniformly random unused index (§5.1 herd privacy: order must not leak issue order)."""
         for _ in range(32):  # while the list is mostly empty, a few random probes suffice
             idx = secrets.randbelow(length)
@@ -501,9 +424,7 @@ class SqliteStore:
             for r in self._db.execute("SELECT idx FROM allocations WHERE list_id = ?", (list_id,))
         }
         free = [i for i in range(length) if i not in used]
-        if not free:  # _open_list checked, so only a bug gets here
-            raise StoreError(f"status list {list_id} is full")
-        return free[secrets.randbelow(len(free))]
+        return free[secrets.randbelow(len(free))] if free else None
 
     def allocate(self, purpose: str | StatusSpec, credential_id: str) -> Allocation:
         """Reserve a fresh random index for ``credential_id``; must share a transaction with
@@ -524,25 +445,24 @@ class SqliteStore:
             raise StoreError(str(exc)) from None
         purpose = spec.purpose
         self._require_tx("allocate()")
-        cached = self._open.get(spec.key())
-        if cached is None or cached[3] >= cached[2]:
-            list_id, url, length = self._open_list(spec)
-            count = self._db.execute(
-                "SELECT count(*) FROM allocations WHERE list_id = ?", (list_id,)
-            ).fetchone()[0]
-            cached = self._open[spec.key()] = [list_id, url, length, int(count)]
-        list_id, url, length = int(cached[0]), str(cached[1]), int(cached[2])
-        idx = self._random_free_index(list_id, length)
-        try:
-            self._db.execute(
-                "INSERT INTO allocations (list_id, idx, credential_id, purpose, allocated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (list_id, idx, credential_id, purpose, _now()),
-            )
-        except sqlite3.IntegrityError:
-            raise StoreError(f"credential {credential_id} already has a {purpose} index") from None
-        cached[3] += 1
-        return Allocation(url, idx)
+        for _ in range(ALLOCATE_TRIES):
+            cached = self._open.get(spec.key())
+            if cached is None or cached[3] >= cached[2]:
+                list_id, url, length = self._open_list(spec)
+                count = self._db.execute(
+                    "SELECT count(*) FROM allocations WHERE list_id = ?", (list_id,)
+                ).fetchone()[0]
+                cached = self._open[spec.key()] = [list_id, url, length, int(count)]
+            list_id, url, length = int(cached[0]), str(cached[1]), int(cached[2])
+            idx = self._random_free_index(list_id, length)
+            if idx is None:  # other processes filled the list since it was cached
+                del self._open[spec.key()]
+                continue
+            if not self._insert_allocation(list_id, idx, credential_id, purpose):
+                continue  # a concurrent transaction took this index first: draw again
+            cached[3] += 1
+            return Allocation(url, idx)
+        raise StoreBusyError(f"no free {purpose} index after {ALLOCATE_TRIES} draws; try again")
 
     def claim(
         self, list_url: str, index: int, purpose: str | StatusSpec, credential_id: str
@@ -574,12 +494,13 @@ class SqliteStore:
         if isinstance(index, bool) or not 0 <= index < length:
             raise StoreError(f"index {index} is outside {list_url} (0..{length - 1})")
         try:
-            self._db.execute(
-                "INSERT INTO allocations (list_id, idx, credential_id, purpose, allocated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (list_id, index, credential_id, spec.purpose, _now()),
-            )
-        except sqlite3.IntegrityError:
+            with self._guard():
+                self._db.execute(
+                    "INSERT INTO allocations (list_id, idx, credential_id, purpose, allocated_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (list_id, index, credential_id, spec.purpose, _now()),
+                )
+        except self._integrity_errors:
             raise StoreError(
                 f"index {index} of {list_url} is taken (or {credential_id} has a "
                 f"{spec.purpose} index)"
@@ -651,22 +572,24 @@ class SqliteStore:
                 document=body,
             )
             try:
-                self._db.execute(
-                    "INSERT INTO credentials (id, subject_key, subject_name, email_hash, digest, "
-                    "document, path, status_entries, issued_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (
-                        record.id,
-                        record.subject_key,
-                        record.subject_name,
-                        record.email_hash,
-                        record.digest,
-                        body,
-                        record.path,
-                        json.dumps(entries),
-                        record.issued_at,
-                    ),
-                )
-            except sqlite3.IntegrityError as exc:
+                with self._guard():
+                    self._db.execute(
+                        "INSERT INTO credentials (id, subject_key, subject_name, email_hash, "
+                        "digest, document, path, status_entries, issued_at) "
+                        "VALUES (?,?,?,?,?,?,?,?,?)",
+                        (
+                            record.id,
+                            record.subject_key,
+                            record.subject_name,
+                            record.email_hash,
+                            record.digest,
+                            body,
+                            record.path,
+                            json.dumps(entries),
+                            record.issued_at,
+                        ),
+                    )
+            except self._integrity_errors as exc:
                 raise StoreError(f"credential {credential_id} not recorded: {exc}") from None
             self.audit(
                 "issue",
@@ -802,7 +725,8 @@ class SqliteStore:
         with self.transaction():
             row = self._db.execute(
                 "SELECT a.list_id, a.idx, l.bits, l.size FROM allocations a JOIN status_lists l "
-                "ON l.id = a.list_id WHERE a.credential_id = ? AND a.purpose = ?",
+                "ON l.id = a.list_id WHERE a.credential_id = ? AND a.purpose = ?"
+                + self._lock_list_row,
                 (credential_id, purpose),
             ).fetchone()
             if row is None:
@@ -907,14 +831,33 @@ class SqliteStore:
             raise StoreError(f"no status list {list_id!r} in the store")
         return Bitstring.from_bytes(row[0])
 
+    def list_header(self, list_id: int) -> tuple[int, str, str, str] | None:
+        """``(version, url, purpose, updated_at)`` of a list without its bits, or None: what a
+        server checks before deciding whether to sign the list again."""
+        row = self._db.execute(
+            "SELECT version, url, purpose, updated_at FROM status_lists WHERE id = ?", (list_id,)
+        ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]), str(row[2]), str(row[3]))
+
+    def list_id_for(self, url: str) -> int | None:
+        row = self._db.execute("SELECT id FROM status_lists WHERE url = ?", (url,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def list_snapshot(self, list_id: int | str) -> tuple[Bitstring, int, str]:
+        """A list's bits, version and time of last change read in one statement (one snapshot),
+        so a publisher that signs these bits and records this version never calls a revocation
+        published that is not in the bits."""
+        column = "url" if isinstance(list_id, str) else "id"
+        row = self._db.execute(
+            f"SELECT bits, version, updated_at FROM status_lists WHERE {column} = ?", (list_id,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no status list {list_id!r} in the store")
+        return Bitstring.from_bytes(bytes(row[0])), int(row[1]), str(row[2])
+
     def check_consistency(self) -> list[str]:
-        """Problems found by SQLite's own checks plus credkit's invariants; empty when sound."""
-        problems: list[str] = []
-        integrity = [r[0] for r in self._db.execute("PRAGMA integrity_check")]
-        if integrity != ["ok"]:
-            problems += [f"integrity_check: {m}" for m in integrity]
-        fk = self._db.execute("PRAGMA foreign_key_check")
-        problems += [f"foreign key: {tuple(r)}" for r in fk]
+        """Problems found by the engine's own checks plus credkit's invariants; empty when sound."""
+        problems = self._engine_problems()
         for cred in self.credentials():
             found = sorted(_entry_key(e) for e in cred.status_entries)
             expected = sorted(
@@ -1117,6 +1060,19 @@ class SqliteStore:
             )
         return token
 
+    def offer_tx_code(self, offer_id: str, miss_kind: str) -> tuple[str | None, int]:
+        """The offer's transaction-code hash and how many ``miss_kind`` tokens (wrong attempts)
+        were recorded against it: the OID4VCI token endpoint refuses a wrong code, and stops
+        after a few, before anything is claimed."""
+        row = self._db.execute(
+            "SELECT tx_code_hash FROM offers WHERE id = ?", (offer_id,)
+        ).fetchone()
+        misses = self._db.execute(
+            "SELECT COUNT(*) FROM offer_tokens WHERE offer_id = ? AND kind = ?",
+            (offer_id, miss_kind),
+        ).fetchone()
+        return (row[0] if row else None), int(misses[0])
+
     def peek_token(self, token: str, kind: str) -> tuple[str | None, dict[str, Any]] | None:
         """``(offer_id, data)`` of an unused, unexpired token of ``kind``, without using it."""
         row = self._db.execute(
@@ -1138,3 +1094,164 @@ class SqliteStore:
                 (now, secret_hash(token)),
             )
             return found if cur.rowcount == 1 else None
+
+
+class SqliteStore(SqlIssuerStore):
+    """:class:`IssuerStore` in one SQLite file; safe for several processes on one machine.
+
+    ``base_url`` is fixed the first time a list is created (list URLs are signed into diplomas,
+    so they can never move); opening the store later with another ``base_url`` is an error.
+    ``list_length`` below 131,072 is for tests only: verifiers reject shorter lists (§3.2).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        base_url: str | None = None,
+        list_length: int = MIN_LENGTH,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        actor: str | None = None,
+    ) -> None:
+        self.actor = actor or default_actor()
+        if list_length <= 0 or list_length % 8:
+            raise StoreError("list_length must be a positive multiple of 8")
+        self.path = Path(path)
+        self.list_length = list_length
+        self._depth = 0
+        # the list being filled, per purpose, with its allocation count: valid only inside one
+        # write transaction (BEGIN IMMEDIATE holds the lock, so no other process can allocate)
+        self._open: dict[str, list[Any]] = {}
+        if not self.path.exists():
+            # the store names graduates: readable by the issuer only (WAL files inherit the mode)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        try:
+            self._db = sqlite3.connect(
+                self.path, timeout=busy_timeout_ms / 1000, isolation_level=None
+            )
+            self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
+            # FULL: a committed issuance survives power loss, not only a crashed process
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            # a store already at this schema is opened without the write lock, so a reader (a
+            # server thread answering GET) never waits behind a writer in another process
+            if self._schema_version() != SCHEMA_VERSION:
+                # the 1 -> 2 migration rebuilds status_lists; SQLite's documented way to change a
+                # table's constraints (lang_altertable.html, "other kinds of table schema
+                # changes") turns foreign keys off around it, and the pragma is a no-op inside a
+                # transaction, so it is switched here and checked with foreign_key_check below
+                self._db.execute("PRAGMA foreign_keys = OFF")
+                try:
+                    with self.transaction():
+                        # statement by statement: executescript() would commit the transaction
+                        version = self._schema_version()
+                        if version == 1:
+                            self._migrate_1_to_2()
+                        elif version == 0:
+                            self._run_script(_SCHEMA)
+                        if version < 3:
+                            self._run_script(_SCHEMA_3)
+                        self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                finally:
+                    self._db.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open issuer store {self.path}: {exc}") from None
+        self.base_url = self._bind_base_url(base_url)
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqliteStore]:
+        """One write transaction (``BEGIN IMMEDIATE``: the write lock is taken up front, so two
+        processes queue instead of failing half-way). Nested uses join the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                raise StoreBusyError(f"issuer store {self.path} is busy: {exc}") from None
+            raise StoreError(f"issuer store {self.path}: {exc}") from None
+        except sqlite3.Error as exc:
+            raise StoreError(f"issuer store {self.path} is busy: {exc}") from None
+        self._depth = 1
+        self._open.clear()
+        try:
+            yield self
+            self._db.execute("COMMIT")
+        except sqlite3.IntegrityError as exc:
+            self._rollback()
+            raise StoreError(f"issuer store refused the change: {exc}") from None
+        except BaseException:
+            self._rollback()
+            raise
+        finally:
+            self._depth = 0
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    def _migrate_1_to_2(self) -> None:
+        """Schema 1 -> 2: status_lists gains ``size`` and ``messages`` and the ``message`` purpose.
+
+        Existing lists keep their rows, ids, URLs and bits (all one-bit entries: size 1), so every
+        diploma already issued still points at the same bit. Inside the caller's transaction.
+        """
+        create = _SCHEMA.split("CREATE TABLE IF NOT EXISTS status_lists", 1)[1].split(";", 1)[0]
+        self._db.execute("CREATE TABLE status_lists_v2" + create)
+        self._db.execute(
+            "INSERT INTO status_lists_v2 (id, url, purpose, length, bits, version, created_at, "
+            "updated_at) SELECT id, url, purpose, length, bits, version, created_at, updated_at "
+            "FROM status_lists"
+        )
+        self._db.execute("DROP TABLE status_lists")
+        self._db.execute("ALTER TABLE status_lists_v2 RENAME TO status_lists")
+        broken = self._db.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise StoreError(f"{self.path}: migration to schema 2 broke references: {broken[:3]}")
+
+    def _run_script(self, script: str) -> None:
+        """Run DDL statement by statement (executescript() would commit the transaction);
+        trigger bodies hold ``;`` of their own, so statements are split at ``END;`` too."""
+        statement = ""
+        for part in script.split(";"):
+            statement += part + ";"
+            if "CREATE TRIGGER" in statement and "END;" not in statement:
+                continue
+            if statement.strip(" \n;"):
+                self._db.execute(statement)
+            statement = ""
+
+    def _schema_version(self) -> int:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer credkit (schema {version})")
+        return version
+
+    def _engine_problems(self) -> list[str]:
+        integrity = [r[0] for r in self._db.execute("PRAGMA integrity_check")]
+        problems = [] if integrity == ["ok"] else [f"integrity_check: {m}" for m in integrity]
+        fk = self._db.execute("PRAGMA foreign_key_check")
+        return problems + [f"foreign key: {tuple(r)}" for r in fk]
+
+    def _name(self) -> str:
+        return str(self.path)

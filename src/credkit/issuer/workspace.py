@@ -20,6 +20,8 @@ from credkit.identity.keys import KeyPair
 
 CONFIG_NAME = "credkit.toml"
 PURPOSES = ("revocation", "suspension")
+# a PostgreSQL store for this workspace, overriding credkit.toml (docs/scaling.md)
+STORE_URL_ENV = "CREDKIT_STORE_URL"
 
 
 class WorkspaceError(TemplateError):
@@ -49,6 +51,8 @@ class Workspace:
     status_purposes: tuple[str, ...] = ("revocation",)
     legacy_proof: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # postgresql://… when the store is a PostgreSQL database (then store_path is unused)
+    store_url: str | None = None
 
     # --- creation ---------------------------------------------------------------------------
 
@@ -62,6 +66,7 @@ class Workspace:
         base_url: str | None = None,
         did_web_domain: str | None = None,
         suspension: bool = False,
+        store_url: str | None = None,
     ) -> Workspace:
         """Make a new workspace; refuses a folder that already holds one (keys are precious)."""
         from credkit.model.template import starter_template
@@ -71,6 +76,8 @@ class Workspace:
             raise WorkspaceError(f"{folder} already holds a credkit workspace ({CONFIG_NAME})")
         if not name.strip():
             raise WorkspaceError("--name: the issuer needs a name (shown on every diploma)")
+        if store_url is not None:
+            check_store_url(store_url, "--store")
         _private_dir(folder)
         key = KeyPair.generate()
         if did_web_domain:
@@ -98,7 +105,7 @@ class Workspace:
             "",
             "[paths]",
             'template = "program.toml"',
-            'store = "issuer.db"',
+            f"store = {_toml_str(store_url)}" if store_url else 'store = "issuer.db"',
             'diplomas = "diplomas"',
             "",
             "[publish]",
@@ -116,7 +123,7 @@ class Workspace:
         ]
         write_atomic(folder / CONFIG_NAME, "\n".join(lines).encode("utf-8"), mode=0o600)
         workspace = cls.open(folder)
-        workspace.store().close()  # create the SQLite file now, so the folder is complete
+        workspace.store().close()  # create the store now (file or schema): the folder is complete
         return workspace
 
     # --- loading ----------------------------------------------------------------------------
@@ -144,6 +151,7 @@ class Workspace:
                 raise WorkspaceError(
                     f"{config_path}: issue.status_purposes: {purpose!r} is not one of {PURPOSES}"
                 )
+        store_url = _store_url(config, paths, config_path)
         for required in ("name", "did"):
             if not isinstance(issuer.get(required), str):
                 raise WorkspaceError(f"{config_path}: issuer.{required} is missing")
@@ -154,13 +162,20 @@ class Workspace:
             issuer_url=issuer.get("url"),
             key_path=folder / issuer.get("key", "issuer.key"),
             template_path=folder / paths.get("template", "program.toml"),
-            store_path=folder / paths.get("store", "issuer.db"),
+            # a PostgreSQL workspace keeps its local tables (hosting) in issuer.db still
+            store_path=folder
+            / (
+                paths.get("store", "issuer.db")
+                if not is_store_url(paths.get("store"))
+                else "issuer.db"
+            ),
             diplomas_dir=folder / paths.get("diplomas", "diplomas"),
             base_url=(publish.get("base_url") or None),
             cryptosuite=str(issue.get("cryptosuite", "eddsa-rdfc-2022")),
             status_purposes=purposes,
             legacy_proof=bool(issue.get("legacy_proof", False)),
             extra=config,
+            store_url=store_url,
         )
 
     # --- parts ------------------------------------------------------------------------------
@@ -175,7 +190,12 @@ class Workspace:
         return key
 
     def store(self) -> Any:
-        """The issuer store (SQLite), bound to the workspace's base URL."""
+        """The issuer store bound to the workspace's base URL: SQLite (the default), or the
+        PostgreSQL database of ``store_url``."""
+        if self.store_url:
+            from credkit.issuer.store_pg import PostgresStore
+
+            return PostgresStore(self.store_url, base_url=self.base_url)
         from credkit.issuer.store import SqliteStore
 
         return SqliteStore(self.store_path, base_url=self.base_url)
@@ -208,3 +228,42 @@ def _table(config: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise WorkspaceError(f"{path}: [{name}] must be a table")
     return value
+
+
+def is_store_url(value: object) -> bool:
+    return isinstance(value, str) and value.split(":", 1)[0].lower() in ("postgresql", "postgres")
+
+
+def check_store_url(url: str, where: str) -> None:
+    """A store URL credkit accepts: postgresql://, and no password in it (the password comes
+    from PGPASSWORD, ~/.pgpass or ``password_file=``, never from a file credkit writes)."""
+    from urllib.parse import urlsplit
+
+    if not is_store_url(url):
+        raise WorkspaceError(f"{where}: a store URL starts with postgresql://, not {url!r}")
+    try:
+        password = urlsplit(url).password
+    except ValueError as exc:
+        raise WorkspaceError(f"{where}: {exc}") from None
+    if password is not None:
+        raise WorkspaceError(
+            f"{where}: the store URL holds a password; give it in PGPASSWORD or "
+            "?password_file=PATH instead (credkit never writes a password to credkit.toml)"
+        )
+
+
+def _store_url(config: dict[str, Any], paths: dict[str, Any], config_path: Path) -> str | None:
+    """``CREDKIT_STORE_URL``, else ``[store] url``, else a URL in ``[paths] store``."""
+    env = os.environ.get(STORE_URL_ENV)
+    if env:
+        if not is_store_url(env):
+            raise WorkspaceError(f"{STORE_URL_ENV}: a store URL starts with postgresql://")
+        return env  # the environment may carry a password: it is never written anywhere
+    table = _table(config, "store", config_path)
+    for value, where in ((table.get("url"), "store.url"), (paths.get("store"), "paths.store")):
+        if is_store_url(value):
+            check_store_url(str(value), f"{config_path}: {where}")
+            return str(value)
+        if value is not None and where == "store.url":
+            raise WorkspaceError(f"{config_path}: store.url must be a postgresql:// URL")
+    return None

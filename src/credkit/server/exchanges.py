@@ -47,7 +47,7 @@ from credkit.issuer.offers import (
     OfferError,
     exchange_url,
 )
-from credkit.issuer.store import SqliteStore, StoreBusyError, serialize_credential
+from credkit.issuer.store import SqlIssuerStore, StoreBusyError, serialize_credential
 from credkit.issuer.wallet import WalletCopyError, wallet_copy
 from credkit.jsonld.contexts import VC_V2
 from credkit.server.errors import ApiError
@@ -96,12 +96,12 @@ def service_domain(state: ServerState) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def diploma_revoked(store: SqliteStore, credential_id: str) -> bool:
+def diploma_revoked(store: SqlIssuerStore, credential_id: str) -> bool:
     """A revoked (or replaced) diploma is never delivered into a wallet."""
     return bool(store.get_status(credential_id).get("revocation"))
 
 
-def usable_offer(store: SqliteStore, secret: str) -> Offer:
+def usable_offer(store: SqlIssuerStore, secret: str) -> Offer:
     """The active offer ``secret`` opens, or the specific 404/410 refusal."""
     offer = store.offer_by_secret(secret) if 16 <= len(secret) <= 128 else None
     if offer is None:
@@ -115,7 +115,7 @@ def usable_offer(store: SqliteStore, secret: str) -> Offer:
     return offer
 
 
-def direct_challenge(store: SqliteStore, offer: Offer, domain: str) -> str:
+def direct_challenge(store: SqlIssuerStore, offer: Offer, domain: str) -> str:
     """A challenge for the deep links the claim page shows (LCW signs it with no domain)."""
     return store.issue_token(
         CHALLENGE,
@@ -182,7 +182,7 @@ def _holder(vp: dict[str, Any]) -> str:
     return holder
 
 
-def vpr(state: ServerState, store: SqliteStore, offer: Offer, secret: str) -> dict[str, Any]:
+def vpr(state: ServerState, store: SqlIssuerStore, offer: Offer, secret: str) -> dict[str, Any]:
     """VC-API ``verifiablePresentationRequest`` for DIDAuthentication (VC-API §"Exchanges";
     query shape as the DCC transaction service and LCW's exchanges.ts read it)."""
     domain = service_domain(state)
@@ -216,7 +216,7 @@ def vpr(state: ServerState, store: SqliteStore, offer: Offer, secret: str) -> di
 
 
 def _check_didauth(
-    state: ServerState, store: SqliteStore, offer: Offer, vp: dict[str, Any]
+    state: ServerState, store: SqlIssuerStore, offer: Offer, vp: dict[str, Any]
 ) -> tuple[str, str]:
     """``(holder, challenge)`` of a DIDAuth presentation that passes, or the specific refusal."""
     holder = _holder(vp)

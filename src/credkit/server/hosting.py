@@ -86,14 +86,23 @@ def status_list(list_id: int, request: Request) -> Response:
         # even fit the query: a 500 for a typo in a URL)
         raise ApiError(404, "no such status list", "NOT_FOUND")
     assert state.table is not None and state.signer is not None
-    signed = state.signer.signed(state.table, list_id)
-    if signed is None:
-        raise ApiError(404, f"no status list {list_id}", "NOT_FOUND")
-    body = json.dumps(signed, ensure_ascii=False).encode("utf-8")
-    max_age = STATUS_TTL_MS // 1000
-    return _vc_response(
-        body, request.headers.get("accept", ""), {"Cache-Control": f"public, max-age={max_age}"}
-    )
+    max_age = STATUS_TTL_MS // 1000  # the list's ttl (BSL §2.2): caches keep it as long
+    headers = {"Cache-Control": f"public, max-age={max_age}"}
+    shared = state.table.lists  # a PostgreSQL store shared by replicas
+    found = shared.published(list_id) if shared is not None else None
+    if found is not None:
+        # the elected publisher's bytes for this version: every replica serves the same list,
+        # so the version names the representation (a strong ETag)
+        version, body = found
+        headers["ETag"] = f'"{list_id}.{version}"'
+        if request.headers.get("if-none-match") == headers["ETag"]:
+            return Response(status_code=304, headers={**PUBLIC, **headers})
+    else:
+        signed = state.signer.signed(state.table, list_id)
+        if signed is None:
+            raise ApiError(404, f"no status list {list_id}", "NOT_FOUND")
+        body = json.dumps(signed, ensure_ascii=False).encode("utf-8")
+    return _vc_response(body, request.headers.get("accept", ""), headers)
 
 
 def did_json(request: Request) -> Response:

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from credkit.errors import CredkitError
 from credkit.issuer import oid4vci as proto
 from credkit.issuer.offers import ACTIVE, Offer, OfferError, secret_hash
-from credkit.issuer.store import SqliteStore, StoreBusyError, serialize_credential
+from credkit.issuer.store import SqlIssuerStore, StoreBusyError, serialize_credential
 from credkit.issuer.wallet import wallet_copy
 from credkit.server.state import ServerState
 
@@ -74,12 +74,14 @@ def _json(body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, headers=NO_STORE)
 
 
-def _revoked(store: SqliteStore, credential_id: str) -> bool:
+def _revoked(store: SqlIssuerStore, credential_id: str) -> bool:
     status = store.get_status(credential_id)
     return any(status.get(purpose) for purpose in DECISIVE)
 
 
-def _usable_offer(store: SqliteStore, offer_id: str | None, error: str, status: int = 400) -> Offer:
+def _usable_offer(
+    store: SqlIssuerStore, offer_id: str | None, error: str, status: int = 400
+) -> Offer:
     """The active offer behind a token, or the refusal (claimed, withdrawn, expired, revoked)."""
     offer = store.offer(offer_id) if offer_id else None
     now = datetime.now(UTC)
@@ -207,21 +209,6 @@ def _form(body: bytes) -> dict[str, str]:
     return form
 
 
-def _tx_code_state(store: SqliteStore, offer_id: str) -> tuple[str | None, int]:
-    """The offer's transaction code hash and its count of wrong attempts so far.
-
-    Read-only SQL on the store's own tables (schema 3, ``credkit.issuer.offers``): the store API
-    checks a code only while claiming, and the token endpoint must refuse a wrong one before.
-    """
-    db = store._db
-    row = db.execute("SELECT tx_code_hash FROM offers WHERE id = ?", (offer_id,)).fetchone()
-    misses = db.execute(
-        "SELECT COUNT(*) FROM offer_tokens WHERE offer_id = ? AND kind = ?",
-        (offer_id, proto.MISS_KIND),
-    ).fetchone()
-    return (row[0] if row else None), int(misses[0])
-
-
 def _token(state: ServerState, form: dict[str, str]) -> dict[str, Any]:
     # §6.1 and RFC 6749 §4.1.3; unknown parameters (resource, user_pin...) are ignored (§6.1)
     grant = form.get("grant_type")
@@ -243,7 +230,7 @@ def _token(state: ServerState, form: dict[str, str]) -> dict[str, Any]:
     offer_id = found[0]
     offer = _usable_offer(store, offer_id, "invalid_grant")
     tx_code = form.get("tx_code")
-    wanted, misses = _tx_code_state(store, offer.id)
+    wanted, misses = store.offer_tx_code(offer.id, proto.MISS_KIND)
     # §6.3: a code sent when none is expected, or none when one is, is invalid_request
     if wanted is None and tx_code is not None:
         raise OAuthError(400, "invalid_request", "this offer takes no transaction code")

@@ -22,7 +22,7 @@ from credkit.fetch import HttpFetcher, NoNetwork
 from credkit.identity.did import Resolver
 from credkit.identity.keys import KeyPair
 from credkit.issuer.hosting import HostedTable, StatusListSigner, did_document
-from credkit.issuer.store import SqliteStore
+from credkit.issuer.store import SqlIssuerStore
 from credkit.issuer.workspace import Workspace
 from credkit.jsonld.contexts import DocumentLoader
 from credkit.verify.trust import TrustRegistry, load_registry, own_issuer
@@ -219,6 +219,7 @@ class ServerState:
         self.key: KeyPair | None = None
         self.table: HostedTable | None = None
         self.signer: StatusListSigner | None = None
+        self.publisher: Any = None
         self._local = threading.local()
         self.loader = DocumentLoader()
         if config.issuer_dir is not None:
@@ -226,8 +227,19 @@ class ServerState:
             self.key = self.ws.key()
             self.store().close()  # fail at start, not at the first request, if it cannot open
             self._local.store = None
-            self.table = HostedTable(self.ws.store_path)
+            # with a PostgreSQL store, status lists are read from it (every replica answers with
+            # the newest committed list); hosting choices stay in the workspace's file
+            self.table = HostedTable(
+                self.ws.store_path, lists=self.ws.store() if self.ws.store_url else None
+            )
             self.signer = StatusListSigner(self.ws, self.key)
+            if self.ws.store_url:
+                # replicas on one PostgreSQL store: the elected one signs, every one serves
+                from credkit.issuer.publisher import ListPublisher
+
+                self.publisher = ListPublisher(
+                    self.ws.store(), self.key, self.ws.issuer_did, self.ws.cryptosuite
+                ).start()
         self.trust: TrustRegistry | None = (
             load_registry(config.trust, anchors=config.anchors) if config.trust else None
         )
@@ -260,13 +272,13 @@ class ServerState:
     def issuing(self) -> bool:
         return self.ws is not None and bool(self.config.tokens)
 
-    def store(self) -> SqliteStore:
+    def store(self) -> SqlIssuerStore:
         """This thread's connection to the issuer store."""
         if self.ws is None:
             raise ServerConfigError("this server has no issuer workspace (--issuer-dir)")
-        store: SqliteStore | None = getattr(self._local, "store", None)
+        store: SqlIssuerStore | None = getattr(self._local, "store", None)
         if store is None:
-            store = SqliteStore(self.ws.store_path, base_url=self.ws.base_url)
+            store = self.ws.store()
             self._local.store = store
         return store
 

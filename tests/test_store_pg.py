@@ -1,0 +1,264 @@
+"""What only the PostgreSQL store has: store URLs, versioned migrations, the elected publisher,
+and choosing the store from a workspace (SQLite stays the default)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import pg_server
+from credkit.errors import StoreError
+from credkit.issuer.store import SqliteStore
+from credkit.issuer.store_pg import MIGRATIONS, StoreURL, migrate, migrations_applied
+from credkit.issuer.workspace import Workspace, WorkspaceError
+from credkit.status import Bitstring
+from test_store import BASE, issue
+from test_store_conformance import pg  # noqa: F401 (the session's server)
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def test_store_urls_split_schema_and_password_file_and_never_show_a_password() -> None:
+    url = StoreURL.parse(
+        "postgresql://ana:s3cret@db.example:5433/credkit?schema=lab1&sslmode=require"
+    )
+    assert url.schema == "lab1" and url.has_password and url.password_file is None
+    assert url.conninfo == "postgresql://ana:s3cret@db.example:5433/credkit?sslmode=require"
+    assert "s3cret" not in url.redacted() and "ana@db.example:5433" in url.redacted()
+    libpq = StoreURL.parse("postgresql://h/db?options=-csearch_path%3Dlab2")
+    assert libpq.schema == "lab2"
+    assert StoreURL.parse("postgres://h/db?password_file=/run/pw").password_file == "/run/pw"
+    for bad in ("mysql://h/db", "postgresql://h/db?schema=lab;drop"):
+        with pytest.raises(StoreError):
+            StoreURL.parse(bad)
+
+
+@pytest.fixture
+def db(pg: pg_server.PgServer) -> Iterator[str]:  # noqa: F811
+    import psycopg
+
+    name = f"p{time.time_ns()}"
+    with psycopg.connect(pg.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}".encode())
+    yield pg.db_url(name)
+    from credkit.issuer.store_pg import close_pools
+
+    close_pools()
+
+
+def test_migrations_apply_once_per_schema_and_keep_schemas_apart(db: str) -> None:
+    newest = [version for version, _, _ in MIGRATIONS]
+    assert migrations_applied(db + "?schema=lab1") == []
+    assert migrate(db + "?schema=lab1") == newest
+    assert migrate(db + "?schema=lab1") == []
+    assert migrations_applied(db + "?schema=lab1") == newest
+    from credkit.issuer.store_pg import PostgresStore
+
+    one = PostgresStore(db + "?schema=lab1", base_url=BASE)
+    two = PostgresStore(db + "?schema=lab2", base_url="https://other.example")
+    issue(one, "urn:one")
+    assert two.credential("urn:one") is None and two.lists() == []
+    assert one.base_url == BASE and two.base_url == "https://other.example"
+
+
+def test_a_store_without_its_schema_is_refused_when_not_migrating(db: str) -> None:
+    from credkit.issuer.store_pg import PostgresStore
+
+    with pytest.raises(StoreError, match="store migrate"):
+        PostgresStore(db + "?schema=fresh", migrate_schema=False)
+
+
+def test_one_publisher_is_elected_and_publishes_each_version(db: str) -> None:
+    from credkit.identity.keys import KeyPair
+    from credkit.issuer.publisher import ListPublisher
+    from credkit.issuer.store_pg import PostgresStore
+
+    url = db + "?schema=pub"
+    store = PostgresStore(url, base_url=BASE)
+    key = KeyPair.generate()
+    publishers = [
+        ListPublisher(PostgresStore(url), key, key.controller, "eddsa-rdfc-2022", interval=0.1)
+        for _ in range(2)
+    ]
+    for publisher in publishers:
+        publisher.start()
+    try:
+        rec = issue(store, "urn:p")
+        store.set_status("urn:p", "revocation", 1)
+        deadline = time.time() + 20
+        while store.lists_to_publish() and time.time() < deadline:
+            time.sleep(0.05)
+        assert store.lists_to_publish() == []
+        assert [p.leader for p in publishers].count(True) == 1
+        assert sum(p.published for p in publishers) >= 1
+        found = store.published(1)
+        assert found is not None and found[0] == store.list_snapshot(1)[1]
+        signed = json.loads(found[1])
+        bits = Bitstring.decode(signed["credentialSubject"]["encodedList"])
+        entry = rec.status_entries[0]
+        assert bits.get(int(entry["statusListIndex"])) == 1 and signed["proof"]
+        assert store.save_published(1, found[0] - 1, b"{}") is False  # never backwards
+        # the leader stops: the other takes over and publishes the next change
+        leader = next(p for p in publishers if p.leader)
+        leader.stop()
+        issue(store, "urn:q")
+        store.set_status("urn:q", "revocation", 1)
+        deadline = time.time() + 20
+        while store.lists_to_publish() and time.time() < deadline:
+            time.sleep(0.05)
+        assert store.lists_to_publish() == []
+        assert next(p for p in publishers if p is not leader).leader
+    finally:
+        for publisher in publishers:
+            publisher.stop()
+
+
+def test_workspace_picks_the_store_from_its_url(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from credkit.issuer.store_pg import PostgresStore
+
+    ws = Workspace.create(tmp_path / "pg", name="Lab", base_url=BASE, store_url=db + "?schema=ws")
+    assert ws.store_url == db + "?schema=ws"
+    assert f'store = "{db}?schema=ws"' in (tmp_path / "pg" / "credkit.toml").read_text()
+    assert isinstance(ws.store(), PostgresStore) and migrations_applied(ws.store_url)
+    plain = Workspace.create(tmp_path / "plain", name="Lab", base_url=BASE)
+    assert plain.store_url is None and isinstance(plain.store(), SqliteStore)
+    monkeypatch.setenv("CREDKIT_STORE_URL", db + "?schema=env")
+    assert isinstance(Workspace.open(tmp_path / "plain").store(), PostgresStore)
+    monkeypatch.delenv("CREDKIT_STORE_URL")
+    with pytest.raises(WorkspaceError, match="password"):
+        Workspace.create(tmp_path / "pw", name="Lab", store_url="postgresql://u:pw@h/db")
+    assert not (tmp_path / "pw").exists()
+    config = tmp_path / "plain" / "credkit.toml"
+    config.write_text(config.read_text() + '\n[store]\nurl = "postgresql://u:pw@h/db"\n')
+    with pytest.raises(WorkspaceError, match="password"):
+        Workspace.open(tmp_path / "plain")
+
+
+def _credkit(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "credkit", *args],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SRC), "HOME": "/tmp"},
+        timeout=120,
+    )
+
+
+def test_cli_init_refuses_a_password_and_store_migrate_applies(db: str, tmp_path: Path) -> None:
+    out = _credkit("init", str(tmp_path / "w"), "--name", "Lab", "--store", "postgresql://u:pw@h/d")
+    assert out.returncode == 2 and "password" in out.stderr and "pw@" not in out.stderr
+    assert "Traceback" not in out.stderr and not (tmp_path / "w").exists()
+    out = _credkit("store", "migrate", "--store", db + "?schema=cli")
+    assert out.returncode == 0, out.stderr
+    assert "applied 1:" in out.stdout and "(nothing to do)" not in out.stdout
+    again = _credkit("store", "migrate", "--store", db + "?schema=cli")
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    sqlite_ws = tmp_path / "s"
+    Workspace.create(sqlite_ws, name="Lab")
+    refused = _credkit("store", "migrate", "--issuer-dir", str(sqlite_ws))
+    assert refused.returncode == 2 and "SQLite" in refused.stderr
+
+
+def test_one_roster_issued_from_two_machines_at_once_gives_one_diploma_per_row(
+    db: str, tmp_path: Path
+) -> None:
+    """Two `credkit issue-cohort` runs of one roster on one PostgreSQL store, at once (two
+    copies of the workspace: two machines): both succeed, each row is issued once, and each
+    machine ends with every diploma file (the loser writes the winner's from the store)."""
+    import csv
+    import shutil
+
+    examples = Path(__file__).resolve().parents[1] / "examples" / "postproduction"
+    rows = list(csv.reader((examples / "roster.csv").open(encoding="utf-8")))
+    roster = tmp_path / "roster.csv"
+    with roster.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(rows[0])
+        for i in range(240):
+            row = list(rows[1 + i % (len(rows) - 1)])
+            row[0] = f"{row[0]}-{i}"
+            writer.writerow(row)
+    first = tmp_path / "a"
+    Workspace.create(first, name="Lab", base_url=BASE, store_url=db + "?schema=twin")
+    shutil.copy(examples / "program.toml", first / "program.toml")
+    second = tmp_path / "b"
+    shutil.copytree(first, second)
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "credkit",
+                "issue-cohort",
+                "--issuer-dir",
+                str(ws),
+                "--roster",
+                str(roster),
+                "--allow-placeholders",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SRC), "HOME": "/tmp"},
+        )
+        for ws in (first, second)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outs]
+    from credkit.issuer.store_pg import PostgresStore
+
+    store = PostgresStore(db + "?schema=twin")
+    assert len(store.credentials(documents=False)) == 240
+    assert [i.allocated for i in store.lists()] == [240] and store.check_consistency() == []
+    issued = [int(out.split("issued ", 1)[1].split(",")[0]) for out, _ in outs]
+    assert sum(issued) == 240, outs
+    for ws in (first, second):
+        assert len(list((ws / "diplomas").glob("*.json"))) == 240
+
+
+def test_two_replicas_serve_the_published_list_with_an_etag(db: str, tmp_path: Path) -> None:
+    """Two in-process services on one PostgreSQL store: a revocation made through one is in the
+    list the other serves, both serve the same bytes for a version, and If-None-Match is 304."""
+    testclient = pytest.importorskip("fastapi.testclient")
+    from credkit.server.app import create_app
+    from credkit.server.state import ServerConfig
+    from test_server_helpers import TOKEN, diploma
+
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    ws = Workspace.create(tmp_path / "ws", name="Lab", base_url=BASE, store_url=db + "?schema=srv")
+    apps = [create_app(ServerConfig(issuer_dir=ws.root, tokens=frozenset([TOKEN]))) for _ in "ab"]
+    with testclient.TestClient(apps[0]) as one, testclient.TestClient(apps[1]) as two:
+        vc = one.post(
+            "/credentials/issue", json={"credential": diploma(), "options": {}}, headers=auth
+        ).json()["verifiableCredential"]
+        entry = vc["credentialStatus"]
+        changed = two.post(
+            "/credentials/status",
+            json={"credentialId": vc["id"], "credentialStatus": [{"status": "revoked"}]},
+            headers=auth,
+        )
+        assert changed.status_code == 200, changed.text
+        store = ws.store()
+        version = store.list_snapshot(1)[1]
+        deadline = time.time() + 20
+        while (store.published(1) or (0, b""))[0] != version and time.time() < deadline:
+            time.sleep(0.05)
+        answers = [client.get("/status/1") for client in (one, two)]
+        assert [a.status_code for a in answers] == [200, 200]
+        assert answers[0].content == answers[1].content  # one publisher, one list per version
+        etag = answers[0].headers["etag"]
+        assert etag == f'"1.{version}"' and "max-age=300" in answers[0].headers["cache-control"]
+        served = answers[1].json()
+        bits = Bitstring.decode(served["credentialSubject"]["encodedList"])
+        assert bits.get(int(entry["statusListIndex"])) == 1
+        assert two.get("/status/1", headers={"If-None-Match": etag}).status_code == 304
+        for app in apps:
+            app.state.credkit.publisher.stop()  # type: ignore[attr-defined]
