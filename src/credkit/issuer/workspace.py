@@ -17,6 +17,7 @@ from credkit.atomic import write_atomic
 from credkit.errors import TemplateError
 from credkit.identity.did import did_web
 from credkit.identity.keys import KeyPair
+from credkit.issuer.keyring import KeyEntry, parse_key_set
 
 CONFIG_NAME = "credkit.toml"
 PURPOSES = ("revocation", "suspension")
@@ -49,6 +50,8 @@ class Workspace:
     status_purposes: tuple[str, ...] = ("revocation",)
     legacy_proof: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    # the key set ([[keys]], credkit.issuer.keyring); empty: ``key_path`` is the only key
+    keys: tuple[KeyEntry, ...] = ()
 
     # --- creation ---------------------------------------------------------------------------
 
@@ -147,12 +150,22 @@ class Workspace:
         for required in ("name", "did"):
             if not isinstance(issuer.get(required), str):
                 raise WorkspaceError(f"{config_path}: issuer.{required} is missing")
+        keys: tuple[KeyEntry, ...] = ()
+        key_file = issuer.get("key", "issuer.key")
+        if "keys" in config:
+            keys = parse_key_set(config["keys"], issuer["did"], str(config_path))
+            current = next(k for k in keys if k.state == "current")
+            if (folder / key_file).resolve() != (folder / current.file).resolve():
+                raise WorkspaceError(
+                    f"{config_path}: issuer.key is {key_file}, but the current key of [[keys]] "
+                    f"is {current.file}"
+                )
         return cls(
             root=folder,
             issuer_name=issuer["name"],
             issuer_did=issuer["did"],
             issuer_url=issuer.get("url"),
-            key_path=folder / issuer.get("key", "issuer.key"),
+            key_path=folder / key_file,
             template_path=folder / paths.get("template", "program.toml"),
             store_path=folder / paths.get("store", "issuer.db"),
             diplomas_dir=folder / paths.get("diplomas", "diplomas"),
@@ -161,6 +174,7 @@ class Workspace:
             status_purposes=purposes,
             legacy_proof=bool(issue.get("legacy_proof", False)),
             extra=config,
+            keys=keys,
         )
 
     # --- parts ------------------------------------------------------------------------------
