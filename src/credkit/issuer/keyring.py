@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 STATES = ("current", "active", "retired", "compromised")
 KEYS_DIR = "keys"
 CONFIG_NAME = "credkit.toml"  # credkit.issuer.workspace.CONFIG_NAME (which imports this module)
+_KEYS_COMMENT = "# the key set (`credkit keys list`); [issuer] key names the current key"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -270,7 +271,7 @@ def write_key_set(ws: Workspace, entries: list[KeyEntry]) -> None:
             skipping = stripped == "[[keys]]"
             if skipping:
                 continue
-        if skipping:
+        if skipping or stripped == _KEYS_COMMENT:
             continue
         if section == "[issuer]" and re.match(r"^key\s*=", stripped):
             line = f"key = {_toml_str(current.file)}"
@@ -280,7 +281,7 @@ def write_key_set(ws: Workspace, entries: list[KeyEntry]) -> None:
     if not any(re.match(r"^key\s*=", ln.strip()) for ln in _section(kept, "[issuer]")):
         at = kept.index("[issuer]") + 1
         kept.insert(at, f"key = {_toml_str(current.file)}")
-    text = "\n".join(kept) + "\n\n# the key set (credkit keys list); [issuer] key: the current\n"
+    text = "\n".join(kept) + "\n\n" + _KEYS_COMMENT + "\n"
     text += "\n\n".join(e.toml() for e in entries) + "\n"
     # never write a file credkit cannot read back
     parse_key_set(tomllib.loads(text).get("keys"), ws.issuer_did, str(path))
