@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -197,8 +198,8 @@ def test_rotation_keeps_old_diplomas_verifying_and_signs_new_ones_with_the_new_k
         assert status == "passed", message
     # the DID document the old issuer published (only the first key) cannot verify new ones
     did_host.publish(
-        did_document(Workspace.open(ws.root), second)
-        | {
+        {
+            **document,
             "verificationMethod": [first.verification_method()],
             "assertionMethod": [first.id],
         }
@@ -510,3 +511,62 @@ def test_audit_credential_filter(tmp_path: Path) -> None:
     entries = json.loads(out.stdout)["entries"]
     assert [e["action"] for e in entries] == ["issue"]
     assert entries[0]["credentialId"] == issued[0]["id"]
+
+
+# --- the key set in credkit.toml ---------------------------------------------------------------
+
+
+def _config_with(ws: Workspace, extra: str) -> None:
+    path = ws.root / "credkit.toml"
+    path.write_text(path.read_text() + "\n" + extra)
+
+
+@pytest.mark.parametrize(
+    ("tables", "error"),
+    [
+        (
+            '[[keys]]\nid = "{id}"\nfile = "issuer.key"\npublic_key = "{mb}"\nstate = "active"\n',
+            "exactly one of [[keys]] must be current, 0 are",
+        ),
+        (
+            '[[keys]]\nid = "{id}"\nfile = "issuer.key"\npublic_key = "{mb}"\nstate = "lost"\n',
+            "state 'lost' is not one of",
+        ),
+        (
+            '[[keys]]\nid = "did:web:else.test#k"\nfile = "issuer.key"\npublic_key = "{mb}"\n'
+            'state = "current"\n',
+            "is not a key of did:web:lab.test",
+        ),
+        (
+            '[[keys]]\nid = "{id}"\nfile = "other.key"\npublic_key = "{mb}"\nstate = "current"\n',
+            "issuer.key is issuer.key, but the current key of [[keys]] is other.key",
+        ),
+        (
+            '[[keys]]\nid = "{id}"\nfile = "issuer.key"\npublic_key = "{mb}"\nstate = "current"\n'
+            '[[keys]]\nid = "{id}2"\nfile = "k2.key"\npublic_key = "{mb}"\nstate = "retired"\n',
+            "has no retired_after",
+        ),
+    ],
+)
+def test_a_bad_key_set_is_one_line_exit_2(tmp_path: Path, tables: str, error: str) -> None:
+    ws = make_lab(tmp_path)
+    key = ws.key()
+    _config_with(ws, tables.format(id=key.id, mb=key.public_key.multibase))
+    with pytest.raises(Exception, match=re.escape(error)):
+        Workspace.open(ws.root)
+    out = cli("keys", "list", "--issuer-dir", str(ws.root))
+    assert out.returncode == 2 and error in out.stderr and out.stderr.count("\n") == 1
+
+
+def test_dates_are_checked_and_nothing_changes_on_a_refusal(tmp_path: Path) -> None:
+    ws = make_lab(tmp_path)
+    assert cli("keys", "rotate", "--issuer-dir", str(ws.root)).returncode == 0
+    before = (ws.root / "credkit.toml").read_bytes()
+    for bad in ("tomorrow", "2026-13-01", "2026-06-01T00:00:00"):
+        out = cli("keys", "retire", "issuer.key", "--after", bad, "--issuer-dir", str(ws.root))
+        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    out = cli("keys", "retire", "nope", "--after", "2030-01-01", "--issuer-dir", str(ws.root))
+    assert out.returncode == 2 and "no key 'nope'" in out.stderr
+    assert (ws.root / "credkit.toml").read_bytes() == before
+    assert keyring.timestamp("2026-06-01") == "2026-06-01T00:00:00Z"
+    assert keyring.timestamp("2026-06-01T05:30:00+05:30") == "2026-06-01T00:00:00Z"

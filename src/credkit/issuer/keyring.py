@@ -279,7 +279,7 @@ def write_key_set(ws: Workspace, entries: list[KeyEntry]) -> None:
     while kept and not kept[-1].strip():
         kept.pop()
     if not any(re.match(r"^key\s*=", ln.strip()) for ln in _section(kept, "[issuer]")):
-        at = kept.index("[issuer]") + 1
+        at = next(i for i, ln in enumerate(kept) if ln.strip().startswith("[issuer]")) + 1
         kept.insert(at, f"key = {_toml_str(current.file)}")
     text = "\n".join(kept) + "\n\n" + _KEYS_COMMENT + "\n"
     text += "\n\n".join(e.toml() for e in entries) + "\n"
@@ -329,8 +329,9 @@ def rotate(ws: Workspace, store: SqliteStore) -> tuple[KeyEntry, KeyEntry]:
         created=now,
     )
     updated = [replace(e, state="active") if e is old else e for e in entries] + [new]
-    write_key_set(ws, updated)
-    store.audit("key.rotate", detail={"old": old.id, "new": new.id, "file": relative})
+    with store.transaction():  # the entry commits only if the config was written
+        store.audit("key.rotate", detail={"old": old.id, "new": new.id, "file": relative})
+        write_key_set(ws, updated)
     return old, new
 
 
@@ -406,8 +407,9 @@ def retire(ws: Workspace, store: SqliteStore, ref: str, after: str) -> KeyEntry:
     updated = [
         replace(e, state="retired", retired_after=when) if e is entry else e for e in entries
     ]
-    write_key_set(ws, updated)
-    store.audit("key.retire", detail={"key": entry.id, "retired_after": when})
+    with store.transaction():
+        store.audit("key.retire", detail={"key": entry.id, "retired_after": when})
+        write_key_set(ws, updated)
     return replace(entry, state="retired", retired_after=when)
 
 
@@ -431,16 +433,17 @@ def revoke(
             replace(e, state="compromised", compromised_at=when) if e is entry else e
             for e in entries
         ]
-        write_key_set(ws, updated)
-        store.audit(
-            "key.revoke",
-            detail={
-                "key": entry.id,
-                "compromised_at": when,
-                "signed": len(affected),
-                "signed_after": sum(1 for s in affected if s.after),
-            },
-        )
+        with store.transaction():
+            store.audit(
+                "key.revoke",
+                detail={
+                    "key": entry.id,
+                    "compromised_at": when,
+                    "signed": len(affected),
+                    "signed_after": sum(1 for s in affected if s.after),
+                },
+            )
+            write_key_set(ws, updated)
     return replace(entry, state="compromised", compromised_at=when), affected
 
 
