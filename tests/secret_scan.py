@@ -165,7 +165,8 @@ def _install() -> None:
     def communicate(original: Any) -> Any:
         def wrapped(self: subprocess.Popen[Any], *args: Any, **kwargs: Any) -> Any:
             out, err = original(self, *args, **kwargs)
-            argv = self.args if isinstance(self.args, str) else " ".join(map(str, self.args))
+            command: Any = self.args
+            argv = command if isinstance(command, str) else " ".join(map(str, command))
             if _CREDKIT_ARGV.search(argv):
                 record_output(f"subprocess stdout: {argv[:120]}", out)
                 record_output(f"subprocess stderr: {argv[:120]}", err)
