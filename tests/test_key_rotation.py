@@ -570,3 +570,55 @@ def test_dates_are_checked_and_nothing_changes_on_a_refusal(tmp_path: Path) -> N
     assert (ws.root / "credkit.toml").read_bytes() == before
     assert keyring.timestamp("2026-06-01") == "2026-06-01T00:00:00Z"
     assert keyring.timestamp("2026-06-01T05:30:00+05:30") == "2026-06-01T00:00:00Z"
+
+
+def test_a_running_server_refuses_to_sign_or_publish_after_the_key_moves_on(
+    tmp_path: Path,
+) -> None:
+    from fastapi import testclient
+
+    from credkit.server import ServerConfig, create_app
+
+    ws = make_lab(tmp_path)
+    token = "t" * 32
+    store = ws.store()
+    keyring.rotate(ws, store)  # two keys: the server starts on the second
+    store.close()
+    ws = Workspace.open(ws.root)
+    config = ServerConfig(issuer_dir=ws.root, tokens=frozenset({token}))
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "credentialSubject": {"name": "x"},
+    }
+    with testclient.TestClient(create_app(config)) as http_:
+        auth = {"Authorization": f"Bearer {token}"}
+        assert (
+            http_.post(
+                "/credentials/issue", json={"credential": credential}, headers=auth
+            ).status_code
+            == 201
+        )
+        # retiring an older key keeps this server's key current: the DID document follows
+        first = ws.keys[0].id
+        store = ws.store()
+        keyring.retire(ws, store, first, "2030-01-01")
+        store.close()
+        served = http_.get("/.well-known/did.json").json()
+        assert {m["id"]: m.get("expires") for m in served["verificationMethod"]}[first] == (
+            "2030-01-01T00:00:00Z"
+        )
+        # a rotation under it: the server's key is no longer current
+        store = ws.store()
+        keyring.rotate(Workspace.open(ws.root), store)
+        store.close()
+        for answer in (
+            http_.get("/.well-known/did.json"),
+            http_.get("/status/1"),
+            http_.post("/credentials/issue", json={"credential": credential}, headers=auth),
+        ):
+            assert answer.status_code == 503, answer.text
+            assert "KEY_SET_CHANGED" in answer.text
+            assert "restart credkit serve" in answer.text
+    # restarted, it serves the new key set
+    assert published_ids(server_did_json(ws))[0] == Workspace.open(ws.root).key().id
