@@ -124,7 +124,9 @@ def make_lab(tmp: Path) -> Workspace:
     )
 
 
-def issue(ws: Workspace, rows: slice, now: datetime) -> list[dict[str, Any]]:
+def issue(
+    ws: Workspace, rows: slice, now: datetime, *, legacy_proof: bool = False
+) -> list[dict[str, Any]]:
     graduates = list(read_roster(ROOT / "examples/postproduction/roster.csv"))[rows]
     store = ws.store()
     try:
@@ -136,6 +138,7 @@ def issue(ws: Workspace, rows: slice, now: datetime) -> list[dict[str, Any]]:
             store=store,
             workers=1,
             now=now,
+            legacy_proof=legacy_proof,
         )
         assert report.ok and len(report.issued) == len(graduates)
         return [json.loads(Path(p).read_text()) for p in report.issued]
@@ -622,3 +625,39 @@ def test_a_running_server_refuses_to_sign_or_publish_after_the_key_moves_on(
             assert "restart credkit serve" in answer.text
     # restarted, it serves the new key set
     assert published_ids(server_did_json(ws))[0] == Workspace.open(ws.root).key().id
+
+
+def test_reissue_keeps_a_proof_set_shape_and_is_idempotent(
+    tmp_path: Path, did_host: DidHost
+) -> None:
+    """A diploma with an eddsa-rdfc-2022 + Ed25519Signature2020 proof set gets both again."""
+    ws = make_lab(tmp_path)
+    stolen = ws.key()
+    [old] = issue(ws, slice(0, 1), T0, legacy_proof=True)
+    assert [p.get("cryptosuite", p["type"]) for p in old["proof"]] == [
+        "eddsa-rdfc-2022",
+        "Ed25519Signature2020",
+    ]
+    store = ws.store()
+    try:
+        keyring.rotate(ws, store)
+        ws = Workspace.open(ws.root)
+        _, affected = keyring.revoke(ws, store, stolen.id, "2026-01-01")
+        assert [a.credential_id for a in affected] == [old["id"]] and affected[0].after
+        done = keyring.reissue(ws, store, ws.key(), stolen.id)
+        assert [d.credential_id for d in done] == [old["id"]]
+        assert keyring.reissue(ws, store, ws.key(), stolen.id) == []  # nothing left to sign
+        record = store.credential(old["id"])
+        assert record is not None
+        new = record.json()
+    finally:
+        store.close()
+    assert [(p.get("cryptosuite", p["type"]), p["verificationMethod"]) for p in new["proof"]] == [
+        ("eddsa-rdfc-2022", ws.key().id),
+        ("Ed25519Signature2020", ws.key().id),
+    ]
+    assert ws.keys == Workspace.open(ws.root).keys  # the object follows credkit.toml
+    did_host.publish(did_document(ws, ws.key()))
+    status, message = did_host.proof(new)
+    assert status == "passed", message
+    assert did_host.proof(old)[0] == "failed"

@@ -284,8 +284,11 @@ def write_key_set(ws: Workspace, entries: list[KeyEntry]) -> None:
     text = "\n".join(kept) + "\n\n" + _KEYS_COMMENT + "\n"
     text += "\n\n".join(e.toml() for e in entries) + "\n"
     # never write a file credkit cannot read back
-    parse_key_set(tomllib.loads(text).get("keys"), ws.issuer_did, str(path))
+    parsed = parse_key_set(tomllib.loads(text).get("keys"), ws.issuer_did, str(path))
     write_atomic(path, text.encode("utf-8"), mode=0o600)
+    # the caller's Workspace now reads as the file does (no stale key set in a library caller)
+    ws.keys = parsed
+    ws.key_path = ws.root / current.file
 
 
 def _section(lines: list[str], name: str) -> list[str]:
