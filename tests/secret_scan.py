@@ -17,7 +17,8 @@ What is recorded, test-only (nothing in ``src/`` changes):
   logs the tests write (``*.log`` under the session's temporary folder).
 
 At the end of the session all of it is searched for every form of every key; a hit fails the
-session (exit status 1) and names the test and the source. Not covered: output a test never
+session (exit status 1) and names the test and the source. Seeds with fewer than 12 distinct
+bytes (fixtures such as ``bytes(32)``) are not looked for: their forms are ordinary text. Not covered: output a test never
 reads (a subprocess writing to a file the test ignores, outside ``*.log``), the raw 32 seed
 bytes inside binary bodies, and forms not listed above (a secret split across lines). Set
 ``CREDKIT_SECRET_SCAN=0`` to switch it off.
@@ -40,6 +41,11 @@ import pytest
 _ENABLED = os.environ.get("CREDKIT_SECRET_SCAN", "1") != "0"
 _CAP = 256 * 1024 * 1024  # bytes of output kept for the final scan
 _PREFIX = 12
+# A seed with few distinct bytes is a test fixture (``bytes(32)``, ``b"\x01" * 32``), never a key
+# credkit made, and its forms are common text (64 zeros is also the audit chain's genesis
+# hash): such seeds are not looked for. A random seed has ~30 distinct bytes; fewer than 12
+# happens with probability below 2**-100.
+_MIN_DISTINCT = 12
 _RUN = re.compile(rf"[A-Za-z0-9+/=_-]{{{_PREFIX},}}")
 _CREDKIT_ARGV = re.compile(r"(^|[\s/])credkit(\s|$|\.)")
 
@@ -79,7 +85,7 @@ def secret_forms(seed: bytes) -> dict[str, str]:
 
 
 def record_seed(seed: bytes, label: str) -> None:
-    if seed in _STATE.seeds:
+    if seed in _STATE.seeds or len(set(seed)) < _MIN_DISTINCT:
         return
     _STATE.seeds.add(seed)
     for form, kind in secret_forms(seed).items():
