@@ -10,6 +10,14 @@ from typing import Any
 
 import pytest
 
+# issue 19: no private key made during the session may appear in any output it saw
+from secret_scan import (  # noqa: F401  (pytest finds hooks by name)
+    pytest_configure,
+    pytest_runtest_logreport,
+    pytest_runtest_logstart,
+    pytest_sessionfinish,
+)
+
 VECTORS = Path(__file__).parent / "vectors"
 
 # `credkit verify` also uses the trust lists saved by `credkit trust add`: tests (and the CLI
@@ -23,7 +31,9 @@ def load(path: Path | str) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def _own_trust_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _own_trust_store(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each test its own empty saved-trust store: a test that runs `credkit trust add` must not
     change what another test's `credkit verify` trusts."""
     monkeypatch.setenv("CREDKIT_TRUST_DIR", str(tmp_path_factory.mktemp("trust")))

@@ -144,6 +144,13 @@ class ProofVerificationError(ProofError):
     code = "PROOF_VERIFICATION_ERROR"
 
 
+class RetiredKeyError(ProofVerificationError):
+    """The proof was created when its key no longer signed: at or after the ``expires`` or
+    ``revoked`` time the controller document gives the verification method (CID 1.0 §2.2)."""
+
+    code = "PROOF_VERIFICATION_ERROR"
+
+
 class MalformedProofError(ProofVerificationError):
     """The proof object lacks a required property or has a value of the wrong kind."""
 

@@ -174,6 +174,7 @@ def issue(
 
 def _register_commands() -> None:
     """Commands whose modules live beside this one (one concern per module)."""
+    from credkit.cli.audit import audit
     from credkit.cli.issuer import endorse, init, issue_cohort_command, list_command
     from credkit.cli.offer import offer
     from credkit.cli.qr import qr, render
@@ -200,8 +201,13 @@ def _register_commands() -> None:
         ("host", host),
         ("offer", offer),
         ("store", store),
+        ("audit", audit),
     ):
         main.add_command(command, name)
+    from credkit.cli.keyring import COMMANDS as KEY_SET_COMMANDS
+
+    for command in KEY_SET_COMMANDS:
+        keys.add_command(command)
 
 
 _register_commands()

@@ -9,6 +9,7 @@ with a matching ``id``, and it must be listed under the relationship the proof c
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,6 +29,10 @@ RELATIONSHIPS = (
     "keyAgreement",
 )
 _MAX_DOC_BYTES = 256 * 1024
+# XML Schema dateTimeStamp: a date and time with a time zone (Z or an offset)
+_DATETIME_STAMP = re.compile(
+    r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|z|[+-]\d{2}:\d{2})$"
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,10 @@ class VerificationMethod:
     controller: str
     public_key: PublicKey
     document: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    # CID 1.0 §2.2 (verification method properties): when the controller says the method
+    # SHOULD cease to be used (``expires``) or MUST NOT be used (``revoked``); None when unsaid
+    expires: str | None = None
+    revoked: str | None = None
 
 
 # --- did:key ---------------------------------------------------------------------------------
@@ -117,7 +126,6 @@ def did_web_url(did: str) -> str:
 
 def did_web_document(did: str, keys: list[KeyPair]) -> dict[str, Any]:
     """The document an issuer publishes at :func:`did_web_url` for its signing keys."""
-    did_web_url(did)  # validates
     methods = []
     for key in keys:
         vm_id = key.id if key.id.startswith(did + "#") else f"{did}#{key.public_key.multibase}"
@@ -129,6 +137,14 @@ def did_web_document(did: str, keys: list[KeyPair]) -> dict[str, Any]:
                 "publicKeyMultibase": key.public_key.multibase,
             }
         )
+    return methods_document(did, methods)
+
+
+def methods_document(did: str, methods: list[dict[str, Any]]) -> dict[str, Any]:
+    """A did:web document listing ``methods`` (Multikey objects, possibly carrying CID 1.0
+    §2.2 ``expires`` / ``revoked``) under ``verificationMethod``, ``authentication`` and
+    ``assertionMethod``: keys of a rotated issuer stay listed so older proofs still verify."""
+    did_web_url(did)  # validates
     ids = [m["id"] for m in methods]
     return {
         "@context": [DID_V1, MULTIKEY_V1],
@@ -266,6 +282,8 @@ class Resolver:
             controller=base,
             public_key=_public_key(method),
             document=doc,
+            expires=_validity_date(method, "expires"),
+            revoked=_validity_date(method, "revoked"),
         )
 
 
@@ -302,6 +320,22 @@ def _listed(doc: dict[str, Any], purpose: str, vm_url: str) -> bool:
         if _absolute(doc["id"], ref) == vm_url:
             return True
     return False
+
+
+def _validity_date(method: dict[str, Any], name: str) -> str | None:
+    """CID 1.0 §2.2: ``expires`` / ``revoked``, if present, MUST be a dateTimeStamp. A value
+    that is not one cannot be honoured, and ignoring it would accept what the controller
+    withdrew: the method is refused (fail closed)."""
+    value = method.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _DATETIME_STAMP.match(value):
+        raise DidResolutionError(
+            f"verification method {method.get('id')}: {name} {value!r} is not an XML Schema "
+            "dateTimeStamp (Controlled Identifiers 1.0 §2.2)",
+            code="INVALID_VERIFICATION_METHOD",
+        )
+    return value
 
 
 def _public_key(method: dict[str, Any]) -> PublicKey:

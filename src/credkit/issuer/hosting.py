@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from credkit.errors import CredkitError, StoreError
-from credkit.identity.did import did_web_document, did_web_url
+from credkit.identity.did import did_web_url
 from credkit.identity.keys import KeyPair
+from credkit.issuer.keyring import workspace_did_document
 from credkit.issuer.store import BUSY_TIMEOUT_MS, IssuerStore, StoreBusyError, is_busy
 from credkit.issuer.workspace import Workspace
 from credkit.jsonld.contexts import OB_V3P0, VC_V2
@@ -230,10 +231,12 @@ def issuer_profile(ws: Workspace) -> dict[str, Any]:
 
 
 def did_document(ws: Workspace, key: KeyPair) -> dict[str, Any] | None:
-    """The did:web document to publish, or None for a did:key issuer (nothing to publish)."""
-    if not ws.issuer_did.startswith("did:web:"):
-        return None
-    return did_web_document(ws.issuer_did, [key])
+    """The did:web document to publish, or None for a did:key issuer (nothing to publish).
+
+    Built from the workspace's key set (credkit.issuer.keyring): the current key, older keys
+    still listed, retired ones with ``expires``, compromised ones left out.
+    """
+    return workspace_did_document(ws, key)
 
 
 def did_document_path(ws: Workspace) -> str | None:

@@ -637,6 +637,48 @@ class SqlIssuerStore:
                 path=path,
             )
 
+    def record_reissued(
+        self,
+        credential_id: str,
+        document: Mapping[str, Any],
+        *,
+        detail: Mapping[str, Any] | None = None,
+    ) -> tuple[IssuedCredential, str]:
+        """Replace the signed bytes of a credential with a new signing of the same credential.
+
+        Used after a key compromise (credkit.issuer.keyring): everything but ``proof`` must be
+        unchanged (same id, same ``credentialStatus`` entries, so its status bits and
+        allocations stay). The
+        audit log gets one ``reissue`` entry with the old and the new digest. Returns the new
+        record and the old digest.
+        """
+        body = serialize_credential(document)
+        with self.transaction():
+            old = self.credential(credential_id)
+            if old is None or old.document is None:
+                raise StoreError(f"no credential {credential_id} in the store")
+            before = {k: v for k, v in json.loads(old.document).items() if k != "proof"}
+            after = {k: v for k, v in dict(document).items() if k != "proof"}
+            if before != after:
+                raise StoreError(
+                    f"credential {credential_id}: a re-issue signs the same credential again "
+                    "(same id, same status entries, same claims); only the proofs may differ"
+                )
+            digest = hashlib.sha256(body).hexdigest()
+            self._db.execute(
+                "UPDATE credentials SET document = ?, digest = ? WHERE id = ?",
+                (body, digest, credential_id),
+            )
+            self.audit(
+                "reissue",
+                credential_id=credential_id,
+                digest=digest,
+                detail={**dict(detail or {}), "old_digest": old.digest, "new_digest": digest},
+            )
+        record = self.credential(credential_id)
+        assert record is not None
+        return record, old.digest
+
     def set_path(self, credential_id: str, path: str) -> None:
         """Note where the credential file was written (after the issuing transaction)."""
         with self.transaction():

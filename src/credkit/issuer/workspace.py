@@ -17,6 +17,7 @@ from credkit.atomic import write_atomic
 from credkit.errors import TemplateError
 from credkit.identity.did import did_web
 from credkit.identity.keys import KeyPair
+from credkit.issuer.keyring import KeyEntry, parse_key_set
 
 CONFIG_NAME = "credkit.toml"
 PURPOSES = ("revocation", "suspension")
@@ -53,6 +54,8 @@ class Workspace:
     extra: dict[str, Any] = field(default_factory=dict)
     # postgresql://… when the store is a PostgreSQL database (then store_path is unused)
     store_url: str | None = None
+    # the key set ([[keys]], credkit.issuer.keyring); empty: ``key_path`` is the only key
+    keys: tuple[KeyEntry, ...] = ()
 
     # --- creation ---------------------------------------------------------------------------
 
@@ -155,12 +158,22 @@ class Workspace:
         for required in ("name", "did"):
             if not isinstance(issuer.get(required), str):
                 raise WorkspaceError(f"{config_path}: issuer.{required} is missing")
+        keys: tuple[KeyEntry, ...] = ()
+        key_file = issuer.get("key", "issuer.key")
+        if "keys" in config:
+            keys = parse_key_set(config["keys"], issuer["did"], str(config_path))
+            current = next(k for k in keys if k.state == "current")
+            if (folder / key_file).resolve() != (folder / current.file).resolve():
+                raise WorkspaceError(
+                    f"{config_path}: issuer.key is {key_file}, but the current key of [[keys]] "
+                    f"is {current.file}"
+                )
         return cls(
             root=folder,
             issuer_name=issuer["name"],
             issuer_did=issuer["did"],
             issuer_url=issuer.get("url"),
-            key_path=folder / issuer.get("key", "issuer.key"),
+            key_path=folder / key_file,
             template_path=folder / paths.get("template", "program.toml"),
             # a PostgreSQL workspace keeps its local tables (hosting) in issuer.db still
             store_path=folder
@@ -176,6 +189,7 @@ class Workspace:
             legacy_proof=bool(issue.get("legacy_proof", False)),
             extra=config,
             store_url=store_url,
+            keys=keys,
         )
 
     # --- parts ------------------------------------------------------------------------------

@@ -25,8 +25,9 @@ from credkit.errors import (
     ParsingError,
     ProofGenerationError,
     ProofVerificationError,
+    RetiredKeyError,
 )
-from credkit.identity.did import Resolver
+from credkit.identity.did import Resolver, VerificationMethod
 from credkit.identity.keys import KeyPair
 from credkit.jsonld import shapes
 from credkit.jsonld.contexts import DEFAULT_LOADER, ED25519_2020_V1, DocumentLoader
@@ -361,6 +362,7 @@ def verify(
             )
             outcome.verification_method = method.id
             outcome.controller = method.controller
+            _check_method_validity(proof, method)
             if not wanted:
                 suite.verify(unsecured, proof, method.public_key, loader)
             else:
@@ -393,6 +395,45 @@ def verify(
     _settle_chains(result.results)
     _check_json_view(document, result)
     return result
+
+
+def _check_method_validity(proof: dict[str, Any], method: VerificationMethod) -> None:
+    """A proof made when its key was retired or revoked fails (CID 1.0 §2.2).
+
+    ``expires``: "systems depending on the value are expected to not verify any proofs
+    associated with the verification method at or after the time of expiration"; ``revoked``
+    likewise ("at or after the time of revocation"). The time of a proof is its ``created``
+    (VC DI 1.0 §2.1); a proof without one cannot show it was made before, so it fails. Nothing
+    said in the document: nothing to check. ``created`` is the signer's word: this guards
+    against using a retired key by mistake, not against a thief, which is why a stolen key is
+    removed from the document instead (docs/keys-and-dids.md).
+    """
+    limits = [
+        (name, value)
+        for name, value in (("revoked", method.revoked), ("expires", method.expires))
+        if value is not None
+    ]
+    if not limits:
+        return
+    created = proof.get("created")
+    if not isinstance(created, str):
+        name, value = limits[0]
+        raise RetiredKeyError(
+            f"key {method.id} is {'revoked' if name == 'revoked' else 'retired'} from {value}, "
+            "and this proof has no created time to show it was made before"
+        )
+    try:
+        made = parse_datetime(created)
+        stops = [(name, value, parse_datetime(value)) for name, value in limits]
+    except ValueError as exc:
+        raise RetiredKeyError(f"key {method.id}: cannot compare dates: {exc}") from None
+    for name, value, when in stops:
+        if made >= when:
+            what = "revoked" if name == "revoked" else "retired (expires)"
+            raise RetiredKeyError(
+                f"key {method.id} was {what} at {value}, and this proof was created at "
+                f"{created}: the issuer's DID document says the key no longer signed then"
+            )
 
 
 def _distinct(

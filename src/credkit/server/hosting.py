@@ -86,6 +86,9 @@ def status_list(list_id: int, request: Request) -> Response:
         # even fit the query: a 500 for a typo in a URL)
         raise ApiError(404, "no such status list", "NOT_FOUND")
     assert state.table is not None and state.signer is not None
+    _, moved = state.key_set_moved()
+    if moved:
+        raise ApiError(503, moved, "KEY_SET_CHANGED")
     max_age = STATUS_TTL_MS // 1000  # the list's ttl (BSL §2.2): caches keep it as long
     headers = {"Cache-Control": f"public, max-age={max_age}"}
     shared = state.table.lists  # a PostgreSQL store shared by replicas
@@ -109,12 +112,15 @@ def did_json(request: Request) -> Response:
     """The did:web document of the issuer (404 for a did:key issuer: nothing to publish)."""
     state = _state(request)
     _need_issuer(state)
-    assert state.ws is not None and state.key is not None
-    document = did_document(state.ws, state.key)
+    ws, moved = state.key_set_moved()
+    if moved:
+        raise ApiError(503, moved, "KEY_SET_CHANGED")
+    assert ws is not None and state.key is not None
+    document = did_document(ws, state.key)
     if document is None:
         raise ApiError(
             404,
-            f"the issuer is {state.ws.issuer_did}; a did:key needs no published document",
+            f"the issuer is {ws.issuer_did}; a did:key needs no published document",
             "NOT_FOUND",
         )
     return JSONResponse(

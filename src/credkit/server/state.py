@@ -22,8 +22,9 @@ from credkit.fetch import HttpFetcher, NoNetwork
 from credkit.identity.did import Resolver
 from credkit.identity.keys import KeyPair
 from credkit.issuer.hosting import HostedTable, StatusListSigner, did_document
+from credkit.issuer.keyring import KeySetError, check_signing_key
 from credkit.issuer.store import SqlIssuerStore
-from credkit.issuer.workspace import Workspace
+from credkit.issuer.workspace import CONFIG_NAME, Workspace
 from credkit.jsonld.contexts import DocumentLoader
 from credkit.verify.trust import TrustRegistry, load_registry, own_issuer
 from credkit.verify.verifier import Verifier
@@ -222,8 +223,10 @@ class ServerState:
         self.publisher: Any = None
         self._local = threading.local()
         self.loader = DocumentLoader()
+        self._config_stamp: int | None = None
         if config.issuer_dir is not None:
             self.ws = Workspace.open(config.issuer_dir)
+            self._config_stamp = self._stamp()
             self.key = self.ws.key()
             self.store().close()  # fail at start, not at the first request, if it cannot open
             self._local.store = None
@@ -281,6 +284,36 @@ class ServerState:
             store = self.ws.store()
             self._local.store = store
         return store
+
+    def _stamp(self) -> int | None:
+        try:
+            return (self.ws.root / CONFIG_NAME).stat().st_mtime_ns if self.ws else None
+        except OSError:
+            return None
+
+    def key_set_moved(self) -> tuple[Workspace | None, str | None]:
+        """The workspace as ``credkit.toml`` reads now, or why this server must not sign.
+
+        ``credkit keys rotate`` / ``revoke`` change the key set under a running server: its key,
+        loaded at start, is then no longer the current one (and after a theft, not even
+        published). Signing or publishing with it would put out what the DID document no
+        longer vouches for, so the caller answers 503 until the server is restarted. A change
+        that keeps the key current (``keys retire``) is picked up: the DID document follows.
+        """
+        if self.ws is None or self.key is None:
+            return self.ws, None
+        stamp = self._stamp()
+        if stamp == self._config_stamp:
+            return self.ws, None
+        try:
+            fresh = Workspace.open(self.ws.root)
+            check_signing_key(fresh, self.key)
+        except (KeySetError, CredkitError):
+            return None, (
+                "the workspace's signing key changed since this server started (credkit keys "
+                "rotate or revoke): restart credkit serve"
+            )
+        return fresh, None
 
     def token_ok(self, presented: str) -> bool:
         """Constant-time comparison against every configured token."""

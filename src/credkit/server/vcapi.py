@@ -249,6 +249,9 @@ def issue_credential(
     """Sign a credential as this server's issuer, with a status entry from the issuer's store."""
     ws, key = state.ws, state.key
     assert ws is not None and key is not None  # require_issuer
+    moved = state.key_set_moved()[1]
+    if moved:
+        raise ApiError(503, moved, "KEY_SET_CHANGED")
     options = body.options
     unknown = sorted(options.model_extra or {})
     if unknown:

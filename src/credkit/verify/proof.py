@@ -25,6 +25,7 @@ from credkit.errors import (
     NetworkDisabledError,
     ParsingError,
     ProofVerificationError,
+    RetiredKeyError,
     UnknownCryptosuiteError,
     WeakKeyError,
 )
@@ -68,6 +69,8 @@ def _failure(result: proofs.ProofResult, label: str, whose: str, check_id: str) 
             "and every proof of a document must verify (VC Data Integrity 1.0 §4.5)"
         )
         return Check.failed(check_id, message, err, "unknown proof type")
+    if isinstance(err, RetiredKeyError):
+        return Check.failed(check_id, f"{label}{err.message}", err, "key retired or revoked")
     if isinstance(err, DidResolutionError):
         return Check.failed(
             check_id,
