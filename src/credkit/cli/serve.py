@@ -171,9 +171,7 @@ def serve(
             allow_private_network,
             cors_origins,
         )
-        uvicorn.run(
-            "credkit.server.app:worker_app", factory=True, workers=workers, **settings
-        )
+        uvicorn.run("credkit.server.app:worker_app", factory=True, workers=workers, **settings)
         return
     uvicorn.run(app, **settings)
 
