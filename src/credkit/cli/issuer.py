@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from credkit.cli.common import fail, friendly
+from credkit.cli.common import fail, friendly, passphrase_option
+from credkit.cli.keys import describe_protection, new_passphrase, unencrypted_option
 from credkit.identity.keys import KeyPair
 from credkit.issuer.cohort import CohortReport, issue_cohort
 from credkit.issuer.workspace import CONFIG_NAME, Workspace
@@ -34,6 +35,13 @@ EXIT_SOME_FAILED = 1
     is_flag=True,
     help="Also allow suspension (two status entries per diploma; see docs/status.md).",
 )
+@unencrypted_option
+@passphrase_option
+@click.option("--pkcs11-module", help="Sign with a key in a PKCS#11 token: its module (.so).")
+@click.option("--pkcs11-token", help="The token's label.")
+@click.option("--pkcs11-key", "pkcs11_key", help="The key's label (`keys pkcs11-generate`).")
+@click.option("--pkcs11-pin-env", help="Environment variable holding the token's user PIN.")
+@click.option("--pkcs11-pin-file", help="File holding the token's user PIN.")
 @friendly
 def init(
     directory: str,
@@ -42,8 +50,33 @@ def init(
     base_url: str | None,
     did_web_domain: str | None,
     suspension: bool,
+    unencrypted: bool,
+    pkcs11_module: str | None,
+    pkcs11_token: str | None,
+    pkcs11_key: str | None,
+    pkcs11_pin_env: str | None,
+    pkcs11_pin_file: str | None,
 ) -> None:
-    """Create an issuer workspace in DIRECTORY: key (0600), template, store and config."""
+    """Create an issuer workspace in DIRECTORY: key (0600, encrypted), template, store and
+    config. With --pkcs11-*, the key stays in a hardware token and no key file is written."""
+    hardware = None
+    secret = None
+    if pkcs11_module or pkcs11_token or pkcs11_key:
+        from credkit.identity.pkcs11 import Pkcs11Config
+
+        if not (pkcs11_module and pkcs11_token and pkcs11_key):
+            fail("--pkcs11-module, --pkcs11-token and --pkcs11-key go together")
+        if (pkcs11_pin_env is None) == (pkcs11_pin_file is None):
+            fail("give exactly one of --pkcs11-pin-env and --pkcs11-pin-file")
+        hardware = Pkcs11Config(
+            module=pkcs11_module,
+            token=pkcs11_token,
+            key_label=pkcs11_key,
+            pin_env=pkcs11_pin_env,
+            pin_file=str(Path(pkcs11_pin_file).resolve()) if pkcs11_pin_file else None,
+        )
+    elif not (Path(directory) / CONFIG_NAME).exists():
+        secret = new_passphrase(str(Path(directory) / "issuer.key"), unencrypted)
     ws = Workspace.create(
         directory,
         name=name,
@@ -51,10 +84,16 @@ def init(
         base_url=base_url,
         did_web_domain=did_web_domain,
         suspension=suspension,
+        passphrase=secret,
+        pkcs11=hardware,
     )
     click.echo(f"workspace:  {ws.root}")
     click.echo(f"issuer DID: {ws.issuer_did}")
-    click.echo(f"key:        {ws.key_path} (mode 0600; back it up, never share it)")
+    if hardware is not None:
+        click.echo(f"key:        {hardware.key_label!r} in PKCS#11 token {hardware.token!r}")
+    else:
+        click.echo(f"key:        {ws.key_path} (mode 0600; back it up, never share it)")
+        describe_protection(secret is not None)
     click.echo(f"template:   {ws.template_path} (edit it: it describes your diploma)")
     click.echo(f"store:      {ws.store_path}")
     if ws.base_url is None:
@@ -107,6 +146,7 @@ def _progress_bar(total: int) -> tuple[object | None, object]:
     default=None,
     help="Add an Ed25519Signature2020 proof for older wallets (default: the workspace's setting).",
 )
+@passphrase_option
 @friendly
 def issue_cohort_command(
     roster: str,
@@ -227,6 +267,7 @@ def _summarise(report: CohortReport, out_dir: Path) -> None:
     "--suite", type=click.Choice(sorted(SUITES)), default="eddsa-rdfc-2022", show_default=True
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@passphrase_option
 @friendly
 def endorse(
     spec: str,

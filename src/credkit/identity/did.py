@@ -19,7 +19,7 @@ from credkit.errors import DidResolutionError, KeyFormatError, WeakKeyError
 from credkit.fetch import Fetcher, NoNetwork
 from credkit.identity.keys import PublicKey
 from credkit.identity.multibase import b58decode
-from credkit.identity.signer import Signer
+from credkit.identity.signer import VerificationKey
 from credkit.jsonld.contexts import DID_V1, ED25519_2020_V1, MULTIKEY_V1
 
 RELATIONSHIPS = (
@@ -117,7 +117,7 @@ def did_web_url(did: str) -> str:
     return f"https://{host}/{path}/did.json" if path else f"https://{host}/.well-known/did.json"
 
 
-def did_web_document(did: str, keys: Sequence[Signer]) -> dict[str, Any]:
+def did_web_document(did: str, keys: Sequence[VerificationKey]) -> dict[str, Any]:
     """The document an issuer publishes at :func:`did_web_url` for its signing keys."""
     did_web_url(did)  # validates
     methods = []

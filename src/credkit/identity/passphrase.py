@@ -119,3 +119,11 @@ def require(what: str, *, new: bool = False) -> bytes:
         verb = "encrypt" if new else "open"
         raise KeyPassphraseError(f"a passphrase is needed to {verb} {what}: {HOW}")
     return found
+
+
+def share_with_children() -> None:
+    """Hand the passphrase this process holds to the processes it starts (``credkit serve
+    --workers``: each worker opens the key itself) through the inherited environment, which only
+    this user can read (``/proc/PID/environ`` is 0400), never argv."""
+    if _sources.cached is not None and not os.environ.get(ENV):
+        os.environ[ENV] = _sources.cached.decode("utf-8")

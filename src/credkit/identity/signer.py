@@ -15,16 +15,17 @@ signer without it is used in the calling process only.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from credkit.identity.keys import PublicKey
+from credkit.identity.keys import MULTIKEY_CONTEXT, PublicKey
 
 WorkerFactory = tuple[Callable[..., "Signer"], tuple[Any, ...]]
 
 
 @runtime_checkable
-class Signer(Protocol):
-    """An Ed25519 signing key: its public key, the DID controlling it and its method id."""
+class VerificationKey(Protocol):
+    """A public Ed25519 key under a verification method id: what a DID document lists."""
 
     @property
     def public_key(self) -> PublicKey:
@@ -41,9 +42,35 @@ class Signer(Protocol):
         """The verification method URL a proof names (``verificationMethod``)."""
         ...
 
+
+@runtime_checkable
+class Signer(VerificationKey, Protocol):
+    """An Ed25519 signing key: its public key, the DID controlling it, its method id, and sign."""
+
     def sign(self, data: bytes) -> bytes:
         """The 64-byte Ed25519 signature (RFC 8032, pure EdDSA) of ``data``."""
         ...
+
+
+@dataclass(frozen=True)
+class PublicMethod:
+    """A verification method read without its secret (an encrypted key file's public part)."""
+
+    public_key: PublicKey
+    controller: str
+    id: str
+
+    def to_multikey(self) -> dict[str, Any]:
+        return {
+            "@context": MULTIKEY_CONTEXT,
+            "id": self.id,
+            "type": "Multikey",
+            "controller": self.controller,
+            "publicKeyMultibase": self.public_key.multibase,
+        }
+
+    def to_jwk(self) -> dict[str, str]:
+        return self.public_key.to_jwk()
 
 
 def key_id(signer: Signer) -> str:
