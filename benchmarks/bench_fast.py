@@ -441,7 +441,8 @@ def _cohort_once(
         shutil.copy(ROOT / "examples" / "postproduction" / "program.toml", ws / "program.toml")
         roster = Path(tmp) / "roster.csv"
         write_roster(roster, rows)
-        cmd = [*credkit, "issue-cohort", "--issuer-dir", str(ws), "--roster", str(roster), *extra]
+        cmd = [*credkit, "issue-cohort", "--issuer-dir", str(ws), "--roster", str(roster)]
+        cmd += ["--allow-placeholders", *extra]  # the example template, as a trial run
         if workers is not None:
             cmd += ["--workers", str(workers)]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)

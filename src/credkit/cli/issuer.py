@@ -8,7 +8,12 @@ from pathlib import Path
 import click
 
 from credkit.cli.common import fail, friendly, passphrase_option
-from credkit.cli.keys import describe_protection, new_passphrase, unencrypted_option
+from credkit.cli.keys import (
+    describe_protection,
+    new_passphrase,
+    open_signer_early,
+    unencrypted_option,
+)
 from credkit.identity.keys import KeyPair
 from credkit.issuer.cohort import CohortReport, issue_cohort
 from credkit.issuer.workspace import CONFIG_NAME, Workspace
@@ -172,10 +177,9 @@ def issue_cohort_command(
     """
     standalone = issuer_dir is None and template and key_file and not Path(CONFIG_NAME).exists()
     ws = None if standalone else Workspace.open(issuer_dir or ".")
+    # an encrypted key's KDF runs while the template, roster and store are read
+    opening = open_signer_early(key_file, ws)
     program = load_template(template or (ws.template_path if ws else ""))
-    key = KeyPair.load(key_file) if key_file else ws.key() if ws else None
-    if key is None:
-        fail("no issuer key: pass --key or --issuer-dir")
     out_dir = Path(out) if out else ws.diplomas_dir if ws else None
     if out_dir is None:
         fail("no output folder: pass --out or --issuer-dir")
@@ -192,6 +196,9 @@ def issue_cohort_command(
         _refuse_placeholders(program, ws)
     if ws is not None and not no_status:
         store = ws.store()
+    key = opening.result()
+    if key is None:
+        fail("no issuer key: pass --key or --issuer-dir")
     total = len(rows) + len(rows.errors)
     bar, tick = _progress_bar(total)
     try:

@@ -3,19 +3,24 @@ and ``credkit keys pkcs11-generate`` (an Ed25519 key made inside a PKCS#11 token
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from credkit.cli.common import fail, friendly, passphrase_option
-from credkit.errors import KeyFileError
+from credkit.errors import CredkitError, KeyFileError
 from credkit.identity import passphrase as phrases
 from credkit.identity.did import did_web
 from credkit.identity.keys import ClearKeyWarning, KeyPair, is_encrypted, public_of
-from credkit.identity.signer import PublicMethod
+from credkit.identity.signer import PublicMethod, Signer
+
+if TYPE_CHECKING:
+    from credkit.issuer.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -131,3 +136,34 @@ def keys_pkcs11_generate(
         click.echo(f'  pin_env = "{pin_env}"')
     else:
         click.echo(f'  pin_file = "{config.pin_file}"')
+
+
+def open_signer_early(key_file: str | None, ws: Workspace | None) -> Future[Signer | None]:
+    """Start opening the issuer key in a thread, so an encrypted key's KDF (scrypt releases the
+    GIL) runs while the command reads its template, roster and store.
+
+    The passphrase is obtained here, in the calling thread (a prompt needs the terminal); only
+    the KDF and decryption run in the background. ``result()`` re-raises any refusal.
+    """
+    path = key_file if key_file else str(ws.key_path) if ws is not None else None
+    hardware = ws is not None and key_file is None and _uses_pkcs11(ws)
+    if path is not None and not hardware and Path(path).is_file():
+        with contextlib.suppress(CredkitError):  # a bad file is reported by the load itself
+            if is_encrypted(path):
+                phrases.require(path)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="credkit-key")
+    try:
+        if key_file:
+            return pool.submit(KeyPair.load, key_file)
+        if ws is not None:
+            return pool.submit(ws.signer)
+        done: Future[Signer | None] = Future()
+        done.set_result(None)
+        return done
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _uses_pkcs11(ws: Workspace) -> bool:
+    issuer = ws.extra.get("issuer", {})
+    return isinstance(issuer, dict) and "key_pkcs11" in issuer
