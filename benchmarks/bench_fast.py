@@ -492,6 +492,7 @@ def run_cohort(args: argparse.Namespace) -> None:
         "peak RSS tree MB"
     )
     walls: dict[tuple[int, int | None, str], list[float]] = {}
+    cpus: dict[tuple[int, int | None, str], list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="credkit-cohorts-") as scratch_dir:
         scratch = Path(scratch_dir)  # every run's workspace stays until all runs are done
         for rows in sizes:
@@ -504,6 +505,7 @@ def run_cohort(args: argparse.Namespace) -> None:
                             r = run_cohort_once(rows, workers, [], scratch, key)
                             if env_fast == "1":
                                 walls.setdefault((rows, workers, key), []).append(r["wall_s"])
+                                cpus.setdefault((rows, workers, key), []).append(r["cpu_s"])
                             label = "" if env_fast == "1" else "  (stock pyld)"
                             print(
                                 f"{r['rows']:<7} {key:<10} {r['workers']:<8} "
@@ -520,9 +522,13 @@ def run_cohort(args: argparse.Namespace) -> None:
                 continue
             clear = statistics.median(walls[(rows, workers, "clear")])
             enc = statistics.median(values)
+            cpu_clear = statistics.median(cpus[(rows, workers, "clear")])
+            cpu_enc = statistics.median(cpus[(rows, workers, "encrypted")])
             print(
                 f"encrypted vs clear key, {rows} rows, workers {workers or os.cpu_count()}: "
-                f"median {enc:.2f} s vs {clear:.2f} s ({(enc / clear - 1) * 100:+.1f}%)"
+                f"median wall {enc:.2f} s vs {clear:.2f} s ({(enc / clear - 1) * 100:+.1f}%), "
+                f"CPU {cpu_enc:.2f} s vs {cpu_clear:.2f} s "
+                f"({(cpu_enc / cpu_clear - 1) * 100:+.1f}%)"
             )
 
 

@@ -330,3 +330,44 @@ def test_cohort_with_encrypted_key_leaves_no_clear_key_on_disk(tmp_path: Path) -
                 data = path.read_bytes()
                 assert not any(form in data for form in forms), f"{path} holds the key"
     assert PASS not in out.stdout + out.stderr
+
+
+def test_serve_reads_the_passphrase_once_at_start(tmp_path: Path) -> None:
+    """`credkit serve` opens the encrypted key before listening: a wrong passphrase stops it."""
+    pytest.importorskip("uvicorn")
+    lab = tmp_path / "lab"
+    assert (
+        run("init", str(lab), "--name", "Lab", "--base-url", "https://lab.example").returncode == 0
+    )
+    out = run("serve", "--issuer-dir", str(lab), "--port", "0", passphrase="not the passphrase")
+    assert out.returncode == 2 and "wrong passphrase" in out.stderr
+    assert "credkit server on" not in out.stderr
+    phrase_file = tmp_path / "pass.txt"
+    phrase_file.write_text(PASS + "\n")
+    env = {k: v for k, v in os.environ.items() if k != phrases.ENV}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "credkit",
+            "serve",
+            "--issuer-dir",
+            str(lab),
+            "--port",
+            "0",
+            "--passphrase-file",
+            str(phrase_file),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        first = server.stderr.readline()
+        assert "credkit server on" in first, first
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
