@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import os
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,14 +106,28 @@ def _library(module: str) -> Any:
 
 
 def _token(lib: Any, label: str) -> Any:
+    """The token labelled ``label``.
+
+    A file-backed token (SoftHSM2) that another process is rewriting at this moment (a login
+    updates its state file) can be missing from the slot list read at ``C_Initialize``: seen
+    with two cohort workers starting together. So a missing token is looked for again, with the
+    library re-initialised, a few times over half a second, while this process holds no session
+    (re-initialising would close them).
+    """
     import pkcs11
 
-    try:
-        return lib.get_token(token_label=label)
-    except pkcs11.NoSuchToken:
-        raise HardwareKeyError(f"no PKCS#11 token labelled {label!r} in {lib.so}") from None
-    except pkcs11.MultipleTokensReturned:
-        raise HardwareKeyError(f"several PKCS#11 tokens are labelled {label!r}") from None
+    for attempt in range(4):
+        try:
+            return lib.get_token(token_label=label)
+        except pkcs11.NoSuchToken:
+            if attempt == 3 or _logins:
+                break
+            time.sleep(0.05 * (attempt + 1) ** 2)
+            with contextlib.suppress(pkcs11.PKCS11Error):
+                lib.reinitialize()
+        except pkcs11.MultipleTokensReturned:
+            raise HardwareKeyError(f"several PKCS#11 tokens are labelled {label!r}") from None
+    raise HardwareKeyError(f"no PKCS#11 token labelled {label!r} in {lib.so}")
 
 
 def _login(token: Any, pin: str) -> Any:
