@@ -524,8 +524,11 @@ def run_cohort(args: argparse.Namespace) -> None:
             enc = statistics.median(values)
             cpu_clear = statistics.median(cpus[(rows, workers, "clear")])
             cpu_enc = statistics.median(cpus[(rows, workers, "encrypted")])
+            pairs = zip(values, walls[(rows, workers, "clear")], strict=False)
+            paired = statistics.median(e / c for e, c in pairs)
             print(
                 f"encrypted vs clear key, {rows} rows, workers {workers or os.cpu_count()}: "
+                f"median of paired wall ratios {(paired - 1) * 100:+.1f}%; "
                 f"median wall {enc:.2f} s vs {clear:.2f} s ({(enc / clear - 1) * 100:+.1f}%), "
                 f"CPU {cpu_enc:.2f} s vs {cpu_clear:.2f} s "
                 f"({(cpu_enc / cpu_clear - 1) * 100:+.1f}%)"
