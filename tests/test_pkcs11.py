@@ -332,3 +332,52 @@ def test_did_key_workspace_refuses_another_token_key(hsm: dict, lab: Path, tmp_p
     )
     assert out.returncode == 2 and "but the workspace issuer is" in out.stderr
     assert list((ws / "diplomas").iterdir()) == []
+
+
+TRUST_MODULES = (
+    "/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-trust.so",
+    "/usr/lib/aarch64-linux-gnu/pkcs11/p11-kit-trust.so",
+    "/usr/lib/pkcs11/p11-kit-trust.so",
+)
+
+
+def test_token_without_eddsa_is_refused(hsm: dict, tmp_path: Path) -> None:
+    """p11-kit's trust module is a real PKCS#11 token with no signing mechanism at all: the
+    stand-in for an HSM without PKCS#11 3.0's CKM_EDDSA (apt: p11-kit-modules)."""
+    module = next((m for m in TRUST_MODULES if Path(m).is_file()), None)
+    if module is None:
+        pytest.skip("p11-kit-modules is not installed (apt-get install p11-kit-modules)")
+    out = credkit(
+        hsm,
+        "keys",
+        "pkcs11-generate",
+        "--module",
+        module,
+        "--token",
+        "System Trust",
+        "--label",
+        "issuer",
+        "--pin-env",
+        PIN_ENV,
+    )
+    assert out.returncode == 2, out
+    assert "cannot generate Ed25519 keys" in out.stderr or "CKM_EDDSA" in out.stderr
+    lab = tmp_path / "lab"
+    out = credkit(
+        hsm,
+        "init",
+        str(lab),
+        "--name",
+        "Lab",
+        "--pkcs11-module",
+        module,
+        "--pkcs11-token",
+        "System Trust",
+        "--pkcs11-key",
+        "issuer",
+        "--pkcs11-pin-env",
+        PIN_ENV,
+    )
+    assert out.returncode == 2, out
+    assert "does not offer CKM_EDDSA (PKCS#11 3.0)" in out.stderr
+    assert not lab.exists()  # refused before anything was written
