@@ -381,3 +381,28 @@ def test_token_without_eddsa_is_refused(hsm: dict, tmp_path: Path) -> None:
     assert out.returncode == 2, out
     assert "does not offer CKM_EDDSA (PKCS#11 3.0)" in out.stderr
     assert not lab.exists()  # refused before anything was written
+
+
+def test_server_issues_with_the_token_key(
+    hsm: dict, lab: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`credkit serve` signs with the token: concurrent requests share one session in turn."""
+    pytest.importorskip("uvicorn")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from credkit.issuer.workspace import Workspace
+    from test_server_helpers import Server, diploma, free_port
+
+    monkeypatch.setenv(PIN_ENV, PIN)
+    port = free_port()
+    ws = Workspace.open(_edit_config(lab, tmp_path, base_url=f"http://127.0.0.1:{port}"))
+    server = Server(tmp_path, workspace=ws, port=port)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            issued = list(pool.map(lambda i: server.issue(diploma(f"Graduate {i}")), range(8)))
+    finally:
+        server.stop()
+    assert len({vc["id"] for vc in issued}) == 8
+    for vc in issued:
+        assert vc["issuer"]["id"] == ws.issuer_did
+        assert verify(vc).verified
