@@ -371,3 +371,51 @@ def test_serve_reads_the_passphrase_once_at_start(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _on_terminal(args: list[str], answers: list[bytes], cwd: Path) -> tuple[int, str]:
+    """Run credkit on a pseudo-terminal, answering each prompt in turn; (exit status, output)."""
+    pty = pytest.importorskip("pty")
+    env = {k: v for k, v in os.environ.items() if k != phrases.ENV}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: credkit, with the terminal as stdin/stdout/stderr
+        os.chdir(cwd)
+        os.execve(sys.executable, [sys.executable, "-m", "credkit", *args], env)
+    out = b""
+    for answer in [*answers, None]:
+        while b": " not in out.rsplit(b"\n", 1)[-1]:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            out += chunk
+        if answer is None:
+            break
+        os.write(fd, answer + b"\n")
+        out += b"\n"
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+
+
+def test_prompt_asks_twice_for_a_new_key_and_never_echoes(tmp_path: Path) -> None:
+    code, out = _on_terminal(
+        ["keys", "generate", "--out", "k.key"], [b"typed on a tty 1"] * 2, tmp_path
+    )
+    assert code == 0, out
+    assert "the same passphrase again" in out and "typed on a tty 1" not in out
+    assert KeyPair.load(tmp_path / "k.key", passphrase="typed on a tty 1")
+    code, out = _on_terminal(
+        ["keys", "generate", "--out", "j.key"], [b"typed on a tty 1", b"typed on a tty 2"], tmp_path
+    )
+    assert code == 2 and "differ" in out
+    assert not (tmp_path / "j.key").exists()
