@@ -419,3 +419,51 @@ def test_prompt_asks_twice_for_a_new_key_and_never_echoes(tmp_path: Path) -> Non
     )
     assert code == 2 and "differ" in out
     assert not (tmp_path / "j.key").exists()
+
+
+def _worker_cannot_sign() -> KeyPair:
+    raise RuntimeError("this process cannot reach the key")
+
+
+class _KeyOnlyHere:
+    """A Signer whose key cannot be rebuilt in a worker (as a token refusing a session)."""
+
+    def __init__(self, pair: KeyPair) -> None:
+        self._pair = pair
+        self.public_key, self.controller, self.id = pair.public_key, pair.controller, pair.id
+
+    def sign(self, data: bytes) -> bytes:
+        return self._pair.sign(data)
+
+    def worker_factory(self) -> tuple[object, tuple[object, ...]]:
+        return (_worker_cannot_sign, ())
+
+
+def test_cohort_worker_that_cannot_get_the_key_stops_cleanly(tmp_path: Path) -> None:
+    from credkit.errors import CredkitError
+    from credkit.issuer.cohort import issue_cohort
+    from credkit.model.roster import read_roster
+    from credkit.model.template import load_template
+
+    _roster(tmp_path / "roster.csv", 40)
+    template = load_template(EXAMPLE / "program.toml")
+    signer = _KeyOnlyHere(KeyPair.generate())
+    with pytest.raises(CredkitError, match="worker process failed to start"):
+        issue_cohort(
+            template,
+            read_roster(tmp_path / "roster.csv"),
+            signer,
+            tmp_path / "out",
+            workers=2,
+        )
+    assert list((tmp_path / "out").glob("*.json")) == []
+    # any Signer works in this process: without a pool (one worker) the cohort is issued
+    report = issue_cohort(
+        template,
+        read_roster(tmp_path / "roster.csv"),
+        signer,
+        tmp_path / "out",
+        workers=1,
+    )
+    assert report.ok and len(report.issued) == 40
+    assert verify(json.loads(report.issued[0].read_text())).verified

@@ -32,7 +32,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -344,6 +344,13 @@ def issue_cohort(
             chunk = pending[start : start + batch_size]
             _issue_batch(chunk, store, purposes, pool, report, writer, chunksize(len(chunk)))
             tick(len(chunk))
+    except BrokenExecutor:
+        # a worker that could not start (a token refusing its session) or died: the batch in
+        # flight was rolled back with its transaction; batches before it stay issued
+        raise CredkitError(
+            "a signing worker process failed to start or died; its batch was not issued (the "
+            "batches before it were); run the command again to finish: it skips those issued"
+        ) from None
     finally:
         try:
             writer.close()
