@@ -1,10 +1,11 @@
 """An issuer key that never leaves a hardware token: Ed25519 over PKCS#11 (``python-pkcs11``).
 
-The token signs with ``CKM_EDDSA`` (PKCS#11 3.0 §2.3.14, pure Ed25519 when no parameters are
-given) over a key of type ``CKK_EC_EDWARDS`` whose ``CKA_EC_PARAMS`` name Ed25519 (OID
-1.3.101.112, or the printable string "edwards25519" PKCS#11 3.0 also allows). The public key is
-read from ``CKA_EC_POINT`` (a DER OCTET STRING of the 32 bytes, PKCS#11 3.0 §2.3.12; a raw
-32-byte value is accepted too) and gives the did:key / verification method.
+The token signs with ``CKM_EDDSA`` (PKCS#11 3.0 Current Mechanisms, "EdDSA": pure Ed25519 when
+no parameters are given) over a key of type ``CKK_EC_EDWARDS`` whose ``CKA_EC_PARAMS`` name
+Ed25519 (OID 1.3.101.112, or the printable string "edwards25519" the same spec also allows). The
+public key is read from ``CKA_EC_POINT`` (a DER OCTET STRING of the 32 bytes, "Edwards Elliptic
+curve public key objects"; a raw 32-byte value is accepted too) and gives the did:key /
+verification method.
 
 Before anything is signed, the signer checks every step and refuses with a
 :class:`credkit.errors.HardwareKeyError` naming the reason: the module file, the token, the
@@ -13,10 +14,11 @@ Ed25519), and a probe signature that must verify under the public key read from 
 
 Parallel signing is over sessions in separate processes. Within one process python-pkcs11
 initialises the module with ``C_Initialize(NULL)``, which tells it no two threads will call it at
-once (PKCS#11 3.0 §5.4); SoftHSM2 then takes no locks and crashes under concurrent sessions (seen
+once (PKCS#11 3.0 Base, C_Initialize); SoftHSM2 then takes no locks and crashes under concurrent sessions (seen
 here). So calls from a process are serialised, and a cohort's workers each open their own
 library, login and session (``worker_factory``), started by ``spawn``: a forked child must not
-reuse its parent's initialised library (PKCS#11 3.0 §5.4).
+reuse its parent's initialised library (PKCS#11 3.0 Base, C_Initialize: a child process
+initialises the library itself).
 """
 
 from __future__ import annotations
@@ -151,8 +153,8 @@ def _login(token: Any, pin: str) -> Any:
         ) from None
 
 
-# The login is the application's, not a session's (PKCS#11 3.0 §5.6: C_Login logs every session
-# of the application in; closing a logged-in python-pkcs11 session calls C_Logout for all). So a
+# The login is the application's, not a session's (PKCS#11 3.0 Base, C_Login: it logs every
+# session of the application in; closing a logged-in python-pkcs11 session calls C_Logout for all). So a
 # process logs in to a token once, keeps that session while any signer uses the token, and the
 # signers' own sessions are opened without a PIN.
 _logins: dict[tuple[str, str], list[Any]] = {}  # (module, token) -> [session, pin digest, users]
@@ -305,7 +307,7 @@ class Pkcs11Signer:
 
         One call into the library at a time in a process: python-pkcs11 initialises the module
         with ``C_Initialize(NULL)``, which promises the module no concurrent calls (PKCS#11 3.0
-        §5.4; SoftHSM2 crashes otherwise). Parallel signing is one process per session.
+        Base, C_Initialize; SoftHSM2 crashes otherwise). Parallel signing is one process per session.
         """
         import pkcs11
 
