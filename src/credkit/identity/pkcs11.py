@@ -13,12 +13,12 @@ Before anything is signed, the signer checks every step and refuses with a
 Ed25519), and a probe signature that must verify under the public key read from the token.
 
 Parallel signing is over sessions in separate processes. Within one process python-pkcs11
-initialises the module with ``C_Initialize(NULL)``, which tells it no two threads will call it at
-once (PKCS#11 3.0 Base, C_Initialize); SoftHSM2 then takes no locks and crashes under concurrent sessions (seen
-here). So calls from a process are serialised, and a cohort's workers each open their own
-library, login and session (``worker_factory``), started by ``spawn``: a forked child must not
-reuse its parent's initialised library (PKCS#11 3.0 Base, C_Initialize: a child process
-initialises the library itself).
+initialises the module with ``C_Initialize(NULL)``, which tells it no two threads will call it
+at once (PKCS#11 3.0 Base, C_Initialize); SoftHSM2 then takes no locks and crashes under
+concurrent sessions (seen here). So calls from a process are serialised, and a cohort's
+workers each open their own library, login and session (``worker_factory``), started by
+``spawn``: a forked child must not reuse its parent's initialised library (PKCS#11 3.0 Base,
+C_Initialize: a child process initialises the library itself).
 """
 
 from __future__ import annotations
@@ -154,9 +154,9 @@ def _login(token: Any, pin: str) -> Any:
 
 
 # The login is the application's, not a session's (PKCS#11 3.0 Base, C_Login: it logs every
-# session of the application in; closing a logged-in python-pkcs11 session calls C_Logout for all). So a
-# process logs in to a token once, keeps that session while any signer uses the token, and the
-# signers' own sessions are opened without a PIN.
+# session of the application in; closing a logged-in python-pkcs11 session calls C_Logout for
+# all). So a process logs in to a token once, keeps that session while any signer uses the
+# token, and the signers' own sessions are opened without a PIN.
 _logins: dict[tuple[str, str], list[Any]] = {}  # (module, token) -> [session, pin digest, users]
 _logins_lock = threading.Lock()
 LIBRARY_LOCK = threading.RLock()  # every call into a PKCS#11 module from this process
@@ -307,7 +307,7 @@ class Pkcs11Signer:
 
         One call into the library at a time in a process: python-pkcs11 initialises the module
         with ``C_Initialize(NULL)``, which promises the module no concurrent calls (PKCS#11 3.0
-        Base, C_Initialize; SoftHSM2 crashes otherwise). Parallel signing is one process per session.
+        Base, C_Initialize; SoftHSM2 crashes otherwise). Parallel signing: a process a session.
         """
         import pkcs11
 

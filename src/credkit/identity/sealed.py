@@ -10,8 +10,9 @@ Ed25519 seed itself:
   here. Memory-hard, unlike PBKDF2: a GPU or ASIC guesser pays for the memory too. Half the
   compute of OWASP's password-storage line (N = 2^17), chosen so that the one KDF a cohort run
   pays stays under 10% of a 2,000-diploma cohort on two cores (N = 2^17 takes 0.45-0.6 s here,
-  more than 10% of a 4 s run); the parameters are stored in each file, so later versions can raise them and
-  still read today's files. They are bounded on reading (a hostile file cannot ask for GiBs).
+  more than 10% of a 4 s run). The parameters are stored in each file, so later versions can
+  raise them and still read today's files; they are bounded on reading (a hostile file cannot
+  ask for GiBs).
 - **AEAD**: ChaCha20-Poly1305 (RFC 8439), 256-bit key from scrypt, random 96-bit nonce, a fresh
   16-byte salt per file. The associated data binds the envelope version and the public key, so
   a sealed secret moved under another ``publicKeyMultibase`` does not open; a wrong passphrase
