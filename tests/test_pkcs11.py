@@ -406,3 +406,29 @@ def test_server_issues_with_the_token_key(
     for vc in issued:
         assert vc["issuer"]["id"] == ws.issuer_did
         assert verify(vc).verified
+
+
+def test_did_web_workspace_publishes_the_token_key(hsm: dict, lab: Path, tmp_path: Path) -> None:
+    """A did:web issuer whose key is in the token: its DID document lists the token's key."""
+    from credkit.issuer.hosting import did_document
+    from credkit.issuer.workspace import Workspace
+
+    folder = tmp_path / "web"
+    out = credkit(
+        hsm, "init", str(folder), "--name", "Web Lab", "--did-web", "lab.example",
+        "--base-url", "https://lab.example/credentials", "--pkcs11-module", hsm["module"],
+        "--pkcs11-token", "credkit", "--pkcs11-key", "issuer-2026", "--pkcs11-pin-env", PIN_ENV,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    os.environ[PIN_ENV] = PIN
+    try:
+        ws = Workspace.open(folder)
+        signer = ws.signer()
+        document = did_document(ws, signer)
+        assert document is not None and document["id"] == "did:web:lab.example"
+        methods = {m["id"]: m["publicKeyMultibase"] for m in document["verificationMethod"]}
+        assert methods[signer.id] == signer.public_key.multibase
+        assert signer.id in document["assertionMethod"]
+        signer.close()  # type: ignore[attr-defined]
+    finally:
+        os.environ.pop(PIN_ENV, None)
