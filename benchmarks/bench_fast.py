@@ -5,6 +5,8 @@ reference.
     .venv/bin/python benchmarks/bench_fast.py --long [--docs N]       # differential, >= 100,000
     .venv/bin/python benchmarks/bench_fast.py --long-shapes [--docs N] # compiled shapes only
     .venv/bin/python benchmarks/bench_fast.py --cohort 1000,10000     # credkit issue-cohort
+    .venv/bin/python benchmarks/bench_fast.py --cohort 2000 --cohort-keys encrypted,clear \
+        --cohort-repeat 3                              # the cost of an encrypted issuer key
 
 Table: sign and verify, ``eddsa-rdfc-2022`` and ``eddsa-jcs-2022``, in two modes:
 
@@ -398,36 +400,55 @@ def _tree_rss_kb(root: int) -> int:
 
 
 def run_cohort_once(
-    rows: int, workers: int | None, extra: list[str], scratch: Path | None = None
+    rows: int,
+    workers: int | None,
+    extra: list[str],
+    scratch: Path | None = None,
+    key: str = "encrypted",
 ) -> dict[str, Any]:
     """One issue-cohort run in a fresh workspace under ``scratch`` (kept until the caller ends:
     on a disk mounted with `discard`, deleting 10,000 files makes the next run's fsyncs pay for
     freeing their blocks, which no issuer's real run would)."""
     if scratch is None:
         with tempfile.TemporaryDirectory(prefix="credkit-cohort-") as tmp:
-            return _cohort_once(rows, workers, extra, Path(tmp))
-    return _cohort_once(rows, workers, extra, Path(tempfile.mkdtemp(dir=scratch)))
+            return _cohort_once(rows, workers, extra, Path(tmp), key)
+    return _cohort_once(rows, workers, extra, Path(tempfile.mkdtemp(dir=scratch)), key)
 
 
-def _cohort_once(rows: int, workers: int | None, extra: list[str], base: Path) -> dict[str, Any]:
-    credkit = str(ROOT / ".venv" / "bin" / "credkit")
+BENCH_PASSPHRASE = "benchmark passphrase, not a secret"
+
+
+def _credkit_command() -> list[str]:
+    installed = ROOT / ".venv" / "bin" / "credkit"
+    return [str(installed)] if installed.exists() else [sys.executable, "-m", "credkit"]
+
+
+def _cohort_once(
+    rows: int, workers: int | None, extra: list[str], base: Path, key: str = "encrypted"
+) -> dict[str, Any]:
+    """``key``: "encrypted" (the default of `credkit init`: one scrypt per run, in the main
+    process; workers get the seed through the pool's pipe) or "clear" (``--unencrypted``)."""
+    credkit = _credkit_command()
+    env = {**os.environ, "CREDKIT_KEY_PASSPHRASE": BENCH_PASSPHRASE}
     with contextlib.nullcontext(str(base)) as tmp:
         ws = Path(tmp) / "ws"
+        clear = ["--unencrypted"] if key == "clear" else []
         subprocess.run(
-            [credkit, "init", str(ws), "--name", "Bench Institute", "--base-url",
-             "https://x.example"],
-            check=True, capture_output=True,
+            [*credkit, "init", str(ws), "--name", "Bench Institute", "--base-url",
+             "https://x.example", *clear],
+            check=True, capture_output=True, env=env,
         )  # fmt: skip
         shutil.copy(ROOT / "examples" / "postproduction" / "program.toml", ws / "program.toml")
         roster = Path(tmp) / "roster.csv"
         write_roster(roster, rows)
-        cmd = [credkit, "issue-cohort", "--issuer-dir", str(ws), "--roster", str(roster), *extra]
+        cmd = [*credkit, "issue-cohort", "--issuer-dir", str(ws), "--roster", str(roster)]
+        cmd += ["--allow-placeholders", *extra]  # the example template, as a trial run
         if workers is not None:
             cmd += ["--workers", str(workers)]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         peak_tree = 0
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         done = threading.Event()
 
         def sample() -> None:
@@ -449,6 +470,7 @@ def _cohort_once(rows: int, workers: int | None, extra: list[str], base: Path) -
             )
         return {
             "rows": rows,
+            "key": key,
             "workers": workers or os.cpu_count(),
             "wall_s": wall,
             "cpu_s": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
@@ -464,22 +486,53 @@ def run_cohort(args: argparse.Namespace) -> None:
         f"credkit issue-cohort, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; "
         "workspace by `credkit init`, examples/postproduction/program.toml"
     )
-    print("rows    workers  wall s  CPU s   ms/diploma  peak RSS/process MB  peak RSS tree MB")
+    keys = args.cohort_keys.split(",")
+    print(
+        "rows    key        workers  wall s  CPU s   ms/diploma  peak RSS/process MB  "
+        "peak RSS tree MB"
+    )
+    walls: dict[tuple[int, int | None, str], list[float]] = {}
+    cpus: dict[tuple[int, int | None, str], list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="credkit-cohorts-") as scratch_dir:
         scratch = Path(scratch_dir)  # every run's workspace stays until all runs are done
         for rows in sizes:
-            for workers in (1, None):
-                for env_fast in ["1"] if not args.cohort_stock else ["1", "0"]:
-                    os.environ["CREDKIT_FASTLD"] = env_fast
-                    r = run_cohort_once(rows, workers, [], scratch)
-                    label = "" if env_fast == "1" else "  (stock pyld)"
-                    print(
-                        f"{r['rows']:<7} {r['workers']:<8} {r['wall_s']:<7.1f} "
-                        f"{r['cpu_s']:<7.1f} {r['ms_per_diploma']:<11.2f} "
-                        f"{r['peak_rss_process_mb']:<20.0f} {r['peak_rss_tree_mb']:.0f}{label}",
-                        flush=True,
-                    )
+            for workers in (1, None) if not args.cohort_workers else (args.cohort_workers,):
+                # the key kinds interleaved, run after run: a burst of load hits both alike
+                for _ in range(args.cohort_repeat):
+                    for env_fast in ["1"] if not args.cohort_stock else ["1", "0"]:
+                        for key in keys:
+                            os.environ["CREDKIT_FASTLD"] = env_fast
+                            r = run_cohort_once(rows, workers, [], scratch, key)
+                            if env_fast == "1":
+                                walls.setdefault((rows, workers, key), []).append(r["wall_s"])
+                                cpus.setdefault((rows, workers, key), []).append(r["cpu_s"])
+                            label = "" if env_fast == "1" else "  (stock pyld)"
+                            print(
+                                f"{r['rows']:<7} {key:<10} {r['workers']:<8} "
+                                f"{r['wall_s']:<7.1f} {r['cpu_s']:<7.1f} "
+                                f"{r['ms_per_diploma']:<11.2f} "
+                                f"{r['peak_rss_process_mb']:<20.0f} "
+                                f"{r['peak_rss_tree_mb']:.0f}{label}",
+                                flush=True,
+                            )
     os.environ.pop("CREDKIT_FASTLD", None)
+    if {"clear", "encrypted"} <= set(keys):
+        for (rows, workers, key), values in sorted(walls.items(), key=str):
+            if key != "encrypted":
+                continue
+            clear = statistics.median(walls[(rows, workers, "clear")])
+            enc = statistics.median(values)
+            cpu_clear = statistics.median(cpus[(rows, workers, "clear")])
+            cpu_enc = statistics.median(cpus[(rows, workers, "encrypted")])
+            pairs = zip(values, walls[(rows, workers, "clear")], strict=False)
+            paired = statistics.median(e / c for e, c in pairs)
+            print(
+                f"encrypted vs clear key, {rows} rows, workers {workers or os.cpu_count()}: "
+                f"median of paired wall ratios {(paired - 1) * 100:+.1f}%; "
+                f"median wall {enc:.2f} s vs {clear:.2f} s ({(enc / clear - 1) * 100:+.1f}%), "
+                f"CPU {cpu_enc:.2f} s vs {cpu_clear:.2f} s "
+                f"({(cpu_enc / cpu_clear - 1) * 100:+.1f}%)"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -495,6 +548,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1_000)
     parser.add_argument("--cohort", help="comma-separated roster sizes, e.g. 1000,10000")
     parser.add_argument("--cohort-stock", action="store_true", help="also with CREDKIT_FASTLD=0")
+    parser.add_argument(
+        "--cohort-keys",
+        default="encrypted",
+        help="issuer key kinds to compare: encrypted (credkit init's default), clear, or both "
+        "as encrypted,clear (interleaved; prints the median difference)",
+    )
+    parser.add_argument("--cohort-repeat", type=int, default=1, help="runs per cell")
+    parser.add_argument("--cohort-workers", type=int, help="only this worker count")
     args = parser.parse_args(argv)
     if args.long:
         return run_long(args) | run_long_shapes(args)

@@ -9,6 +9,8 @@ bin="$here/../.venv/bin"
 credkit() { "$bin/credkit" "$@"; }
 out="${1:-$here/../out}"
 rm -rf "$out" && mkdir -p "$out"
+# new keys are encrypted with a passphrase (a prompt on a terminal); a demo gives it here
+export CREDKIT_KEY_PASSPHRASE="${CREDKIT_KEY_PASSPHRASE:-demo passphrase, not a secret}"
 
 echo "== the lab creates its issuer workspace"
 credkit init "$out/lab" --name "Reelbridge Post Lab" --url https://reelbridge.example \

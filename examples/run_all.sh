@@ -7,6 +7,8 @@ py="${PYTHON:-$here/../.venv/bin/python}"
 credkit="$(dirname "$py")/credkit"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+# new keys are encrypted with a passphrase (a prompt on a terminal); a demo gives it here
+export CREDKIT_KEY_PASSPHRASE="${CREDKIT_KEY_PASSPHRASE:-demo passphrase, not a secret}"
 
 # foundation: sign and verify a plain VC 2.0 credential from the command line
 "$credkit" keys generate --out "$work/issuer.key" >/dev/null

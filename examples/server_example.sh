@@ -13,6 +13,8 @@ work="$(mktemp -d)"
 server_pid=""
 cleanup() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
 trap cleanup EXIT
+# new keys are encrypted with a passphrase (a prompt on a terminal); a demo gives it here
+export CREDKIT_KEY_PASSPHRASE="${CREDKIT_KEY_PASSPHRASE:-demo passphrase, not a secret}"
 
 "$(dirname "$py")/credkit" init "$work/lab" --name "Reelbridge Post Lab" --base-url "$base" >/dev/null
 "$py" -c 'import secrets; print(secrets.token_urlsafe(32))' > "$work/token"

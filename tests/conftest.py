@@ -23,6 +23,9 @@ VECTORS = Path(__file__).parent / "vectors"
 # `credkit verify` also uses the trust lists saved by `credkit trust add`: tests (and the CLI
 # processes they start, which inherit this) see an empty store, never the developer's own lists
 os.environ.setdefault("CREDKIT_TRUST_DIR", tempfile.mkdtemp(prefix="credkit-trust-"))
+# `credkit init` and `credkit keys generate` encrypt new keys with a passphrase: the CLI processes
+# tests start find it here (tests of the passphrase sources set or remove it themselves)
+os.environ.setdefault("CREDKIT_KEY_PASSPHRASE", "test passphrase, not a secret")
 EDDSA = VECTORS / "vc-di-eddsa"
 
 

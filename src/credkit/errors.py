@@ -97,6 +97,22 @@ class KeyFileError(CredkitError):
     code = "KEY_FILE_ERROR"
 
 
+class KeyPassphraseError(KeyFileError):
+    """An encrypted key file could not be opened: no passphrase was given, or it is wrong.
+
+    The message names the file and where a passphrase can come from, never the passphrase or
+    any key material.
+    """
+
+    code = "KEY_PASSPHRASE_ERROR"
+
+
+class HardwareKeyError(CredkitError):
+    """A PKCS#11 token cannot sign: module, token, key, PIN or mechanism missing or refused."""
+
+    code = "HARDWARE_KEY_ERROR"
+
+
 class DidResolutionError(CredkitError):
     """A DID or verification method could not be resolved (CID 1.0 §3.3 error names)."""
 

@@ -34,7 +34,7 @@ from credkit.identity.multibase import decode_base64url, encode_base64url
 from credkit.netpolicy import FetchError, NetPolicy, host_of
 
 if TYPE_CHECKING:
-    from credkit.identity.keys import KeyPair
+    from credkit.identity.signer import Signer
     from credkit.issuer.store import IssuerStore
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -407,7 +407,7 @@ def status_list_credential(
 
 def sign_status_list(
     credential: dict[str, Any],
-    key: KeyPair,
+    key: Signer,
     *,
     cryptosuite: str = "eddsa-rdfc-2022",
     created: datetime | None = None,
@@ -775,7 +775,7 @@ class CachingFetcher:
 
 def publish(
     store: IssuerStore,
-    key: KeyPair,
+    key: Signer,
     out_dir: str | os.PathLike[str],
     base_url: str,
     *,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -12,6 +13,8 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from credkit.errors import CredkitError
+from credkit.identity import passphrase as phrases
+from credkit.identity.keys import ClearKeyWarning
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_UNUSABLE = 2
@@ -50,6 +53,8 @@ class CredkitGroup(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        phrases.configure(prompt=True)  # a key passphrase may be asked for on a terminal
+        _one_line_key_warnings()
         try:
             super().main(*args, **kwargs)
         except click.exceptions.Exit as exc:
@@ -69,6 +74,46 @@ class CredkitGroup(click.Group):
         except click.ClickException as exc:
             fail(exc.format_message())
         sys.exit(0)
+
+
+_default_showwarning = warnings.showwarning
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    if issubclass(category, ClearKeyWarning):
+        click.echo(f"credkit: warning: {message}", err=True)
+        return
+    _default_showwarning(message, category, filename, lineno, file, line)
+
+
+def _one_line_key_warnings() -> None:
+    """A clear key file is reported as one ``credkit: warning:`` line, once per process."""
+    warnings.showwarning = _show_warning
+    warnings.simplefilter("once", ClearKeyWarning)
+
+
+def _use_passphrase_file(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        phrases.configure(file=value)
+
+
+passphrase_option = click.option(
+    "--passphrase-file",
+    metavar="FILE",
+    expose_value=False,
+    callback=_use_passphrase_file,
+    help=(
+        "Read the key passphrase from FILE's first line (/dev/fd/N: an inherited descriptor); "
+        f"else {phrases.ENV}, else a prompt on a terminal. Never give it in argv."
+    ),
+)
 
 
 def friendly(func: F) -> F:

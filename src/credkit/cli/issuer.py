@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from credkit.cli.common import fail, friendly
+from credkit.cli.common import fail, friendly, passphrase_option
+from credkit.cli.keys import (
+    describe_protection,
+    new_passphrase,
+    open_signer_early,
+    unencrypted_option,
+)
 from credkit.identity.keys import KeyPair
 from credkit.issuer.cohort import CohortReport, issue_cohort
 from credkit.issuer.workspace import CONFIG_NAME, Workspace
@@ -39,6 +45,13 @@ EXIT_SOME_FAILED = 1
     is_flag=True,
     help="Also allow suspension (two status entries per diploma; see docs/status.md).",
 )
+@unencrypted_option
+@passphrase_option
+@click.option("--pkcs11-module", help="Sign with a key in a PKCS#11 token: its module (.so).")
+@click.option("--pkcs11-token", help="The token's label.")
+@click.option("--pkcs11-key", "pkcs11_key", help="The key's label (`keys pkcs11-generate`).")
+@click.option("--pkcs11-pin-env", help="Environment variable holding the token's user PIN.")
+@click.option("--pkcs11-pin-file", help="File holding the token's user PIN.")
 @friendly
 def init(
     directory: str,
@@ -47,9 +60,38 @@ def init(
     base_url: str | None,
     did_web_domain: str | None,
     suspension: bool,
+    unencrypted: bool,
+    pkcs11_module: str | None,
+    pkcs11_token: str | None,
+    pkcs11_key: str | None,
+    pkcs11_pin_env: str | None,
+    pkcs11_pin_file: str | None,
     store_url: str | None = None,
 ) -> None:
-    """Create an issuer workspace in DIRECTORY: key (0600), template, store and config."""
+    """Create an issuer workspace in DIRECTORY: key (0600, encrypted), template, store and
+    config. With --pkcs11-*, the key stays in a hardware token and no key file is written."""
+    if store_url is not None:
+        from credkit.issuer.workspace import check_store_url
+
+        check_store_url(store_url, "--store")  # a bad URL is refused before any passphrase
+    hardware = None
+    secret = None
+    if pkcs11_module or pkcs11_token or pkcs11_key:
+        from credkit.identity.pkcs11 import Pkcs11Config
+
+        if not (pkcs11_module and pkcs11_token and pkcs11_key):
+            fail("--pkcs11-module, --pkcs11-token and --pkcs11-key go together")
+        if (pkcs11_pin_env is None) == (pkcs11_pin_file is None):
+            fail("give exactly one of --pkcs11-pin-env and --pkcs11-pin-file")
+        hardware = Pkcs11Config(
+            module=pkcs11_module,
+            token=pkcs11_token,
+            key_label=pkcs11_key,
+            pin_env=pkcs11_pin_env,
+            pin_file=str(Path(pkcs11_pin_file).resolve()) if pkcs11_pin_file else None,
+        )
+    elif not (Path(directory) / CONFIG_NAME).exists():
+        secret = new_passphrase(str(Path(directory) / "issuer.key"), unencrypted)
     ws = Workspace.create(
         directory,
         name=name,
@@ -58,10 +100,16 @@ def init(
         did_web_domain=did_web_domain,
         suspension=suspension,
         store_url=store_url,
+        passphrase=secret,
+        pkcs11=hardware,
     )
     click.echo(f"workspace:  {ws.root}")
     click.echo(f"issuer DID: {ws.issuer_did}")
-    click.echo(f"key:        {ws.key_path} (mode 0600; back it up, never share it)")
+    if hardware is not None:
+        click.echo(f"key:        {hardware.key_label!r} in PKCS#11 token {hardware.token!r}")
+    else:
+        click.echo(f"key:        {ws.key_path} (mode 0600; back it up, never share it)")
+        describe_protection(secret is not None)
     click.echo(f"template:   {ws.template_path} (edit it: it describes your diploma)")
     click.echo(f"store:      {_store_name(ws)}")
     if ws.base_url is None:
@@ -114,6 +162,7 @@ def _progress_bar(total: int) -> tuple[object | None, object]:
     default=None,
     help="Add an Ed25519Signature2020 proof for older wallets (default: the workspace's setting).",
 )
+@passphrase_option
 @friendly
 def issue_cohort_command(
     roster: str,
@@ -139,10 +188,9 @@ def issue_cohort_command(
     """
     standalone = issuer_dir is None and template and key_file and not Path(CONFIG_NAME).exists()
     ws = None if standalone else Workspace.open(issuer_dir or ".")
+    # an encrypted key's KDF runs while the template, roster and store are read
+    opening = open_signer_early(key_file, ws)
     program = load_template(template or (ws.template_path if ws else ""))
-    key = KeyPair.load(key_file) if key_file else ws.key() if ws else None
-    if key is None:
-        fail("no issuer key: pass --key or --issuer-dir")
     out_dir = Path(out) if out else ws.diplomas_dir if ws else None
     if out_dir is None:
         fail("no output folder: pass --out or --issuer-dir")
@@ -159,6 +207,9 @@ def issue_cohort_command(
         _refuse_placeholders(program, ws)
     if ws is not None and not no_status:
         store = ws.store()
+    key = opening.result()
+    if key is None:
+        fail("no issuer key: pass --key or --issuer-dir")
     total = len(rows) + len(rows.errors)
     bar, tick = _progress_bar(total)
     try:
@@ -234,6 +285,7 @@ def _summarise(report: CohortReport, out_dir: Path) -> None:
     "--suite", type=click.Choice(sorted(SUITES)), default="eddsa-rdfc-2022", show_default=True
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@passphrase_option
 @friendly
 def endorse(
     spec: str,

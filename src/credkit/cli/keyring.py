@@ -11,6 +11,7 @@ import json
 import click
 
 from credkit.cli.common import friendly, write_json
+from credkit.cli.keys import describe_protection, new_passphrase, unencrypted_option
 from credkit.issuer import keyring
 from credkit.issuer.workspace import Workspace
 
@@ -52,17 +53,22 @@ def keys_list(issuer_dir: str | None, as_json: bool, did_document: bool) -> None
 
 @click.command("rotate")
 @_ISSUER_DIR
+@unencrypted_option
 @friendly
-def keys_rotate(issuer_dir: str | None) -> None:
+def keys_rotate(issuer_dir: str | None, unencrypted: bool) -> None:
     """Make a new signing key; the old one stays in the DID document, so every diploma
-    already issued still verifies. did:web issuers only (a did:key is its key)."""
+    already issued still verifies. did:web issuers only (a did:key is its key). The new key
+    file is encrypted like `credkit init`'s (the same passphrase sources)."""
     ws = Workspace.open(issuer_dir or ".")
+    keyring.refuse_did_key(ws, "rotate keys")  # before asking for a passphrase
+    secret = new_passphrase(str(ws.root / keyring.KEYS_DIR / "issuer-N.key"), unencrypted)
     store = ws.store()
     try:
-        old, new = keyring.rotate(ws, store)
+        old, new = keyring.rotate(ws, store, passphrase=secret)
     finally:
         store.close()
     click.echo(f"new signing key: {new.id} ({new.file}, mode 0600; back it up)")
+    describe_protection(secret is not None)
     click.echo(f"old key stays published (verifies what it signed): {old.id}")
     click.echo(f"next: {_PUBLISH}")
 

@@ -11,10 +11,19 @@ from pathlib import Path
 
 import click
 
-from credkit.cli.common import CredkitGroup, fail, friendly, read_json, write_json
+from credkit.cli.common import (
+    CredkitGroup,
+    fail,
+    friendly,
+    passphrase_option,
+    read_json,
+    write_json,
+)
+from credkit.cli.keys import describe_protection, new_passphrase, public_method, unencrypted_option
 from credkit.errors import KeyFormatError
 from credkit.identity.did import did_key_document, did_web, did_web_document
 from credkit.identity.keys import KeyPair
+from credkit.identity.signer import VerificationKey
 from credkit.proofs.dataintegrity import sign
 from credkit.proofs.suites import SUITES
 
@@ -40,7 +49,7 @@ def _identity(pair: KeyPair, did_web_domain: str | None) -> KeyPair:
     return pair.with_controller(did, f"{did}#{pair.public_key.multibase}")
 
 
-def _describe(pair: KeyPair, path: str) -> None:
+def _describe(pair: VerificationKey, path: str) -> None:
     click.echo(f"key file:            {path}")
     click.echo(f"DID:                 {pair.controller}")
     click.echo(f"verification method: {pair.id}")
@@ -51,12 +60,16 @@ def _describe(pair: KeyPair, path: str) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Key file to write.")
 @click.option("--did-web", "did_web_domain", help="Issue under did:web:DOMAIN instead of did:key.")
 @click.option("--force", is_flag=True, help="Overwrite an existing key file.")
+@unencrypted_option
+@passphrase_option
 @friendly
-def keys_generate(out: str, did_web_domain: str | None, force: bool) -> None:
-    """Generate a new key pair; prints the DID, never the secret."""
+def keys_generate(out: str, did_web_domain: str | None, force: bool, unencrypted: bool) -> None:
+    """Generate a new key pair, encrypted with a passphrase; prints the DID, never the secret."""
     pair = _identity(KeyPair.generate(), did_web_domain)
-    pair.save(out, overwrite=force)
+    secret = new_passphrase(out, unencrypted)
+    pair.save(out, overwrite=force, passphrase=secret)
     _describe(pair, out)
+    describe_protection(secret is not None)
 
 
 @keys.command("import")
@@ -67,6 +80,8 @@ def keys_generate(out: str, did_web_domain: str | None, force: bool) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 @click.option("--did-web", "did_web_domain")
 @click.option("--force", is_flag=True)
+@unencrypted_option
+@passphrase_option
 @friendly
 def keys_import(
     seed_hex: str | None,
@@ -76,8 +91,9 @@ def keys_import(
     out: str,
     did_web_domain: str | None,
     force: bool,
+    unencrypted: bool,
 ) -> None:
-    """Import an existing Ed25519 private key into a credkit key file."""
+    """Import an existing Ed25519 private key into a credkit key file (encrypted by default)."""
     given = [x for x in (seed_hex, secret_key_multibase, jwk_file, pem_file) if x]
     if len(given) != 1:
         fail("give exactly one of --seed-hex, --secret-key-multibase, --jwk, --pem")
@@ -95,18 +111,21 @@ def keys_import(
         assert pem_file is not None
         pair = KeyPair.from_pem(Path(pem_file).read_bytes())
     pair = _identity(pair, did_web_domain)
-    pair.save(out, overwrite=force)
+    secret = new_passphrase(out, unencrypted)
+    pair.save(out, overwrite=force, passphrase=secret)
     _describe(pair, out)
+    describe_protection(secret is not None)
 
 
 @keys.command("show")
 @click.argument("key_file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="The public Multikey document as JSON.")
 @click.option("--jwk", "as_jwk", is_flag=True, help="The public key as a JWK.")
+@passphrase_option
 @friendly
 def keys_show(key_file: str, as_json: bool, as_jwk: bool) -> None:
-    """Show a key file's DID and public key (never the secret)."""
-    pair = KeyPair.load(key_file)
+    """Show a key file's DID and public key (never the secret; no passphrase needed)."""
+    pair = public_method(key_file)
     if as_json:
         write_json(pair.to_multikey(), None)
     elif as_jwk:
@@ -118,10 +137,11 @@ def keys_show(key_file: str, as_json: bool, as_jwk: bool) -> None:
 @keys.command("did-document")
 @click.argument("key_file", type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@passphrase_option
 @friendly
 def keys_did_document(key_file: str, out: str | None) -> None:
     """The DID document for the key: publish a did:web one at /.well-known/did.json."""
-    pair = KeyPair.load(key_file)
+    pair = public_method(key_file)
     if pair.controller.startswith("did:web:"):
         write_json(did_web_document(pair.controller, [pair]), out)
     else:
@@ -145,6 +165,7 @@ def keys_did_document(key_file: str, out: str | None) -> None:
 @click.option("--created", help="Proof creation time (ISO 8601 / XML Schema dateTimeStamp).")
 @click.option("--proof-purpose", default="assertionMethod", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@passphrase_option
 @friendly
 def issue(
     credential: str,
@@ -208,6 +229,10 @@ def _register_commands() -> None:
 
     for command in KEY_SET_COMMANDS:
         keys.add_command(command)
+    from credkit.cli.keys import keys_encrypt, keys_pkcs11_generate
+
+    keys.add_command(keys_encrypt, "encrypt")
+    keys.add_command(keys_pkcs11_generate, "pkcs11-generate")
 
 
 _register_commands()

@@ -15,8 +15,9 @@ from typing import Any
 
 import click
 
-from credkit.cli.common import fail, friendly
+from credkit.cli.common import fail, friendly, passphrase_option
 from credkit.errors import CredkitError
+from credkit.identity import passphrase as phrases
 from credkit.issuer.workspace import CONFIG_NAME, Workspace
 
 _ISSUER_DIR = click.option(
@@ -91,6 +92,7 @@ def _workspace(issuer_dir: str | None) -> Workspace:
     # no "trace": uvicorn's trace log prints every request's headers, Authorization included
     type=click.Choice(["critical", "error", "warning", "info", "debug"], case_sensitive=False),
 )
+@passphrase_option
 @friendly
 def serve(
     host: str,
@@ -161,7 +163,10 @@ def serve(
         from credkit.server.app import WORKER_CONFIG_ENV, worker_settings
 
         click.echo(f"  workers: {workers} processes", err=True)
-        # the app built above only checked the settings; each worker builds its own
+        # the app built above only checked the settings; each worker builds its own, and
+        # opens the key with the passphrase this process was given (inherited environment:
+        # readable by this user only, never argv)
+        phrases.share_with_children()
         os.environ[WORKER_CONFIG_ENV] = worker_settings(
             issuer_dir,
             token_file,
@@ -187,6 +192,7 @@ def site() -> None:
 @site.command("build")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @_ISSUER_DIR
+@passphrase_option
 @friendly
 def site_build(out: str, issuer_dir: str | None) -> None:
     """Write did.json, signed status lists, the issuer profile and hosted diplomas to OUT."""

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from credkit.cli.common import friendly as _friendly
+from credkit.cli.common import passphrase_option
 from credkit.errors import StoreError
 from credkit.identity.keys import KeyPair
 from credkit.issuer.ledger import find_diploma
@@ -234,6 +235,7 @@ def show(
 )
 @click.option("--ttl-ms", type=click.IntRange(min=1), help="How long verifiers may cache a list.")
 @click.option("--valid-days", type=click.IntRange(min=1), help="Set validUntil this far ahead.")
+@passphrase_option
 @click.pass_context
 @_friendly
 def publish_cmd(

@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from credkit.errors import DidResolutionError, KeyFormatError, WeakKeyError
 from credkit.fetch import Fetcher, NoNetwork
-from credkit.identity.keys import KeyPair, PublicKey
+from credkit.identity.keys import PublicKey
 from credkit.identity.multibase import b58decode
+from credkit.identity.signer import VerificationKey
 from credkit.jsonld.contexts import DID_V1, ED25519_2020_V1, MULTIKEY_V1
 
 RELATIONSHIPS = (
@@ -124,7 +126,7 @@ def did_web_url(did: str) -> str:
     return f"https://{host}/{path}/did.json" if path else f"https://{host}/.well-known/did.json"
 
 
-def did_web_document(did: str, keys: list[KeyPair]) -> dict[str, Any]:
+def did_web_document(did: str, keys: Sequence[VerificationKey]) -> dict[str, Any]:
     """The document an issuer publishes at :func:`did_web_url` for its signing keys."""
     methods = []
     for key in keys:

@@ -4,6 +4,10 @@ A key file is a Multikey JSON document (CID 1.0 §2.2.2) carrying ``secretKeyMul
 shape ``@digitalbazaar/ed25519-multikey``'s ``Ed25519Multikey.from()`` reads, so a key can move
 between credkit and the reference JS libraries. Key files are written 0600 and refused on load when
 other users can read them. The secret is never part of ``repr`` or any log line.
+
+With a passphrase the secret is sealed instead (``secretKeyEncrypted``, see
+:mod:`credkit.identity.sealed`: scrypt + ChaCha20-Poly1305); the public members stay
+readable. A clear file still loads, with a :class:`ClearKeyWarning` that says how to encrypt it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import base64
 import json
 import os
 import stat
+import warnings
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -22,7 +27,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from credkit.atomic import write_atomic
-from credkit.errors import KeyFileError, KeyFormatError, WeakKeyError
+from credkit.errors import KeyFileError, KeyFormatError, KeyPassphraseError, WeakKeyError
+from credkit.identity import passphrase as phrases
+from credkit.identity import sealed
 from credkit.identity.multibase import ED25519_PRIV, ED25519_PUB, decode_multikey, encode_multikey
 
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
@@ -246,6 +253,11 @@ class KeyPair:
     def sign(self, data: bytes) -> bytes:
         return self._private.sign(data)
 
+    @property
+    def key_id(self) -> str:
+        """The verification method id (the :class:`credkit.identity.signer.Signer` ``id``)."""
+        return self.id
+
     def verify(self, signature: bytes, data: bytes) -> bool:
         return self.public_key.verify(signature, data)
 
@@ -307,12 +319,30 @@ class KeyPair:
 
     # --- files --------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-        """Write the key file with mode 0600, atomically; refuse to replace a key unless told."""
+    def worker_factory(self) -> tuple[Any, tuple[Any, ...]]:
+        """Rebuild this key in a worker process: the seed goes through the pool's pipe, in
+        memory, never through a file (see :mod:`credkit.identity.signer`)."""
+        return (_from_worker, (self._seed(), self.controller, self.id))
+
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        passphrase: str | bytes | None = None,
+    ) -> Path:
+        """Write the key file with mode 0600, atomically; refuse to replace a key unless told.
+
+        With ``passphrase`` the secret is sealed (scrypt + ChaCha20-Poly1305,
+        :mod:`credkit.identity.sealed`); without, it is written in the clear.
+        """
         target = Path(path)
         if target.exists() and not overwrite:
             raise KeyFileError(f"{target} exists; refusing to overwrite a key file")
-        data = json.dumps(self.to_multikey(include_secret=True), indent=2).encode() + b"\n"
+        doc = self.to_multikey(include_secret=passphrase is None)
+        if passphrase is not None:
+            doc[sealed.FIELD] = sealed.seal(self._seed(), passphrase, self.public_key.multibase)
+        data = json.dumps(doc, indent=2).encode() + b"\n"
         try:
             write_atomic(target, data, mode=0o600)
         except OSError as exc:
@@ -320,23 +350,125 @@ class KeyPair:
         return target
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> KeyPair:
-        """Read a key file; refuse one that group or others may read (it holds a secret)."""
+    def load(
+        cls, path: str | os.PathLike[str], *, passphrase: str | bytes | None = None
+    ) -> KeyPair:
+        """Read a key file; refuse one that group or others may read (it holds a secret).
+
+        An encrypted file is opened with ``passphrase``, else with the process's passphrase
+        source (:mod:`credkit.identity.passphrase`); a wrong one raises
+        :class:`KeyPassphraseError`. A clear file (a Multikey JSON with ``secretKeyMultibase``
+        or a PKCS#8 PEM) loads with a :class:`ClearKeyWarning`.
+        """
         source = Path(path)
+        text = _read_key_text(source)
+        if text.lstrip().startswith("-----BEGIN"):
+            return cls._load_pem(source, text, passphrase)
+        doc = _json_key(source, text)
+        if sealed.FIELD in doc:
+            public = doc.get("publicKeyMultibase")
+            if not isinstance(public, str):
+                raise KeyFileError(f"{source}: an encrypted key needs its publicKeyMultibase")
+            secret = passphrase if passphrase is not None else phrases.require(str(source))
+            seed = sealed.unseal(doc[sealed.FIELD], secret, public, str(source))
+            plain = {k: v for k, v in doc.items() if k != sealed.FIELD}
+            plain["secretKeyMultibase"] = encode_multikey(ED25519_PRIV, seed)
+            return cls.from_multikey(plain)
+        pair = cls.from_multikey(doc)
+        _warn_clear(source)
+        return pair
+
+    @classmethod
+    def _load_pem(cls, source: Path, text: str, passphrase: str | bytes | None) -> KeyPair:
+        encrypted = "ENCRYPTED PRIVATE KEY" in text
+        secret = None
+        if encrypted:
+            given = passphrase if passphrase is not None else phrases.require(str(source))
+            secret = sealed.normalize(given)
         try:
-            mode = source.stat().st_mode
-            if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
-                raise KeyFileError(
-                    f"{source} is readable by other users (mode {stat.S_IMODE(mode):o}); "
-                    f"run: chmod 600 {source}"
-                )
-            text = source.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise KeyFileError(f"cannot read key file {source}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise KeyFileError(f"{source} is not a UTF-8 key file") from None
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError:
-            raise KeyFileError(f"{source} is not a JSON Multikey document") from None
-        return cls.from_multikey(doc)
+            key = serialization.load_pem_private_key(text.encode("ascii", "replace"), secret)
+        except ValueError as exc:
+            if encrypted and "password" in str(exc).lower():
+                raise KeyPassphraseError(f"{source}: wrong passphrase; nothing signed") from None
+            raise KeyFormatError(f"{source}: not a readable PEM private key") from None
+        except TypeError:
+            raise KeyFormatError(f"{source}: not a readable PEM private key") from None
+        if not isinstance(key, Ed25519PrivateKey):
+            raise KeyFormatError(f"{source}: the PEM key is not an Ed25519 key")
+        if not encrypted:
+            _warn_clear(source)
+        return cls(key)
+
+
+class ClearKeyWarning(UserWarning):
+    """A private key was read from a file that holds it in the clear."""
+
+
+def _warn_clear(source: Path) -> None:
+    warnings.warn(
+        ClearKeyWarning(
+            f"{source} holds the issuer's private key unencrypted; encrypt it with "
+            f"`credkit keys encrypt {source}`"
+        ),
+        stacklevel=3,
+    )
+
+
+def is_encrypted(path: str | os.PathLike[str]) -> bool:
+    """True when the key file's secret is sealed with a passphrase (no passphrase needed)."""
+    source = Path(path)
+    text = _read_key_text(source)
+    if text.lstrip().startswith("-----BEGIN"):
+        return "ENCRYPTED PRIVATE KEY" in text
+    return sealed.FIELD in _json_key(source, text)
+
+
+def public_of(path: str | os.PathLike[str]) -> dict[str, str] | None:
+    """The public verification method a Multikey key file states, read without the passphrase
+    (``id``, ``controller``, ``publicKeyMultibase``), or None for a PEM file."""
+    source = Path(path)
+    text = _read_key_text(source)
+    if text.lstrip().startswith("-----BEGIN"):
+        return None
+    doc = _json_key(source, text)
+    public = PublicKey.from_multibase(str(doc.get("publicKeyMultibase", "")))
+    controller = doc.get("controller")
+    controller = controller if isinstance(controller, str) else f"did:key:{public.multibase}"
+    key_id = doc.get("id") if isinstance(doc.get("id"), str) else None
+    if key_id and key_id.startswith("#"):
+        key_id = controller + key_id
+    return {
+        "id": key_id or f"{controller}#{public.multibase}",
+        "type": "Multikey",
+        "controller": controller,
+        "publicKeyMultibase": public.multibase,
+    }
+
+
+def _from_worker(seed: bytes, controller: str, key_id: str) -> KeyPair:
+    return KeyPair.from_seed(seed, controller=controller, key_id=key_id)
+
+
+def _read_key_text(source: Path) -> str:
+    try:
+        mode = source.stat().st_mode
+        if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise KeyFileError(
+                f"{source} is readable by other users (mode {stat.S_IMODE(mode):o}); "
+                f"run: chmod 600 {source}"
+            )
+        return source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise KeyFileError(f"cannot read key file {source}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise KeyFileError(f"{source} is not a UTF-8 key file") from None
+
+
+def _json_key(source: Path, text: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError:
+        raise KeyFileError(f"{source} is not a JSON Multikey document") from None
+    if not isinstance(doc, dict):
+        raise KeyFormatError("key document must be a JSON object with type 'Multikey'")
+    return doc

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import multiprocessing
 import os
 import queue
 import signal
@@ -31,7 +32,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +40,7 @@ from typing import Any
 
 from credkit.atomic import write_atomic, write_atomic_many
 from credkit.errors import CredkitError, StoreError, TemplateError
-from credkit.identity.keys import KeyPair
+from credkit.identity.signer import Signer, WorkerFactory, rebuild, worker_factory
 from credkit.issuer.store import REPLACED_MARK, IssuedCredential, IssuerStore, email_hash
 from credkit.jsonfmt import dumps_pretty
 from credkit.jsonld.contexts import ED25519_2020_V1
@@ -104,7 +105,7 @@ def _existing_id(path: Path) -> str | None:
 
 @dataclass
 class _WorkerState:
-    key: KeyPair
+    key: Signer
     template: DiplomaTemplate
     suite: str
     moment: datetime
@@ -115,16 +116,16 @@ _STATE: _WorkerState | None = None
 
 
 def _init_worker(
-    secret: str,
-    controller: str,
-    key_id: str,
+    signer: Signer | WorkerFactory,
     template: DiplomaTemplate,
     suite: str,
     moment: datetime,
     legacy_proof: bool,
 ) -> None:
+    """``signer``: the signer itself (this process) or how to rebuild it (a pool worker: a file
+    key's seed through the pool's pipe, never a file; a PKCS#11 key's token and label)."""
     global _STATE
-    key = KeyPair.from_secret_multibase(secret, controller=controller, key_id=key_id)
+    key = rebuild(signer) if isinstance(signer, tuple) else signer
     _STATE = _WorkerState(key, template, suite, moment, legacy_proof)
 
 
@@ -219,7 +220,7 @@ class _InProcess(Executor):
 def issue_cohort(
     template: DiplomaTemplate,
     roster: Roster | Sequence[Graduate],
-    key: KeyPair,
+    key: Signer,
     out_dir: str | os.PathLike[str],
     *,
     store: IssuerStore | None = None,
@@ -314,22 +315,18 @@ def issue_cohort(
     if not pending:
         return report
     count = workers if workers is not None else (os.cpu_count() or 1)
-    use_pool = count > 1 and len(pending) > 32
+    # a signer that cannot be rebuilt in another process signs here, one diploma at a time
+    factory = worker_factory(key)
+    use_pool = count > 1 and len(pending) > 32 and factory is not None
     # what every worker (or this process, without a pool) signs with
-    worker_args = (
-        key.secret_multibase,
-        key.controller,
-        key.id,
-        template,
-        cryptosuite,
-        moment,
-        legacy_proof,
-    )
+    worker_args = (template, cryptosuite, moment, legacy_proof)
     pool: Executor = (
         ProcessPoolExecutor(
             max_workers=count,
             initializer=_init_pool_worker,
-            initargs=(os.getpid(), *worker_args),
+            initargs=(os.getpid(), factory, *worker_args),
+            # a signer holding native state (a PKCS#11 library) must not be forked with it
+            mp_context=multiprocessing.get_context(getattr(key, "start_method", None)),
         )
         if use_pool
         else _InProcess()
@@ -340,7 +337,7 @@ def issue_cohort(
         return max(1, rows // (count * 8)) if use_pool else 1
 
     if not use_pool:
-        _init_worker(*worker_args)
+        _init_worker(key, *worker_args)
     writer = _FileWriter(report)
     try:
         for start in range(0, len(pending), batch_size):
@@ -358,6 +355,13 @@ def issue_cohort(
                 if rest:
                     _issue_batch(rest, store, purposes, pool, report, writer, chunksize(len(rest)))
             tick(len(chunk))
+    except BrokenExecutor:
+        # a worker that could not start (a token refusing its session) or died: the batch in
+        # flight was rolled back with its transaction; batches before it stay issued
+        raise CredkitError(
+            "a signing worker process failed to start or died; its batch was not issued (the "
+            "batches before it were); run the command again to finish: it skips those issued"
+        ) from None
     finally:
         try:
             writer.close()

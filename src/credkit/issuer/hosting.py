@@ -27,7 +27,7 @@ from typing import Any
 
 from credkit.errors import CredkitError, StoreError
 from credkit.identity.did import did_web_url
-from credkit.identity.keys import KeyPair
+from credkit.identity.signer import Signer
 from credkit.issuer.keyring import workspace_did_document
 from credkit.issuer.store import BUSY_TIMEOUT_MS, IssuerStore, StoreBusyError, is_busy
 from credkit.issuer.workspace import Workspace
@@ -230,7 +230,7 @@ def issuer_profile(ws: Workspace) -> dict[str, Any]:
     return profile
 
 
-def did_document(ws: Workspace, key: KeyPair) -> dict[str, Any] | None:
+def did_document(ws: Workspace, key: Signer) -> dict[str, Any] | None:
     """The did:web document to publish, or None for a did:key issuer (nothing to publish).
 
     Built from the workspace's key set (credkit.issuer.keyring): the current key, older keys
@@ -254,7 +254,7 @@ class StatusListSigner:
     in the very next request, while an unchanged list is signed once, not once per request.
     """
 
-    def __init__(self, ws: Workspace, key: KeyPair) -> None:
+    def __init__(self, ws: Workspace, key: Signer) -> None:
         self.ws = ws
         self.key = key
         self._lock = threading.Lock()

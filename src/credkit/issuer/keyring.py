@@ -43,6 +43,7 @@ from credkit.atomic import write_atomic
 from credkit.errors import CredkitError
 from credkit.identity.did import methods_document
 from credkit.identity.keys import KeyPair
+from credkit.identity.signer import Signer
 
 if TYPE_CHECKING:
     from credkit.issuer.store import SqliteStore
@@ -173,7 +174,7 @@ def parse_key_set(raw: Any, did: str, where: str) -> tuple[KeyEntry, ...]:
     return tuple(entries)
 
 
-def key_set(ws: Workspace, key: KeyPair | None = None) -> list[KeyEntry]:
+def key_set(ws: Workspace, key: Signer | None = None) -> list[KeyEntry]:
     """The workspace's keys; without ``[[keys]]``, the one key file (loaded unless given)."""
     if ws.keys:
         return list(ws.keys)
@@ -195,11 +196,11 @@ def _relative(ws: Workspace, path: Path) -> str:
         return str(path)
 
 
-def current_entry(ws: Workspace, key: KeyPair | None = None) -> KeyEntry:
+def current_entry(ws: Workspace, key: Signer | None = None) -> KeyEntry:
     return next(e for e in key_set(ws, key) if e.state == "current")
 
 
-def check_signing_key(ws: Workspace, key: KeyPair) -> None:
+def check_signing_key(ws: Workspace, key: Signer) -> None:
     """The loaded signing key must be the key set's current key (a swapped file would sign
     diplomas with a key the DID document does not list)."""
     if not ws.keys:
@@ -212,7 +213,7 @@ def check_signing_key(ws: Workspace, key: KeyPair) -> None:
         )
 
 
-def published_methods(ws: Workspace, key: KeyPair) -> list[dict[str, Any]]:
+def published_methods(ws: Workspace, key: Signer) -> list[dict[str, Any]]:
     """The verification methods the DID document lists: every key but compromised ones,
     the current key first."""
     check_signing_key(ws, key)
@@ -221,7 +222,7 @@ def published_methods(ws: Workspace, key: KeyPair) -> list[dict[str, Any]]:
     return [e.method(ws.issuer_did) for e in ordered if e.state != "compromised"]
 
 
-def workspace_did_document(ws: Workspace, key: KeyPair) -> dict[str, Any] | None:
+def workspace_did_document(ws: Workspace, key: Signer) -> dict[str, Any] | None:
     """The did:web document of the workspace's key set; None for a did:key issuer."""
     if not ws.issuer_did.startswith("did:web:"):
         return None
@@ -242,7 +243,7 @@ def find(ws: Workspace, ref: str, entries: Iterable[KeyEntry]) -> KeyEntry:
 # --- changing ------------------------------------------------------------------------------
 
 
-def _refuse_did_key(ws: Workspace, what: str) -> None:
+def refuse_did_key(ws: Workspace, what: str) -> None:
     if not ws.issuer_did.startswith("did:web:"):
         raise KeySetError(
             f"a did:key issuer cannot {what}: the DID {ws.issuer_did} is the key itself, so "
@@ -303,13 +304,16 @@ def _section(lines: list[str], name: str) -> list[str]:
     return out
 
 
-def rotate(ws: Workspace, store: SqliteStore) -> tuple[KeyEntry, KeyEntry]:
+def rotate(
+    ws: Workspace, store: SqliteStore, *, passphrase: str | bytes | None = None
+) -> tuple[KeyEntry, KeyEntry]:
     """A new key becomes the signing key; the old one stays published (state ``active``).
+    With ``passphrase`` the new key file is sealed (as ``credkit init`` seals the first).
 
     Returns (old, new). The new key file is written first (0600, never replacing a file), then
     the config, then the audit entry.
     """
-    _refuse_did_key(ws, "rotate keys")
+    refuse_did_key(ws, "rotate keys")
     entries = key_set(ws)
     old = next(e for e in entries if e.state == "current")
     pair = KeyPair.generate()
@@ -322,7 +326,7 @@ def rotate(ws: Workspace, store: SqliteStore) -> tuple[KeyEntry, KeyEntry]:
     while (folder / f"issuer-{number}.key").exists():
         number += 1
     relative = f"{KEYS_DIR}/issuer-{number}.key"
-    save_key(pair, ws.root / relative)
+    save_key(pair, ws.root / relative, passphrase=passphrase)
     now = _now()
     new = KeyEntry(
         id=pair.id,
@@ -338,9 +342,10 @@ def rotate(ws: Workspace, store: SqliteStore) -> tuple[KeyEntry, KeyEntry]:
     return old, new
 
 
-def save_key(pair: KeyPair, path: Path) -> None:
-    """Write a new key file; the one place a rotated key is saved (encryption hooks in here)."""
-    pair.save(path)
+def save_key(pair: KeyPair, path: Path, *, passphrase: str | bytes | None = None) -> None:
+    """Write a new key file (0600; sealed with ``passphrase`` when given): the one place a
+    rotated key is saved."""
+    pair.save(path, passphrase=passphrase)
 
 
 @dataclass(frozen=True)
@@ -389,7 +394,7 @@ def retire(ws: Workspace, store: SqliteStore, ref: str, after: str) -> KeyEntry:
     Refused for the current key (rotate first) and when a diploma in the store carries a proof
     by the key created at or after the date: retiring would break it.
     """
-    _refuse_did_key(ws, "retire keys")
+    refuse_did_key(ws, "retire keys")
     entries = key_set(ws)
     entry = find(ws, ref, entries)
     when = timestamp(after)
@@ -421,7 +426,7 @@ def revoke(
 ) -> tuple[KeyEntry, list[SignedBy]]:
     """A stolen key leaves the DID document; returns it and the stored diplomas it signed
     (``after``: some proof by it claims a time at or after ``compromised_at``)."""
-    _refuse_did_key(ws, "revoke a key")
+    refuse_did_key(ws, "revoke a key")
     entries = key_set(ws)
     entry = find(ws, ref, entries)
     when = timestamp(compromised_at)
@@ -459,7 +464,7 @@ class Reissued:
 
 
 def reissue(
-    ws: Workspace, store: SqliteStore, key: KeyPair, ref: str, *, dry_run: bool = False
+    ws: Workspace, store: SqliteStore, key: Signer, ref: str, *, dry_run: bool = False
 ) -> list[Reissued]:
     """Sign again, with the current key, every stored diploma that carries a proof by the key
     ``ref``: same id, same status entries, same claims, new proofs (one per proof the old key

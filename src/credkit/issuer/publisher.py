@@ -18,14 +18,14 @@ from typing import Any
 
 import psycopg
 
-from credkit.identity.keys import KeyPair
+from credkit.identity.signer import Signer
 from credkit.issuer.hosting import STATUS_TTL_MS
 from credkit.issuer.store_pg import PostgresStore
 from credkit.status import Bitstring, list_valid_from, sign_status_list, status_list_credential
 
 
 def signed_list_body(
-    key: KeyPair,
+    key: Signer,
     issuer_did: str,
     cryptosuite: str,
     row: tuple[int, int, str, str, str, bytes],
@@ -51,7 +51,7 @@ class ListPublisher:
     def __init__(
         self,
         store: PostgresStore,
-        key: KeyPair,
+        key: Signer,
         issuer_did: str,
         cryptosuite: str,
         *,

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from credkit.errors import CredkitError
-from credkit.identity.keys import KeyPair
+from credkit.identity.signer import Signer
 from credkit.jsonld.contexts import ED25519_2020_V1
 from credkit.proofs.dataintegrity import format_datetime, now_utc, sign
 
@@ -44,7 +44,7 @@ def bind_to_holder(document: dict[str, Any], holder: str) -> dict[str, Any]:
 
 def wallet_copy(
     document: dict[str, Any],
-    key: KeyPair,
+    key: Signer,
     holder: str,
     *,
     cryptosuite: str = "eddsa-rdfc-2022",

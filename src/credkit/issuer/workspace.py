@@ -11,13 +11,17 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from credkit.atomic import write_atomic
 from credkit.errors import TemplateError
 from credkit.identity.did import did_web
 from credkit.identity.keys import KeyPair
+from credkit.identity.signer import Signer
 from credkit.issuer.keyring import KeyEntry, parse_key_set
+
+if TYPE_CHECKING:
+    from credkit.identity.pkcs11 import Pkcs11Config
 
 CONFIG_NAME = "credkit.toml"
 PURPOSES = ("revocation", "suspension")
@@ -56,6 +60,7 @@ class Workspace:
     store_url: str | None = None
     # the key set ([[keys]], credkit.issuer.keyring); empty: ``key_path`` is the only key
     keys: tuple[KeyEntry, ...] = ()
+    _signer: Signer | None = field(default=None, repr=False, compare=False)
 
     # --- creation ---------------------------------------------------------------------------
 
@@ -70,8 +75,14 @@ class Workspace:
         did_web_domain: str | None = None,
         suspension: bool = False,
         store_url: str | None = None,
+        passphrase: str | bytes | None = None,
+        pkcs11: Pkcs11Config | None = None,
     ) -> Workspace:
-        """Make a new workspace; refuses a folder that already holds one (keys are precious)."""
+        """Make a new workspace; refuses a folder that already holds one (keys are precious).
+
+        ``passphrase``: the key file is sealed with it (else written in the clear). ``pkcs11``:
+        no key file; the issuer key is the token's (``[issuer.key_pkcs11]``), which must exist.
+        """
         from credkit.model.template import starter_template
 
         folder = Path(root)
@@ -81,12 +92,24 @@ class Workspace:
             raise WorkspaceError("--name: the issuer needs a name (shown on every diploma)")
         if store_url is not None:
             check_store_url(store_url, "--store")
+        hardware = None
+        if pkcs11 is not None:
+            from credkit.identity.pkcs11 import Pkcs11Signer
+
+            hardware = Pkcs11Signer(pkcs11)  # refuses before anything is written
+            hardware.close()
         _private_dir(folder)
-        key = KeyPair.generate()
-        if did_web_domain:
-            did = did_web(did_web_domain)
-            key = key.with_controller(did, f"{did}#{key.public_key.multibase}")
-        key.save(folder / "issuer.key")
+        if hardware is not None:
+            multibase = hardware.public_key.multibase
+            did = did_web(did_web_domain) if did_web_domain else f"did:key:{multibase}"
+            controller = did
+        else:
+            pair = KeyPair.generate()
+            if did_web_domain:
+                did = did_web(did_web_domain)
+                pair = pair.with_controller(did, f"{did}#{pair.public_key.multibase}")
+            pair.save(folder / "issuer.key", passphrase=passphrase)
+            controller = pair.controller
         issuer_url = url or (f"https://{did_web_domain}" if did_web_domain else None)
         publish_url = (base_url or issuer_url or "").rstrip("/") or None
         template = folder / "program.toml"
@@ -99,11 +122,14 @@ class Workspace:
             "# credkit issuer workspace (paths are relative to this folder)",
             "[issuer]",
             f"name = {_toml_str(name)}",
-            f"did = {_toml_str(key.controller)}",
-            'key = "issuer.key"',
+            f"did = {_toml_str(controller)}",
         ]
+        if hardware is None:
+            lines.append('key = "issuer.key"')
         if issuer_url:
             lines.append(f"url = {_toml_str(issuer_url)}")
+        if pkcs11 is not None:
+            lines += _pkcs11_table(pkcs11, folder)
         lines += [
             "",
             "[paths]",
@@ -194,14 +220,43 @@ class Workspace:
 
     # --- parts ------------------------------------------------------------------------------
 
-    def key(self) -> KeyPair:
-        key = KeyPair.load(self.key_path)
-        if key.controller != self.issuer_did:
+    def signer(self) -> Signer:
+        """The issuer's signing key, loaded once per workspace object.
+
+        ``[issuer.key_pkcs11]``: the key in a PKCS#11 token (credkit.identity.pkcs11), under the
+        workspace's DID. Else the key file, opened with the process's passphrase source when it
+        is encrypted (credkit.identity.passphrase). Every signing command comes through here.
+        """
+        if self._signer is not None:
+            return self._signer
+        issuer = self.extra.get("issuer", {})
+        hardware = issuer.get("key_pkcs11") if isinstance(issuer, dict) else None
+        signer: Signer
+        if hardware is not None:
+            from credkit.identity.pkcs11 import Pkcs11Config, Pkcs11Signer
+
+            config = Pkcs11Config.from_table(hardware, self.root, str(self.root / CONFIG_NAME))
+            signer = Pkcs11Signer(config, controller=self.issuer_did)
+            multibase = signer.public_key.multibase
+            if self.issuer_did.startswith("did:key:") and self.issuer_did != f"did:key:{multibase}":
+                signer.close()
+                raise WorkspaceError(
+                    f"the token key {config.key_label!r} is did:key:{multibase}, but the "
+                    f"workspace issuer is {self.issuer_did}"
+                )
+        else:
+            signer = KeyPair.load(self.key_path)
+        if signer.controller != self.issuer_did:
             raise WorkspaceError(
-                f"{self.key_path} belongs to {key.controller}, but the workspace issuer is "
+                f"{self.key_path} belongs to {signer.controller}, but the workspace issuer is "
                 f"{self.issuer_did}"
             )
-        return key
+        self._signer = signer
+        return signer
+
+    def key(self) -> Signer:
+        """The issuer's signing key (:meth:`signer`)."""
+        return self.signer()
 
     def store(self) -> Any:
         """The issuer store bound to the workspace's base URL: SQLite (the default), or the
@@ -221,6 +276,24 @@ class Workspace:
                 "hosted diplomas need the URL they will be served from"
             )
         return self.base_url
+
+
+def _pkcs11_table(config: Pkcs11Config, folder: Path) -> list[str]:
+    """``[issuer.key_pkcs11]``: where the token key is; the PIN's source, never the PIN."""
+    lines = [
+        "",
+        "[issuer.key_pkcs11]",
+        f"module = {_toml_str(config.module)}",
+        f"token = {_toml_str(config.token)}",
+        f"key_label = {_toml_str(config.key_label)}",
+    ]
+    if config.pin_env is not None:
+        lines.append(f"pin_env = {_toml_str(config.pin_env)}")
+    elif config.pin_file is not None:
+        pin_file = Path(config.pin_file)
+        shown = pin_file.relative_to(folder) if pin_file.is_relative_to(folder) else pin_file
+        lines.append(f"pin_file = {_toml_str(str(shown))}")
+    return lines
 
 
 def _private_dir(folder: Path) -> None:

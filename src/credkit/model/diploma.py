@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from credkit.errors import TemplateError
-from credkit.identity.keys import KeyPair
+from credkit.identity.signer import Signer
 from credkit.model.models import (
     OB_ENDORSEMENT_SCHEMA_URL,
     OB_EXTENSIONS_CONTEXT,
@@ -247,7 +247,7 @@ def _proof_list(signed: dict[str, Any]) -> dict[str, Any]:
 def issue_diploma(
     template: DiplomaTemplate,
     graduate: Graduate,
-    key: KeyPair,
+    key: Signer,
     *,
     cryptosuite: str = DEFAULT_SUITE,
     credential_id: str | None = None,
@@ -321,7 +321,7 @@ def issue_endorsement(
     endorser: Profile | Mapping[str, Any],
     target_id: str,
     claim_text: str,
-    key: KeyPair,
+    key: Signer,
     *,
     cryptosuite: str = DEFAULT_SUITE,
     created: datetime | str | None = None,

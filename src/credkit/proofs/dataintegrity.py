@@ -28,7 +28,7 @@ from credkit.errors import (
     RetiredKeyError,
 )
 from credkit.identity.did import Resolver, VerificationMethod
-from credkit.identity.keys import KeyPair
+from credkit.identity.signer import Signer
 from credkit.jsonld import shapes
 from credkit.jsonld.contexts import DEFAULT_LOADER, ED25519_2020_V1, DocumentLoader
 from credkit.jsonld.jsonview import json_view_problems
@@ -97,7 +97,7 @@ def _without_proof(document: dict[str, Any]) -> dict[str, Any]:
 
 def sign(
     document: dict[str, Any],
-    key: KeyPair,
+    key: Signer,
     *,
     cryptosuite: str = DEFAULT_SUITE,
     proof_purpose: str = "assertionMethod",

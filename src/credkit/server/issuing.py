@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 from credkit import proofs
 from credkit.errors import CredkitError, MalformedValueError, StoreError
-from credkit.identity.keys import KeyPair
+from credkit.identity.signer import Signer
 from credkit.issuer.store import DuplicateCredentialError, IssuerStore, StoreBusyError
 from credkit.issuer.workspace import Workspace
 from credkit.jsonld.contexts import DATA_INTEGRITY_V2, ED25519_2020_V1, DocumentLoader
@@ -331,7 +331,7 @@ def caller_status(
 def sign_into_store(
     document: dict[str, Any],
     ws: Workspace,
-    key: KeyPair,
+    key: Signer,
     store: IssuerStore,
     purposes: list[str | StatusSpec],
     cryptosuite: str,

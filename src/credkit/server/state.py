@@ -20,7 +20,7 @@ from typing import Any
 from credkit.errors import CredkitError, StatusRetrievalError
 from credkit.fetch import HttpFetcher, NoNetwork
 from credkit.identity.did import Resolver
-from credkit.identity.keys import KeyPair
+from credkit.identity.signer import Signer
 from credkit.issuer.hosting import HostedTable, StatusListSigner, did_document
 from credkit.issuer.keyring import KeySetError, check_signing_key
 from credkit.issuer.store import SqlIssuerStore
@@ -217,7 +217,7 @@ class ServerState:
 
         self.config = config
         self.ws: Workspace | None = None
-        self.key: KeyPair | None = None
+        self.key: Signer | None = None
         self.table: HostedTable | None = None
         self.signer: StatusListSigner | None = None
         self.publisher: Any = None

@@ -16,8 +16,9 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from credkit.errors import MalformedProofError, ProofGenerationError, ProofVerificationError
-from credkit.identity.keys import KeyPair, PublicKey
+from credkit.identity.keys import PublicKey
 from credkit.identity.multibase import decode_base58btc, encode_base58btc
+from credkit.identity.signer import Signer
 from credkit.jsonld.contexts import DocumentLoader
 
 # XML Schema dateTimeStamp (VC DM 2.0 §4.10; the spec's non-normative regex), offset optional:
@@ -99,7 +100,7 @@ class Cryptosuite(ABC):
         self,
         unsecured: dict[str, Any],
         options: dict[str, Any],
-        key: KeyPair,
+        key: Signer,
         loader: DocumentLoader,
     ) -> dict[str, Any]:
         """Create Proof (§3.x.1): the proof object with its proofValue."""

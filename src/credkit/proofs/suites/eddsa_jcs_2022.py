@@ -35,7 +35,8 @@ from typing import Any
 import rfc8785
 
 from credkit.errors import MalformedValueError, ProofGenerationError, ProofVerificationError
-from credkit.identity.keys import KeyPair, PublicKey
+from credkit.identity.keys import PublicKey
+from credkit.identity.signer import Signer
 from credkit.jsonld import contexts, fastld
 from credkit.jsonld.contexts import DocumentLoader, context_sites
 from credkit.jsonld.jsonview import _inline_problems
@@ -269,7 +270,7 @@ class EddsaJcs2022(Cryptosuite):
         self,
         unsecured: dict[str, Any],
         options: dict[str, Any],
-        key: KeyPair,
+        key: Signer,
         loader: DocumentLoader,
     ) -> dict[str, Any]:
         _last.context_keys = None
