@@ -29,7 +29,12 @@ BASE = "http://127.0.0.1:9"  # the workspace's published base URL (nothing liste
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 # any <script> with a src, and any src/href that leaves the origin (http:, https:, //host)
 EXTERNAL_SCRIPT = re.compile(r"<script\b[^>]*\bsrc\s*=", re.IGNORECASE)
-EXTERNAL_LOAD = re.compile(r"""\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+# what a browser loads by itself: src= anywhere, href= of <link> (a stylesheet, an icon); an
+# <a href> is a link the reader may follow, checked separately below
+EXTERNAL_LOAD = re.compile(
+    r"""(?:\bsrc|<link\b[^>]*\bhref)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE
+)
+ANCHOR_HREF = re.compile(r"""<a\b[^>]*\bhref\s*=\s*["']([^"']*)""", re.IGNORECASE)
 
 
 @pytest.fixture
@@ -99,6 +104,10 @@ def test_no_page_the_server_serves_loads_an_external_script(site: tuple[Any, Any
         assert '<script src="http' not in html, name
         assert not EXTERNAL_SCRIPT.search(html), name
         assert not EXTERNAL_LOAD.search(html), (name, EXTERNAL_LOAD.search(html))
+        for href in ANCHOR_HREF.findall(html):
+            # the only way off the site is the share button to LinkedIn's add-to-profile form
+            if "//" in href:
+                assert href.startswith("https://www.linkedin.com/profile/add?"), (name, href)
         if answer.headers.get("content-type", "").startswith("text/html") and answer.is_success:
             csp = answer.headers["content-security-policy"]
             assert "default-src 'none'" in csp and "script-src" not in csp, (name, csp)
