@@ -493,6 +493,9 @@ def run_cohort(args: argparse.Namespace) -> None:
     )
     walls: dict[tuple[int, int | None, str], list[float]] = {}
     cpus: dict[tuple[int, int | None, str], list[float]] = {}
+    js = JsReference.for_benchmark(True)[0] if args.cohort_js else None
+    js_sign_ms: list[float] = []
+    js_key = KeyPair.from_seed(hashlib.sha256(b"credkit benchmark issuer").digest())
     with tempfile.TemporaryDirectory(prefix="credkit-cohorts-") as scratch_dir:
         scratch = Path(scratch_dir)  # every run's workspace stays until all runs are done
         for rows in sizes:
@@ -507,6 +510,23 @@ def run_cohort(args: argparse.Namespace) -> None:
                                 walls.setdefault((rows, workers, key), []).append(r["wall_s"])
                                 cpus.setdefault((rows, workers, key), []).append(r["cpu_s"])
                             label = "" if env_fast == "1" else "  (stock pyld)"
+                            if js is not None and env_fast == "1":
+                                # the reference's bare signing of the same diploma, measured
+                                # right after each run (a burst of load hits both alike)
+                                out = js.bench(
+                                    documents.ob3_diploma(js_key.controller),
+                                    js_key.to_multikey(include_secret=True),
+                                    cryptosuite="eddsa-rdfc-2022",
+                                    created=documents.CREATED,
+                                    iterations=200,
+                                    repeats=3,
+                                )
+                                js_sign_ms.append(float(out["signMs"]))
+                                bare = float(out["signMs"]) * rows / 1000
+                                label += (
+                                    f"  reference bare signing {bare:.1f} s: "
+                                    f"{bare / r['wall_s']:.2f}x"
+                                )
                             print(
                                 f"{r['rows']:<7} {key:<10} {r['workers']:<8} "
                                 f"{r['wall_s']:<7.1f} {r['cpu_s']:<7.1f} "
@@ -516,6 +536,15 @@ def run_cohort(args: argparse.Namespace) -> None:
                                 flush=True,
                             )
     os.environ.pop("CREDKIT_FASTLD", None)
+    if js_sign_ms:
+        ms = statistics.median(js_sign_ms)
+        for (rows, workers, key), values in sorted(walls.items(), key=str):
+            wall = statistics.median(values)
+            print(
+                f"vs the JS reference's bare signing ({ms:.2f} ms/diploma, one process): "
+                f"{rows} rows, workers {workers or os.cpu_count()}, {key} key: median "
+                f"{wall:.2f} s = {ms * rows / 1000 / wall:.2f}x faster"
+            )
     if {"clear", "encrypted"} <= set(keys):
         for (rows, workers, key), values in sorted(walls.items(), key=str):
             if key != "encrypted":
@@ -555,6 +584,11 @@ def main(argv: list[str] | None = None) -> int:
         "as encrypted,clear (interleaved; prints the median difference)",
     )
     parser.add_argument("--cohort-repeat", type=int, default=1, help="runs per cell")
+    parser.add_argument(
+        "--cohort-js",
+        action="store_true",
+        help="beside each cohort run, time the JS reference signing the same diploma",
+    )
     parser.add_argument("--cohort-workers", type=int, help="only this worker count")
     args = parser.parse_args(argv)
     if args.long:

@@ -100,8 +100,7 @@ def main() -> int:
             file_rate = measure("file", module, seed, processes, args.ops)
             hsm_rate = measure("hsm", module, seed, processes, args.ops)
             print(
-                f"{processes:<10} {file_rate:<11.0f} {hsm_rate:<11.0f} "
-                f"{hsm_rate / file_rate:.2f}x",
+                f"{processes:<10} {file_rate:<11.0f} {hsm_rate:<11.0f} {hsm_rate / file_rate:.2f}x",
                 flush=True,
             )
     finally:

@@ -356,17 +356,23 @@ async def run(args: argparse.Namespace, service: Service) -> int:
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=duration + 150)
         elapsed = time.monotonic() - started
     print(f"server      credkit serve on {service.url} (1 worker, fresh workspace)")
-    print(f"duration    {elapsed:.1f} s, {args.clients} normal clients "
-          f"({args.issue_share:.0%} issue, the rest verify)")
+    print(
+        f"duration    {elapsed:.1f} s, {args.clients} normal clients "
+        f"({args.issue_share:.0%} issue, the rest verify)"
+    )
     shape = (
         f"{args.attack_strings} strings in one array, signature broken"
         if args.attack_strings
         else f"{args.heavy_entries} array entries"
     )
-    print(f"heavy       {args.heavy} x verify of {len(heavy_body)} bytes "
-          f"({shape}; signed locally in {sign_s:.1f} s)")
-    print(f"slow        {args.slow} x body of {len(verify_body)} bytes at 1 byte / "
-          f"{args.slow_interval} s")
+    print(
+        f"heavy       {args.heavy} x verify of {len(heavy_body)} bytes "
+        f"({shape}; signed locally in {sign_s:.1f} s)"
+    )
+    print(
+        f"slow        {args.slow} x body of {len(verify_body)} bytes at 1 byte / "
+        f"{args.slow_interval} s"
+    )
     print()
     for line in table(tally):
         print(line)
