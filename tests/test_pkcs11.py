@@ -432,3 +432,10 @@ def test_did_web_workspace_publishes_the_token_key(hsm: dict, lab: Path, tmp_pat
         signer.close()  # type: ignore[attr-defined]
     finally:
         os.environ.pop(PIN_ENV, None)
+    # a rotation would write a key file: refused, so the signing key never leaves the token
+    before = (folder / "credkit.toml").read_bytes()
+    rotated = credkit(hsm, "keys", "rotate", "--issuer-dir", str(folder), "--unencrypted")
+    assert rotated.returncode == 2 and "PKCS#11" in rotated.stderr, rotated.stderr
+    assert len(rotated.stderr.strip().splitlines()) == 1
+    assert (folder / "credkit.toml").read_bytes() == before
+    assert not (folder / "keys").exists()

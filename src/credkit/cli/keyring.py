@@ -61,6 +61,7 @@ def keys_rotate(issuer_dir: str | None, unencrypted: bool) -> None:
     file is encrypted like `credkit init`'s (the same passphrase sources)."""
     ws = Workspace.open(issuer_dir or ".")
     keyring.refuse_did_key(ws, "rotate keys")  # before asking for a passphrase
+    keyring.refuse_token_key(ws)
     secret = new_passphrase(str(ws.root / keyring.KEYS_DIR / "issuer-N.key"), unencrypted)
     store = ws.store()
     try:

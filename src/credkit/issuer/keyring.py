@@ -304,6 +304,18 @@ def _section(lines: list[str], name: str) -> list[str]:
     return out
 
 
+def refuse_token_key(ws: Workspace) -> None:
+    """A rotation writes a key file: it must not quietly move the signing key out of the
+    PKCS#11 token the issuer chose to keep it in."""
+    issuer = ws.extra.get("issuer", {})
+    if isinstance(issuer, dict) and "key_pkcs11" in issuer:
+        raise KeySetError(
+            "this workspace signs with a PKCS#11 token key; credkit rotates file keys only: "
+            "make the new key in the token (credkit keys pkcs11-generate), point "
+            "[issuer.key_pkcs11] at it and keep the old key published (docs/keys-and-dids.md)"
+        )
+
+
 def rotate(
     ws: Workspace, store: SqliteStore, *, passphrase: str | bytes | None = None
 ) -> tuple[KeyEntry, KeyEntry]:
@@ -314,6 +326,7 @@ def rotate(
     the config, then the audit entry.
     """
     refuse_did_key(ws, "rotate keys")
+    refuse_token_key(ws)
     entries = key_set(ws)
     old = next(e for e in entries if e.state == "current")
     pair = KeyPair.generate()
