@@ -292,7 +292,22 @@ def test_vm_validity_dates_in_a_did_document_are_honoured(prop: str, did_host: D
         "issuer": DID,
         "credentialSubject": {"name": "x"},
     }
-    assert did_host.proof(sign(doc, key, created="2026-03-31T23:59:59Z"))[0] == "passed"
+    before = did_host.proof(sign(doc, key, created="2026-03-31T23:59:59Z"))
+    if prop == "expires":
+        # a retired key: what it signed before the date still verifies
+        assert before[0] == "passed"
+    else:
+        # a revocation that has passed refuses every proof by the key, backdated ones too (as
+        # the reference libraries refuse any revoked method)
+        assert before[0] == "failed" and "revoked" in before[1], before
+        # judged now, not at the verification's clock (`credkit verify --at` a time before it)
+        early = Verifier(
+            resolver=Resolver(fetcher=did_host.fetch),
+            clock=lambda: datetime(2026, 3, 31, 23, 59, 59, tzinfo=UTC),
+        )
+        signed = sign(doc, key, created="2026-03-31T23:00:00Z")
+        check = early.verify_credential(signed).check("proof")
+        assert check is not None and check.status == "failed" and "revoked" in check.message
     status, message = did_host.proof(sign(doc, key, created="2026-04-01T00:00:00Z"))
     assert status == "failed" and ("revoked" if prop == "revoked" else "retired") in message
     # a validity date that is not a dateTimeStamp cannot be honoured: the key is refused

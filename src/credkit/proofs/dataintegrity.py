@@ -362,7 +362,7 @@ def verify(
             )
             outcome.verification_method = method.id
             outcome.controller = method.controller
-            _check_method_validity(proof, method)
+            _check_method_validity(proof, method, now)
             if not wanted:
                 suite.verify(unsecured, proof, method.public_key, loader)
             else:
@@ -397,7 +397,9 @@ def verify(
     return result
 
 
-def _check_method_validity(proof: dict[str, Any], method: VerificationMethod) -> None:
+def _check_method_validity(
+    proof: dict[str, Any], method: VerificationMethod, now: datetime | None = None
+) -> None:
     """A proof made when its key was retired or revoked fails (CID 1.0 §2.2).
 
     ``expires``: "systems depending on the value are expected to not verify any proofs
@@ -407,7 +409,25 @@ def _check_method_validity(proof: dict[str, Any], method: VerificationMethod) ->
     said in the document: nothing to check. ``created`` is the signer's word: this guards
     against using a retired key by mistake, not against a thief, which is why a stolen key is
     removed from the document instead (docs/keys-and-dids.md).
+
+    A ``revoked`` time that has passed (now, or at ``now``, the verification's clock) fails
+    every proof by the key, whatever its ``created`` says: a revoked key may be in a thief's
+    hands, and the reference libraries (jsonld-signatures' suites) refuse any revoked method
+    outright.
     """
+    if method.revoked is not None:
+        try:
+            revoked_at = parse_datetime(method.revoked)
+        except ValueError as exc:
+            raise RetiredKeyError(f"key {method.id}: cannot compare dates: {exc}") from None
+        # judged now as well as at the verification's clock: like a status list, a revocation
+        # is what is known now (``credkit verify --at`` moves only the diploma's time)
+        latest = max(now, datetime.now(UTC)) if now is not None else datetime.now(UTC)
+        if revoked_at <= latest:
+            raise RetiredKeyError(
+                f"key {method.id} was revoked at {method.revoked}: no proof by it verifies "
+                "after that, whenever it says it was made"
+            )
     limits = [
         (name, value)
         for name, value in (("revoked", method.revoked), ("expires", method.expires))
