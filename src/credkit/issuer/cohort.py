@@ -42,12 +42,12 @@ from credkit.atomic import write_atomic, write_atomic_many
 from credkit.errors import CredkitError, StoreError, TemplateError
 from credkit.identity.signer import Signer, WorkerFactory, rebuild, worker_factory
 from credkit.issuer.store import REPLACED_MARK, IssuedCredential, IssuerStore, email_hash
+from credkit.issuer.wallet import sign_with_legacy
 from credkit.jsonfmt import dumps_pretty
-from credkit.jsonld.contexts import ED25519_2020_V1
 from credkit.model.diploma import build_diploma, check_template, credential_id_for
 from credkit.model.roster import Graduate, Roster
 from credkit.model.template import DiplomaTemplate
-from credkit.proofs.dataintegrity import format_datetime, sign
+from credkit.proofs.dataintegrity import format_datetime
 from credkit.status import StatusSpec, status_entry
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -178,15 +178,15 @@ def _build_in_worker(job: tuple[Graduate, str]) -> dict[str, Any] | str:
 
 def _sign_in_worker(document: dict[str, Any]) -> dict[str, Any]:
     assert _STATE is not None
-    created = format_datetime(_STATE.moment)
-    if not _STATE.legacy_proof:
-        return sign(document, _STATE.key, cryptosuite=_STATE.suite, created=created)
-    # a second, Ed25519Signature2020 proof for wallets that verify nothing newer (the DCC
-    # Learner Credential Wallet); its context goes in before the first proof, so both proofs
-    # sign the same document
-    document = {**document, "@context": [*document["@context"], ED25519_2020_V1]}
-    signed = sign(document, _STATE.key, cryptosuite=_STATE.suite, created=created)
-    return sign(signed, _STATE.key, cryptosuite="Ed25519Signature2020", created=created)
+    # with legacy_proof, a second, Ed25519Signature2020 proof for wallets that verify nothing
+    # newer (the DCC Learner Credential Wallet)
+    return sign_with_legacy(
+        document,
+        _STATE.key,
+        cryptosuite=_STATE.suite,
+        created=format_datetime(_STATE.moment),
+        legacy=_STATE.legacy_proof,
+    )
 
 
 _RowJob = tuple[Graduate, str, list[dict[str, Any]] | None]

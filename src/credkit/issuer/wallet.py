@@ -57,12 +57,24 @@ def wallet_copy(
     goes in before the first proof, as the cohort's ``legacy_proof`` does."""
     unsigned = bind_to_holder(document, holder)
     when = format_datetime(created or now_utc())
-    if legacy_proof:
-        contexts = unsigned.get("@context")
-        contexts = contexts if isinstance(contexts, list) else [contexts]
-        if ED25519_2020_V1 not in contexts:
-            unsigned["@context"] = [*contexts, ED25519_2020_V1]
-    signed = sign(unsigned, key, cryptosuite=cryptosuite, created=when)
-    if legacy_proof and cryptosuite != "Ed25519Signature2020":
-        signed = sign(signed, key, cryptosuite="Ed25519Signature2020", created=when)
+    return sign_with_legacy(
+        unsigned, key, cryptosuite=cryptosuite, created=when, legacy=legacy_proof
+    )
+
+
+def sign_with_legacy(
+    document: dict[str, Any], key: Signer, *, cryptosuite: str, created: str, legacy: bool
+) -> dict[str, Any]:
+    """Sign with ``cryptosuite`` and, with ``legacy``, add an ``Ed25519Signature2020`` proof
+    (a proof set): what the cohort and the wallet copy deliver for wallets that verify nothing
+    newer. The 2020 suite's context goes in before the first proof, so both sign one document."""
+    if not legacy:
+        return sign(document, key, cryptosuite=cryptosuite, created=created)
+    contexts = document.get("@context")
+    contexts = contexts if isinstance(contexts, list) else [contexts]
+    if ED25519_2020_V1 not in contexts:
+        document = {**document, "@context": [*contexts, ED25519_2020_V1]}
+    signed = sign(document, key, cryptosuite=cryptosuite, created=created)
+    if cryptosuite != "Ed25519Signature2020":
+        signed = sign(signed, key, cryptosuite="Ed25519Signature2020", created=created)
     return signed

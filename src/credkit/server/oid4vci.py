@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from credkit.errors import CredkitError
 from credkit.issuer import oid4vci as proto
-from credkit.issuer.offers import ACTIVE, Offer, OfferError, secret_hash
+from credkit.issuer.offers import ACTIVE, Offer, OfferError, secret_hash, why_unusable
 from credkit.issuer.store import SqlIssuerStore, StoreBusyError, serialize_credential
 from credkit.issuer.wallet import wallet_copy
 from credkit.server.state import ServerState
@@ -87,14 +87,8 @@ def _usable_offer(
     now = datetime.now(UTC)
     if offer is None:
         raise OAuthError(status, error, "no such offer")
-    state = offer.status(now)
-    if state != ACTIVE:
-        reason = {
-            "claimed": "this offer was already claimed; each link works once",
-            "revoked": "this offer was withdrawn by the issuer",
-            "expired": f"this offer expired at {offer.expires_at}; ask the issuer for a new link",
-        }.get(state, "this offer cannot be used")
-        raise OAuthError(status, error, reason)
+    if offer.status(now) != ACTIVE:
+        raise OAuthError(status, error, why_unusable(offer, now).message)
     if _revoked(store, offer.credential_id):
         raise OAuthError(status, error, "this diploma was revoked or suspended by the issuer")
     return offer
