@@ -41,7 +41,13 @@ from typing import Any
 from credkit.atomic import write_atomic, write_atomic_many
 from credkit.errors import CredkitError, StoreError, TemplateError
 from credkit.identity.signer import Signer, WorkerFactory, rebuild, worker_factory
-from credkit.issuer.store import REPLACED_MARK, IssuedCredential, IssuerStore, email_hash
+from credkit.issuer.store import (
+    REPLACED_MARK,
+    IssuedCredential,
+    IssueRow,
+    IssuerStore,
+    email_hash,
+)
 from credkit.issuer.wallet import sign_with_legacy
 from credkit.jsonfmt import dumps_pretty
 from credkit.model.diploma import build_diploma, check_template, credential_id_for
@@ -497,13 +503,20 @@ class _BatchHadFailures(Exception):  # noqa: N818 - control flow, never escapes 
 
 
 def _allocate(
-    store: IssuerStore, purposes: Sequence[str | StatusSpec], credential_id: str
-) -> list[dict[str, Any]]:
-    entries = []
+    store: IssuerStore, purposes: Sequence[str | StatusSpec], chunk: Sequence[_Job]
+) -> list[list[dict[str, Any]]]:
+    """Each row's status entries, in ``purposes`` order: a few statements for the whole batch."""
+    ids = [job.credential_id for job in chunk]
+    entries: list[list[dict[str, Any]]] = [[] for _ in chunk]
     for purpose in purposes:
-        slot = store.allocate(purpose, credential_id)
-        entries.append(status_entry(slot.list_url, slot.list_index, purpose))
+        for row, slot in zip(entries, store.allocate_many(purpose, ids), strict=True):
+            row.append(status_entry(slot.list_url, slot.list_index, purpose))
     return entries
+
+
+# rows recorded per statement batch while the pool signs the rest: the store's work overlaps the
+# workers', and a batch's statements stay few (one multi-row insert per flush, not one per row)
+RECORD_FLUSH = 64
 
 
 def _issue_batch(
@@ -537,13 +550,17 @@ def _issue_batch(
     written: list[tuple[Path, bytes]] = []
     try:
         with store.transaction():
-            # a generator: the pool submits each chunk as soon as its rows are allocated, so the
-            # workers start signing while the main process allocates the rest of the batch
-            row_jobs: Iterator[_RowJob] = (
-                (j.graduate, j.credential_id, _allocate(store, purposes, j.credential_id))
-                for j in chunk
-            )
+            row_jobs: list[_RowJob] = [
+                (j.graduate, j.credential_id, entries)
+                for j, entries in zip(chunk, _allocate(store, purposes, chunk), strict=True)
+            ]
             failed = False
+            waiting: list[IssueRow] = []
+
+            def flush() -> None:
+                store.record_issued_many(waiting)
+                waiting.clear()
+
             results = pool.map(_issue_in_worker, row_jobs, chunksize=chunksize)
             for job, result in zip(chunk, results, strict=True):
                 if isinstance(result, str):
@@ -551,19 +568,26 @@ def _issue_batch(
                 if failed:
                     continue  # keep draining the pool's results; nothing of this batch stays
                 assert isinstance(result, bytes)
-                for old in job.replaces:
-                    store.replace(old.id, job.credential_id)
-                store.record_issued(
-                    job.credential_id,
-                    result,
-                    subject_key=job.key,
-                    subject_name=job.graduate.name,
-                    email=job.graduate.email,
-                    path=str(job.path),
+                if job.replaces:
+                    flush()  # in roster order: a replaced key is freed before it is taken
+                    for old in job.replaces:
+                        store.replace(old.id, job.credential_id)
+                waiting.append(
+                    IssueRow(
+                        job.credential_id,
+                        result,
+                        subject_key=job.key,
+                        subject_name=job.graduate.name,
+                        email=job.graduate.email,
+                        path=str(job.path),
+                    )
                 )
+                if len(waiting) >= RECORD_FLUSH:
+                    flush()
                 written.append((job.path, result))
             if failed:
                 raise _BatchHadFailures
+            flush()
     except _BatchHadFailures:
         if known_good:  # cannot happen: building is deterministic; never loop
             raise CredkitError("a diploma built once and then failed to build") from None
@@ -581,8 +605,9 @@ def _issue_batch(
         return
     # after the commit: a crash from here on is repaired by the next run from the store
     writer.put(written)
+    done = {path for path, _ in written}
     for job in chunk:
-        if any(job.path == p for p, _ in written):
+        if job.replaces and job.path in done:
             report.replaced.extend(old.id for old in job.replaces)
             for old in job.replaces:
                 _remove_replaced_file(old, job.path)

@@ -145,9 +145,32 @@ def _entry_key(entry: Mapping[str, Any]) -> tuple[str, str, int]:
     return (str(entry.get("statusPurpose")), str(entry.get("statusListCredential")), index)
 
 
+def _subject_detail(record: IssuedCredential) -> dict[str, Any] | None:
+    """An issuance's audit detail: its subject key, when it has one."""
+    return {"subject_key": record.subject_key} if record.subject_key else None
+
+
+def _shuffled(values: set[int]) -> list[int]:
+    """A set's members in random order (a set's own order follows the values)."""
+    out = sorted(values)
+    secrets.SystemRandom().shuffle(out)
+    return out
+
+
 class Allocation(NamedTuple):
     list_url: str
     list_index: int  # the statusListIndex (not "index": tuple.index exists)
+
+
+class IssueRow(NamedTuple):
+    """One signed credential to record (:meth:`SqlIssuerStore.record_issued_many`)."""
+
+    credential_id: str
+    document: Mapping[str, Any] | bytes
+    subject_key: str | None = None
+    subject_name: str | None = None
+    email: str | None = None
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +222,9 @@ class IssuerStore(Protocol):
 
     def transaction(self) -> AbstractContextManager[IssuerStore]: ...
     def allocate(self, purpose: str | StatusSpec, credential_id: str) -> Allocation: ...
+    def allocate_many(
+        self, purpose: str | StatusSpec, credential_ids: Sequence[str]
+    ) -> list[Allocation]: ...
     def claim(
         self, list_url: str, index: int, purpose: str | StatusSpec, credential_id: str
     ) -> Allocation: ...
@@ -212,6 +238,7 @@ class IssuerStore(Protocol):
         email: str | None = None,
         path: str | None = None,
     ) -> IssuedCredential: ...
+    def record_issued_many(self, rows: Sequence[IssueRow]) -> list[IssuedCredential]: ...
     def issue(
         self,
         credential_id: str,
@@ -316,27 +343,6 @@ class SqlIssuerStore:
     def _lock_lists(self) -> None:
         """Before creating a status list: exclude other processes creating one at once."""
 
-    def _insert_allocation(self, list_id: int, idx: int, credential_id: str, purpose: str) -> bool:
-        """Record the allocation; False when another transaction holds the index (draw again),
-        a StoreError when the credential already has an index for ``purpose``."""
-        try:
-            with self._guard():
-                self._db.execute(
-                    "INSERT INTO allocations (list_id, idx, credential_id, purpose, "
-                    "allocated_at) VALUES (?, ?, ?, ?, ?)",
-                    (list_id, idx, credential_id, purpose, _now()),
-                )
-        except self._integrity_errors as exc:
-            if self._index_taken(exc):
-                return False
-            raise StoreError(f"credential {credential_id} already has a {purpose} index") from None
-        return True
-
-    def _index_taken(self, exc: Exception) -> bool:
-        """Whether a failed allocation insert hit ``PRIMARY KEY (list_id, idx)`` (a race another
-        process won: draw again) rather than the credential's one index per purpose."""
-        return False
-
     def _engine_problems(self) -> list[str]:
         return []
 
@@ -410,28 +416,66 @@ class SqlIssuerStore:
         )
         return list_id, url, self.list_length
 
-    def _random_free_index(self, list_id: int, length: int) -> int | None:
-        """A uniformly random unused index (§5.1 herd privacy: order must not leak issue order)."""
-        for _ in range(32):  # while the list is mostly empty, a few random probes suffice
-            idx = secrets.randbelow(length)
-            probe = self._db.execute(
-                "SELECT 1 FROM allocations WHERE list_id = ? AND idx = ?", (list_id, idx)
-            )
-            if probe.fetchone() is None:
-                return idx
+    def _in(self, values: Sequence[Any]) -> tuple[str, Any]:
+        """``column <fragment>`` matching any of ``values``, with its one parameter: one
+        statement for a whole batch, whatever its size (SQLite: a JSON array it unpacks)."""
+        return "IN (SELECT value FROM json_each(?))", json.dumps(list(values))
+
+    def _free_indexes(self, list_id: int, length: int, free: int, wanted: int) -> list[int]:
+        """Up to ``wanted`` distinct, uniformly random unused indexes of the list (§5.1 herd
+        privacy: the order of indexes must not leak the order of issuance).
+
+        While the list is mostly empty, random draws checked in one statement suffice; a list
+        filling up is read whole and sampled."""
+        wanted = min(wanted, free)
+        if wanted <= 0:
+            return []
+        picked: set[int] = set()
+        if free >= 4 * wanted:
+            for _ in range(8):
+                draws = {secrets.randbelow(length) for _ in range(2 * (wanted - len(picked)))}
+                draws -= picked
+                fragment, param = self._in(sorted(draws))
+                taken = {
+                    int(r[0])
+                    for r in self._db.execute(
+                        f"SELECT idx FROM allocations WHERE list_id = ? AND idx {fragment}",
+                        (list_id, param),
+                    )
+                }
+                for idx in draws - taken:
+                    if len(picked) < wanted:
+                        picked.add(idx)
+                if len(picked) == wanted:
+                    return _shuffled(picked)
         used = {
             int(r[0])
             for r in self._db.execute("SELECT idx FROM allocations WHERE list_id = ?", (list_id,))
         }
-        free = [i for i in range(length) if i not in used]
-        return free[secrets.randbelow(len(free))] if free else None
+        pool = [i for i in range(length) if i not in used and i not in picked]
+        more = min(wanted - len(picked), len(pool))
+        return _shuffled(picked) + secrets.SystemRandom().sample(pool, more)
 
-    def allocate(self, purpose: str | StatusSpec, credential_id: str) -> Allocation:
-        """Reserve a fresh random index for ``credential_id``; must share a transaction with
-        :meth:`record_issued` (the deferred foreign key refuses a commit without the record).
+    def _insert_allocations(
+        self, list_id: int, rows: Sequence[tuple[int, str]], purpose: str
+    ) -> set[str]:
+        """Record ``(index, credential id)`` allocations; the ids whose index was free (the rest
+        lost a race to another transaction: draw again). A StoreError when a credential already
+        has an index for ``purpose``. SQLite's write lock excludes races: all are recorded."""
+        now = _now()
+        try:
+            with self._guard():
+                self._db.executemany(
+                    "INSERT INTO allocations (list_id, idx, credential_id, purpose, "
+                    "allocated_at) VALUES (?, ?, ?, ?, ?)",
+                    [(list_id, idx, cid, purpose, now) for idx, cid in rows],
+                )
+        except self._integrity_errors:
+            held = ", ".join(cid for _, cid in rows[:3])
+            raise StoreError(f"credential {held} already has a {purpose} index") from None
+        return {cid for _, cid in rows}
 
-        ``purpose`` is a purpose name (one-bit entry) or a :class:`StatusSpec` (a ``message``
-        entry of ``size`` bits with its messages)."""
+    def _status_spec(self, purpose: str | StatusSpec) -> StatusSpec:
         spec = purpose if isinstance(purpose, StatusSpec) else StatusSpec(purpose)
         if spec.purpose not in ISSUER_PURPOSES:
             raise StoreError(f"credkit allocates {', '.join(ISSUER_PURPOSES)} indexes only")
@@ -443,9 +487,35 @@ class SqlIssuerStore:
             spec.validate()
         except ValueError as exc:
             raise StoreError(str(exc)) from None
-        purpose = spec.purpose
+        return spec
+
+    def allocate(self, purpose: str | StatusSpec, credential_id: str) -> Allocation:
+        """Reserve a fresh random index for ``credential_id``; must share a transaction with
+        :meth:`record_issued` (the deferred foreign key refuses a commit without the record).
+
+        ``purpose`` is a purpose name (one-bit entry) or a :class:`StatusSpec` (a ``message``
+        entry of ``size`` bits with its messages)."""
+        return self.allocate_many(purpose, [credential_id])[0]
+
+    def allocate_many(
+        self, purpose: str | StatusSpec, credential_ids: Sequence[str]
+    ) -> list[Allocation]:
+        """:meth:`allocate` for many credentials at once, in a few statements (a cohort batch).
+
+        Each gets its own uniformly random free index; a list that fills up is continued in a
+        new one. In the caller's transaction, like :meth:`allocate`."""
+        spec = self._status_spec(purpose)
         self._require_tx("allocate()")
-        for _ in range(ALLOCATE_TRIES):
+        if len(set(credential_ids)) != len(credential_ids):
+            raise StoreError("a credential is listed twice in one allocation")
+        found: dict[str, Allocation] = {}
+        todo = list(credential_ids)
+        misses = 0
+        while todo:
+            if misses >= ALLOCATE_TRIES:
+                raise StoreBusyError(
+                    f"no free {spec.purpose} index after {ALLOCATE_TRIES} draws; try again"
+                )
             cached = self._open.get(spec.key())
             if cached is None or cached[3] >= cached[2]:
                 list_id, url, length = self._open_list(spec)
@@ -454,15 +524,21 @@ class SqlIssuerStore:
                 ).fetchone()[0]
                 cached = self._open[spec.key()] = [list_id, url, length, int(count)]
             list_id, url, length = int(cached[0]), str(cached[1]), int(cached[2])
-            idx = self._random_free_index(list_id, length)
-            if idx is None:  # other processes filled the list since it was cached
+            indexes = self._free_indexes(list_id, length, length - int(cached[3]), len(todo))
+            if not indexes:  # other processes filled the list since it was cached
                 del self._open[spec.key()]
+                misses += 1
                 continue
-            if not self._insert_allocation(list_id, idx, credential_id, purpose):
-                continue  # a concurrent transaction took this index first: draw again
-            cached[3] += 1
-            return Allocation(url, idx)
-        raise StoreBusyError(f"no free {purpose} index after {ALLOCATE_TRIES} draws; try again")
+            pairs = list(zip(indexes, todo, strict=False))
+            won = self._insert_allocations(list_id, pairs, spec.purpose)
+            cached[3] += len(won)
+            for idx, cid in pairs:
+                if cid in won:
+                    found[cid] = Allocation(url, idx)
+            if len(won) < len(pairs):
+                misses += 1  # a concurrent transaction took some of these: draw again
+            todo = [cid for cid in todo if cid not in found]
+        return [found[cid] for cid in credential_ids]
 
     def claim(
         self, list_url: str, index: int, purpose: str | StatusSpec, credential_id: str
@@ -524,25 +600,37 @@ class SqlIssuerStore:
     ) -> IssuedCredential:
         """Record a signed credential; its ``credentialStatus`` must name exactly the indexes
         allocated to it, so the store and the diploma can never disagree."""
-        body = document if isinstance(document, bytes) else serialize_credential(document)
-        try:
-            parsed = json.loads(body)
-        except ValueError as exc:
-            raise StoreError(f"credential {credential_id} is not JSON: {exc}") from None
-        if not isinstance(parsed, dict):
-            raise StoreError(f"credential {credential_id} is not a JSON object")
-        if parsed.get("id") not in (None, credential_id):
-            raise StoreError(f"document id {parsed.get('id')!r} is not {credential_id!r}")
-        entries = status_entries(parsed)
+        row = IssueRow(credential_id, document, subject_key, subject_name, email, path)
+        return self.record_issued_many([row])[0]
+
+    def record_issued_many(self, rows: Sequence[IssueRow]) -> list[IssuedCredential]:
+        """:meth:`record_issued` for many credentials, with the same checks, in a few statements
+        (a cohort batch): one read of their allocations, one multi-row insert, one audit append.
+        All or none: the first row that fails a check fails the call (and its transaction)."""
+        parsed: list[tuple[IssueRow, bytes, list[dict[str, Any]]]] = []
+        for row in rows:
+            cid, document = row.credential_id, row.document
+            body = document if isinstance(document, bytes) else serialize_credential(document)
+            try:
+                doc = json.loads(body)
+            except ValueError as exc:
+                raise StoreError(f"credential {cid} is not JSON: {exc}") from None
+            if not isinstance(doc, dict):
+                raise StoreError(f"credential {cid} is not a JSON object")
+            if doc.get("id") not in (None, cid):
+                raise StoreError(f"document id {doc.get('id')!r} is not {cid!r}")
+            parsed.append((row, body, status_entries(doc)))
+        if not parsed:
+            return []
         with self.transaction():
-            expected = sorted(
-                (str(r[0]), str(r[1]), int(r[2]))
-                for r in self._db.execute(
-                    "SELECT a.purpose, l.url, a.idx FROM allocations a "
-                    "JOIN status_lists l ON l.id = a.list_id WHERE a.credential_id = ?",
-                    (credential_id,),
-                )
-            )
+            fragment, param = self._in([row.credential_id for row, _, _ in parsed])
+            expected: dict[str, list[tuple[str, str, int]]] = {}
+            for r in self._db.execute(
+                "SELECT a.credential_id, a.purpose, l.url, a.idx FROM allocations a "
+                f"JOIN status_lists l ON l.id = a.list_id WHERE a.credential_id {fragment}",
+                (param,),
+            ):
+                expected.setdefault(str(r[0]), []).append((str(r[1]), str(r[2]), int(r[3])))
             own = {str(r[0]) for r in self._db.execute("SELECT url FROM status_lists")}
             prefix = f"{self.base_url}/" if self.base_url else None
 
@@ -554,50 +642,47 @@ class SqlIssuerStore:
                     return False
                 return prefix is None or not url.startswith(prefix)
 
-            found = sorted(_entry_key(e) for e in entries if not foreign(e))
-            if expected != found:
-                raise StoreError(
-                    f"credential {credential_id}: credentialStatus {found} does not match the "
-                    f"indexes allocated to it {expected}"
+            now = _now()
+            records: list[IssuedCredential] = []
+            for row, body, entries in parsed:
+                cid = row.credential_id
+                found = sorted(_entry_key(e) for e in entries if not foreign(e))
+                allocated = sorted(expected.get(cid, []))
+                if allocated != found:
+                    raise StoreError(
+                        f"credential {cid}: credentialStatus {found} does not match the "
+                        f"indexes allocated to it {allocated}"
+                    )
+                records.append(
+                    IssuedCredential(
+                        id=cid,
+                        digest=hashlib.sha256(body).hexdigest(),
+                        status_entries=entries,
+                        issued_at=now,
+                        subject_key=row.subject_key,
+                        subject_name=row.subject_name,
+                        email_hash=email_hash(row.email) if row.email else None,
+                        path=row.path,
+                        document=body,
+                    )
                 )
-            record = IssuedCredential(
-                id=credential_id,
-                digest=hashlib.sha256(body).hexdigest(),
-                status_entries=entries,
-                issued_at=_now(),
-                subject_key=subject_key,
-                subject_name=subject_name,
-                email_hash=email_hash(email) if email else None,
-                path=path,
-                document=body,
-            )
             try:
                 with self._guard():
-                    self._db.execute(
+                    self._db.executemany(
                         "INSERT INTO credentials (id, subject_key, subject_name, email_hash, "
                         "digest, document, path, status_entries, issued_at) "
                         "VALUES (?,?,?,?,?,?,?,?,?)",
-                        (
-                            record.id,
-                            record.subject_key,
-                            record.subject_name,
-                            record.email_hash,
-                            record.digest,
-                            body,
-                            record.path,
-                            json.dumps(entries),
-                            record.issued_at,
-                        ),
-                    )
+                        [
+                            (r.id, r.subject_key, r.subject_name, r.email_hash, r.digest,
+                             r.document, r.path, json.dumps(r.status_entries), r.issued_at)
+                            for r in records
+                        ],
+                    )  # fmt: skip
             except self._integrity_errors as exc:
-                raise StoreError(f"credential {credential_id} not recorded: {exc}") from None
-            self.audit(
-                "issue",
-                credential_id=credential_id,
-                digest=record.digest,
-                detail={"subject_key": subject_key} if subject_key else None,
-            )
-        return record
+                which = records[0].id if len(records) == 1 else f"{len(records)} credentials"
+                raise StoreError(f"{which} not recorded: {exc}") from None
+            self.audit_many([("issue", r.id, r.digest, _subject_detail(r)) for r in records])
+        return records
 
     def issue(
         self,
@@ -942,10 +1027,12 @@ class SqlIssuerStore:
     ) -> AuditEntry:
         """Append to the hash-chained audit log, in the caller's transaction when there is one
         (so the entry commits with the change it records, or not at all)."""
+        return self.audit_many([(action, credential_id, digest, detail)])[0]
+
+    def audit_many(self, pending: Sequence[audit_log.Pending]) -> list[AuditEntry]:
+        """Append several entries in order (one head read, one insert), in one transaction."""
         with self.transaction():
-            return audit_log.append(
-                self._db, _now(), self.actor, action, credential_id, digest, detail
-            )
+            return audit_log.append_many(self._db, _now(), self.actor, pending)
 
     def audit_entries(
         self, *, credential_id: str | None = None, since: int = 0

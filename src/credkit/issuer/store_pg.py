@@ -373,6 +373,15 @@ class _Db:
         except psycopg.Error as exc:
             raise StoreError(f"issuer store {self._store._name()}: {_why(exc)}") from None
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Many rows in one pipelined batch (psycopg sends them without waiting for each
+        answer); only inside a transaction, where the shared code calls it."""
+        conn = self._store._conn
+        if conn is None:
+            raise StoreError("executemany outside a transaction")
+        with conn.cursor() as cursor:
+            cursor.executemany(_translate(sql), [tuple(r) for r in rows])
+
 
 _TRANSIENT = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
 
@@ -501,29 +510,33 @@ class PostgresStore(SqlIssuerStore):
     def _lock_lists(self) -> None:
         self._advisory("lists")
 
-    def _insert_allocation(self, list_id: int, idx: int, credential_id: str, purpose: str) -> bool:
+    def _in(self, values: Sequence[Any]) -> tuple[str, Any]:
+        return "= ANY(?)", list(values)
+
+    def _insert_allocations(
+        self, list_id: int, rows: Sequence[tuple[int, str]], purpose: str
+    ) -> set[str]:
         """One statement, no savepoint: ``ON CONFLICT DO NOTHING`` waits for a concurrent
-        transaction holding the same key and then does nothing if it committed."""
+        transaction holding the same key and then skips the row if it committed; the rows
+        skipped are drawn again, unless their credential already holds an index."""
         done = self._db.execute(
             "INSERT INTO allocations (list_id, idx, credential_id, purpose, allocated_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (list_id, idx, credential_id, purpose, _now()),
+            "SELECT ?, t.idx, t.cid, ?, ? FROM unnest(?::integer[], ?::text[]) AS t(idx, cid) "
+            "ON CONFLICT DO NOTHING RETURNING credential_id",
+            (list_id, purpose, _now(), [i for i, _ in rows], [c for _, c in rows]),
         )
-        if done.rowcount == 1:
-            return True
-        held = self._db.execute(
-            "SELECT 1 FROM allocations WHERE credential_id = ? AND purpose = ?",
-            (credential_id, purpose),
-        ).fetchone()
-        if held is not None:
-            raise StoreError(f"credential {credential_id} already has a {purpose} index")
-        return False
-
-    def _index_taken(self, exc: Exception) -> bool:
-        diag = getattr(exc, "diag", None)
-        return isinstance(exc, pg_errors.UniqueViolation) and (
-            getattr(diag, "constraint_name", None) == "allocations_pkey"
-        )
+        won = {str(r[0]) for r in done}
+        lost = [cid for _, cid in rows if cid not in won]
+        if lost:
+            fragment, param = self._in(lost)
+            held = self._db.execute(
+                f"SELECT credential_id FROM allocations WHERE purpose = ? AND credential_id "
+                f"{fragment}",
+                (purpose, param),
+            ).fetchone()
+            if held is not None:
+                raise StoreError(f"credential {held[0]} already has a {purpose} index")
+        return won
 
     def _retry(self, call: Callable[[], T]) -> T:
         """Run ``call``; an outermost call that lost a deadlock or a serialization race is run
@@ -602,22 +615,13 @@ class PostgresStore(SqlIssuerStore):
     def replace(self, old_id: str, new_id: str) -> bool:
         return self._retry(lambda: super(PostgresStore, self).replace(old_id, new_id))
 
-    def audit(
-        self,
-        action: str,
-        *,
-        credential_id: str | None = None,
-        digest: str | None = None,
-        detail: Mapping[str, Any] | None = None,
-    ) -> AuditEntry:
+    def audit_many(self, pending: Sequence[audit_log.Pending]) -> list[AuditEntry]:
         """Append under the chain head's lock (held to commit), so appends never fork it."""
 
-        def run() -> AuditEntry:
+        def run() -> list[AuditEntry]:
             with self.transaction():
                 self._advisory("audit")
-                return super(PostgresStore, self).audit(
-                    action, credential_id=credential_id, digest=digest, detail=detail
-                )
+                return super(PostgresStore, self).audit_many(pending)
 
         return self._retry(run)
 

@@ -71,7 +71,13 @@ def escape_literal(value: str) -> str:
     """A literal's lexical form as canonical N-Quads writes it between its quotes."""
     if _LITERAL_SPECIAL.search(value) is None:
         return value
-    return value.translate(_LITERAL_ESCAPES)
+    # re.sub over the few special characters: str.translate with a dict costs a lookup per
+    # character, a tenth of a diploma's canonicalization for a long narrative
+    return _LITERAL_SPECIAL.sub(_literal_escape, value)
+
+
+def _literal_escape(match: re.Match[str]) -> str:
+    return _LITERAL_ESCAPES[ord(match.group())]
 
 
 def escape_iri(value: str) -> str:
@@ -122,8 +128,7 @@ def _object(term: dict[str, Any]) -> str:
         return _iri_text(value)
     if kind == "blank node":
         return value
-    if _LITERAL_SPECIAL.search(value) is not None:
-        value = value.translate(_LITERAL_ESCAPES)
+    value = escape_literal(value)
     datatype = term["datatype"]
     if datatype == XSD_STRING:
         return '"' + value + '"'
@@ -159,10 +164,16 @@ def sort_lines(lines: list[str]) -> str:
     """
     lines.sort()
     text = "".join(lines)
-    if ORDER == "utf-16" and not text.isascii() and max(text) > "\uffff":
+    if ORDER == "utf-16" and not text.isascii() and _has_astral(text):
         lines.sort(key=_utf16)
         text = "".join(lines)
     return text
+
+
+def _has_astral(text: str) -> bool:
+    """Whether ``text`` holds a character above U+FFFF: each is two UTF-16 code units (one C
+    pass; ``max(text)`` was a Python-speed scan of every line, a tenth of canonicalization)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text)
 
 
 def hash_lines(lines: list[str]) -> str:
