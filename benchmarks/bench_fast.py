@@ -405,14 +405,17 @@ def run_cohort_once(
     extra: list[str],
     scratch: Path | None = None,
     key: str = "encrypted",
+    store_url: str | None = None,
 ) -> dict[str, Any]:
     """One issue-cohort run in a fresh workspace under ``scratch`` (kept until the caller ends:
     on a disk mounted with `discard`, deleting 10,000 files makes the next run's fsyncs pay for
     freeing their blocks, which no issuer's real run would)."""
     if scratch is None:
         with tempfile.TemporaryDirectory(prefix="credkit-cohort-") as tmp:
-            return _cohort_once(rows, workers, extra, Path(tmp), key)
-    return _cohort_once(rows, workers, extra, Path(tempfile.mkdtemp(dir=scratch)), key)
+            return _cohort_once(rows, workers, extra, Path(tmp), key, store_url)
+    return _cohort_once(
+        rows, workers, extra, Path(tempfile.mkdtemp(dir=scratch)), key, store_url
+    )
 
 
 BENCH_PASSPHRASE = "benchmark passphrase, not a secret"
@@ -424,15 +427,22 @@ def _credkit_command() -> list[str]:
 
 
 def _cohort_once(
-    rows: int, workers: int | None, extra: list[str], base: Path, key: str = "encrypted"
+    rows: int,
+    workers: int | None,
+    extra: list[str],
+    base: Path,
+    key: str = "encrypted",
+    store_url: str | None = None,
 ) -> dict[str, Any]:
     """``key``: "encrypted" (the default of `credkit init`: one scrypt per run, in the main
-    process; workers get the seed through the pool's pipe) or "clear" (``--unencrypted``)."""
+    process; workers get the seed through the pool's pipe) or "clear" (``--unencrypted``).
+    ``store_url``: a PostgreSQL store for the workspace (else its SQLite file)."""
     credkit = _credkit_command()
     env = {**os.environ, "CREDKIT_KEY_PASSPHRASE": BENCH_PASSPHRASE}
     with contextlib.nullcontext(str(base)) as tmp:
         ws = Path(tmp) / "ws"
         clear = ["--unencrypted"] if key == "clear" else []
+        clear += ["--store", store_url] if store_url else []
         subprocess.run(
             [*credkit, "init", str(ws), "--name", "Bench Institute", "--base-url",
              "https://x.example", *clear],
@@ -480,6 +490,9 @@ def _cohort_once(
         }
 
 
+Cell = tuple[int, int | None, str, str]  # rows, workers, key kind, store
+
+
 def run_cohort(args: argparse.Namespace) -> None:
     sizes = [int(x) for x in args.cohort.split(",")]
     print(
@@ -487,77 +500,93 @@ def run_cohort(args: argparse.Namespace) -> None:
         "workspace by `credkit init`, examples/postproduction/program.toml"
     )
     keys = args.cohort_keys.split(",")
+    stores = args.cohort_stores.split(",")
     print(
-        "rows    key        workers  wall s  CPU s   ms/diploma  peak RSS/process MB  "
-        "peak RSS tree MB"
+        "rows    key        store       workers  wall s  CPU s   ms/diploma  "
+        "peak RSS/process MB  peak RSS tree MB"
     )
-    walls: dict[tuple[int, int | None, str], list[float]] = {}
-    cpus: dict[tuple[int, int | None, str], list[float]] = {}
+    walls: dict[Cell, list[float]] = {}
+    cpus: dict[Cell, list[float]] = {}
     js = JsReference.for_benchmark(True)[0] if args.cohort_js else None
     js_sign_ms: list[float] = []
     js_key = KeyPair.from_seed(hashlib.sha256(b"credkit benchmark issuer").digest())
-    with tempfile.TemporaryDirectory(prefix="credkit-cohorts-") as scratch_dir:
-        scratch = Path(scratch_dir)  # every run's workspace stays until all runs are done
+    with contextlib.ExitStack() as stack:
+        pg_url = None
+        if "postgresql" in stores:
+            import pg_server  # tests/pg_server.py: PostgreSQL from the system's binaries
+
+            # durable, as SQLite's synchronous=FULL: fsync and synchronous_commit on
+            server = pg_server.start(fsync=True)
+            stack.callback(server.stop)
+            pg_url = server.db_url("postgres")
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="credkit-cohorts-")))
+        runs = 0
         for rows in sizes:
             for workers in (1, None) if not args.cohort_workers else (args.cohort_workers,):
-                # the key kinds interleaved, run after run: a burst of load hits both alike
+                # the key kinds and stores interleaved, run after run: a burst of load hits
+                # every cell alike
                 for _ in range(args.cohort_repeat):
                     for env_fast in ["1"] if not args.cohort_stock else ["1", "0"]:
                         for key in keys:
-                            os.environ["CREDKIT_FASTLD"] = env_fast
-                            r = run_cohort_once(rows, workers, [], scratch, key)
-                            if env_fast == "1":
-                                walls.setdefault((rows, workers, key), []).append(r["wall_s"])
-                                cpus.setdefault((rows, workers, key), []).append(r["cpu_s"])
-                            label = "" if env_fast == "1" else "  (stock pyld)"
-                            if js is not None and env_fast == "1":
-                                # the reference's bare signing of the same diploma, measured
-                                # right after each run (a burst of load hits both alike)
-                                out = js.bench(
-                                    documents.ob3_diploma(js_key.controller),
-                                    js_key.to_multikey(include_secret=True),
-                                    cryptosuite="eddsa-rdfc-2022",
-                                    created=documents.CREATED,
-                                    iterations=200,
-                                    repeats=3,
+                            for store in stores:
+                                runs += 1
+                                url = f"{pg_url}?schema=bench{runs}" if store != "sqlite" else None
+                                os.environ["CREDKIT_FASTLD"] = env_fast
+                                r = run_cohort_once(rows, workers, [], scratch, key, url)
+                                cell = (rows, workers, key, store)
+                                if env_fast == "1":
+                                    walls.setdefault(cell, []).append(r["wall_s"])
+                                    cpus.setdefault(cell, []).append(r["cpu_s"])
+                                label = "" if env_fast == "1" else "  (stock pyld)"
+                                if js is not None and env_fast == "1":
+                                    # the reference's bare signing of the same diploma, measured
+                                    # right after each run (a burst of load hits both alike)
+                                    out = js.bench(
+                                        documents.ob3_diploma(js_key.controller),
+                                        js_key.to_multikey(include_secret=True),
+                                        cryptosuite="eddsa-rdfc-2022",
+                                        created=documents.CREATED,
+                                        iterations=200,
+                                        repeats=3,
+                                    )
+                                    js_sign_ms.append(float(out["signMs"]))
+                                    bare = float(out["signMs"]) * rows / 1000
+                                    label += (
+                                        f"  reference bare signing {bare:.1f} s: "
+                                        f"{bare / r['wall_s']:.2f}x"
+                                    )
+                                print(
+                                    f"{r['rows']:<7} {key:<10} {store:<11} {r['workers']:<8} "
+                                    f"{r['wall_s']:<7.1f} {r['cpu_s']:<7.1f} "
+                                    f"{r['ms_per_diploma']:<11.2f} "
+                                    f"{r['peak_rss_process_mb']:<20.0f} "
+                                    f"{r['peak_rss_tree_mb']:.0f}{label}",
+                                    flush=True,
                                 )
-                                js_sign_ms.append(float(out["signMs"]))
-                                bare = float(out["signMs"]) * rows / 1000
-                                label += (
-                                    f"  reference bare signing {bare:.1f} s: "
-                                    f"{bare / r['wall_s']:.2f}x"
-                                )
-                            print(
-                                f"{r['rows']:<7} {key:<10} {r['workers']:<8} "
-                                f"{r['wall_s']:<7.1f} {r['cpu_s']:<7.1f} "
-                                f"{r['ms_per_diploma']:<11.2f} "
-                                f"{r['peak_rss_process_mb']:<20.0f} "
-                                f"{r['peak_rss_tree_mb']:.0f}{label}",
-                                flush=True,
-                            )
     os.environ.pop("CREDKIT_FASTLD", None)
     if js_sign_ms:
         ms = statistics.median(js_sign_ms)
-        for (rows, workers, key), values in sorted(walls.items(), key=str):
+        for (rows, workers, key, store), values in sorted(walls.items(), key=str):
             wall = statistics.median(values)
             print(
                 f"vs the JS reference's bare signing ({ms:.2f} ms/diploma, one process): "
-                f"{rows} rows, workers {workers or os.cpu_count()}, {key} key: median "
+                f"{rows} rows, workers {workers or os.cpu_count()}, {key} key, {store}: median "
                 f"{wall:.2f} s = {ms * rows / 1000 / wall:.2f}x faster"
             )
     if {"clear", "encrypted"} <= set(keys):
-        for (rows, workers, key), values in sorted(walls.items(), key=str):
+        for (rows, workers, key, store), values in sorted(walls.items(), key=str):
             if key != "encrypted":
                 continue
-            clear = statistics.median(walls[(rows, workers, "clear")])
+            clear_cell = (rows, workers, "clear", store)
+            clear = statistics.median(walls[clear_cell])
             enc = statistics.median(values)
-            cpu_clear = statistics.median(cpus[(rows, workers, "clear")])
-            cpu_enc = statistics.median(cpus[(rows, workers, "encrypted")])
-            pairs = zip(values, walls[(rows, workers, "clear")], strict=False)
+            cpu_clear = statistics.median(cpus[clear_cell])
+            cpu_enc = statistics.median(cpus[(rows, workers, "encrypted", store)])
+            pairs = zip(values, walls[clear_cell], strict=False)
             paired = statistics.median(e / c for e, c in pairs)
             print(
-                f"encrypted vs clear key, {rows} rows, workers {workers or os.cpu_count()}: "
-                f"median of paired wall ratios {(paired - 1) * 100:+.1f}%; "
+                f"encrypted vs clear key, {rows} rows, workers {workers or os.cpu_count()}, "
+                f"{store}: median of paired wall ratios {(paired - 1) * 100:+.1f}%; "
                 f"median wall {enc:.2f} s vs {clear:.2f} s ({(enc / clear - 1) * 100:+.1f}%), "
                 f"CPU {cpu_enc:.2f} s vs {cpu_clear:.2f} s "
                 f"({(cpu_enc / cpu_clear - 1) * 100:+.1f}%)"
@@ -590,6 +619,12 @@ def main(argv: list[str] | None = None) -> int:
         help="beside each cohort run, time the JS reference signing the same diploma",
     )
     parser.add_argument("--cohort-workers", type=int, help="only this worker count")
+    parser.add_argument(
+        "--cohort-stores",
+        default="sqlite",
+        help="issuer stores to compare: sqlite (the default), postgresql (a durable server "
+        "started from the system's binaries, as the tests do), or both as sqlite,postgresql",
+    )
     args = parser.parse_args(argv)
     if args.long:
         return run_long(args) | run_long_shapes(args)
