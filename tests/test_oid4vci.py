@@ -179,6 +179,39 @@ def test_a_revoked_diplomas_offer_is_refused(
     assert store.offer(offer_id) == before and before is not None and before.state == "active"
 
 
+def test_a_suspended_diploma_is_withheld_until_reinstated(
+    server: Server, store: SqliteStore, wallet: Wallet
+) -> None:
+    """The same rule as the VC-API exchange (offers.withheld): nothing is delivered while the
+    diploma is suspended, the offer stays active, and the same link works once reinstated."""
+    options = {
+        "credentialStatus": [{"statusPurpose": "revocation"}, {"statusPurpose": "suspension"}]
+    }
+    vc = server.issue(diploma(), options)
+    offer, secret = store.create_offer(vc["id"], lifetime=timedelta(days=1))
+    access = wallet.access(secret)
+    code = wallet.code(secret)
+    with store.transaction():
+        store.set_status(vc["id"], "suspension", 1, reason="test")
+    before = store.offer(offer.id)
+    assert wallet.offer(secret).status_code == 410
+    answer = wallet.token(code)
+    described = answer.json()["error_description"]
+    assert (
+        error(answer) == "invalid_grant" and "suspended" in described and "revoked" not in described
+    )
+    jwt = proof(KeyPair.generate(), nonce=wallet.nonce(), aud=server.url)
+    answer = wallet.credential(access, wallet.request(jwt))
+    assert answer.status_code == 400 and error(answer) == "credential_request_denied"
+    assert "suspended" in answer.json()["error_description"]
+    assert store.offer(offer.id) == before and before is not None and before.state == "active"
+    with store.transaction():
+        store.set_status(vc["id"], "suspension", 0, reason="test")
+    key = KeyPair.generate()
+    claimed = wallet.claim(secret, key)
+    assert claimed["credentialSubject"]["id"] == key.controller
+
+
 def test_the_transaction_code_is_checked_at_the_token_endpoint(
     server: Server, store: SqliteStore, wallet: Wallet
 ) -> None:

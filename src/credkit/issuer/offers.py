@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from credkit.errors import StoreError
 
@@ -150,6 +150,32 @@ def why_unusable(offer: Offer | None, now: datetime) -> OfferError:
             reason=EXPIRED,
         )
     return OfferError("this offer cannot be used now", reason=status)
+
+
+class _StatusReader(Protocol):
+    def get_status(self, credential_id: str) -> dict[str, int]: ...
+
+
+REVOKED_DIPLOMA, SUSPENDED_DIPLOMA = "revoked", "suspended"
+
+
+def withheld(store: _StatusReader, credential_id: str) -> str | None:
+    """Why the diploma must not go into a wallet now (``revoked`` or ``suspended``), else None.
+
+    The one rule both wallet flows (VC-API exchange, OID4VCI) apply before and at delivery.
+    A suspended diploma is withheld too, not only a revoked (or replaced) one: suspension means
+    "not to be relied on until reinstated" (Bitstring Status List 1.0 §2.1, statusPurpose
+    ``suspension``), and a copy handed over now would be bound to a holder DID and presented as
+    that holder's own while the issuer says it should not be relied on. Withholding keeps the
+    offer active (nothing is claimed), so the same link works again once the issuer reinstates
+    the diploma; revocation is final, so a revoked diploma's link never works again.
+    """
+    status = store.get_status(credential_id)
+    if status.get("revocation"):
+        return REVOKED_DIPLOMA
+    if status.get("suspension"):
+        return SUSPENDED_DIPLOMA
+    return None
 
 
 def expiry(now: datetime, lifetime: timedelta) -> str:

@@ -43,9 +43,11 @@ from credkit.issuer.offers import (
     CLAIMED,
     EXPIRED,
     REVOKED,
+    REVOKED_DIPLOMA,
     Offer,
     OfferError,
     exchange_url,
+    withheld,
 )
 from credkit.issuer.store import SqlIssuerStore, StoreBusyError, serialize_credential
 from credkit.issuer.wallet import WalletCopyError, wallet_copy
@@ -96,9 +98,21 @@ def service_domain(state: ServerState) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def diploma_revoked(store: SqlIssuerStore, credential_id: str) -> bool:
-    """A revoked (or replaced) diploma is never delivered into a wallet."""
-    return bool(store.get_status(credential_id).get("revocation"))
+def withheld_refusal(store: SqlIssuerStore, credential_id: str) -> ApiError | None:
+    """The refusal for a diploma that must not go into a wallet now (``offers.withheld``: the
+    rule OID4VCI applies too): revoked is gone for good (410); suspended, not now (409), and the
+    offer stays active so the same link works once the diploma is reinstated."""
+    why = withheld(store, credential_id)
+    if why is None:
+        return None
+    if why == REVOKED_DIPLOMA:
+        return ApiError(410, "the diploma this link was for has been revoked", "DIPLOMA_REVOKED")
+    return ApiError(
+        409,
+        "the diploma this link was for is suspended by the issuer; the link works again if it "
+        "is reinstated",
+        "DIPLOMA_SUSPENDED",
+    )
 
 
 def usable_offer(store: SqlIssuerStore, secret: str) -> Offer:
@@ -110,8 +124,9 @@ def usable_offer(store: SqlIssuerStore, secret: str) -> Offer:
     if status in _GONE:
         detail, code = _GONE[status]
         raise ApiError(410, detail, code)
-    if diploma_revoked(store, offer.credential_id):
-        raise ApiError(410, "the diploma this link was for has been revoked", "DIPLOMA_REVOKED")
+    refusal = withheld_refusal(store, offer.credential_id)
+    if refusal is not None:
+        raise refusal
     return offer
 
 

@@ -21,7 +21,15 @@ from starlette.concurrency import run_in_threadpool
 
 from credkit.errors import CredkitError
 from credkit.issuer import oid4vci as proto
-from credkit.issuer.offers import ACTIVE, Offer, OfferError, secret_hash, why_unusable
+from credkit.issuer.offers import (
+    ACTIVE,
+    REVOKED_DIPLOMA,
+    Offer,
+    OfferError,
+    secret_hash,
+    why_unusable,
+    withheld,
+)
 from credkit.issuer.store import SqlIssuerStore, StoreBusyError, serialize_credential
 from credkit.issuer.wallet import wallet_copy
 from credkit.server.state import ServerState
@@ -30,7 +38,6 @@ router = APIRouter(tags=["OpenID4VCI"])
 
 MAX_REQUEST_BYTES = 32 * 1024  # a token or credential request is a few hundred bytes
 NO_STORE = {"Cache-Control": "no-store"}
-DECISIVE = ("revocation", "suspension")
 
 
 class OAuthError(Exception):
@@ -74,11 +81,6 @@ def _json(body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, headers=NO_STORE)
 
 
-def _revoked(store: SqlIssuerStore, credential_id: str) -> bool:
-    status = store.get_status(credential_id)
-    return any(status.get(purpose) for purpose in DECISIVE)
-
-
 def _usable_offer(
     store: SqlIssuerStore, offer_id: str | None, error: str, status: int = 400
 ) -> Offer:
@@ -89,8 +91,16 @@ def _usable_offer(
         raise OAuthError(status, error, "no such offer")
     if offer.status(now) != ACTIVE:
         raise OAuthError(status, error, why_unusable(offer, now).message)
-    if _revoked(store, offer.credential_id):
-        raise OAuthError(status, error, "this diploma was revoked or suspended by the issuer")
+    # one rule with the VC-API exchange (offers.withheld): revoked or suspended, not delivered
+    why = withheld(store, offer.credential_id)
+    if why == REVOKED_DIPLOMA:
+        raise OAuthError(status, error, "this diploma was revoked by the issuer")
+    if why is not None:
+        raise OAuthError(
+            status,
+            error,
+            "this diploma is suspended by the issuer; the link works again if it is reinstated",
+        )
     return offer
 
 
