@@ -270,6 +270,66 @@ def test_nonce_endpoint_is_uncacheable_and_unpredictable(wallet: Wallet) -> None
     assert len({a.json()["c_nonce"] for a in answers}) == 3
 
 
+def test_an_offer_fetched_in_a_loop_is_capped_and_the_codes_still_work(
+    server: Server, store: SqliteStore, wallet: Wallet
+) -> None:
+    from credkit.issuer.offers import OFFER_TOKEN_CAP
+
+    _, offer_id, secret = new_offer(server, store)
+    codes = [wallet.code(secret) for _ in range(OFFER_TOKEN_CAP)]
+    before = store.offer(offer_id)
+    answer = wallet.offer(secret)
+    assert answer.status_code == 429 and error(answer) == "invalid_request"
+    assert int(answer.headers["retry-after"]) > 0
+    assert store.offer(offer_id) == before
+    _, _, other = new_offer(server, store)
+    assert wallet.offer(other).status_code == 200  # a cap per offer, not for the service
+    answer = wallet.token(codes[-1])
+    assert answer.status_code == 200, answer.text
+    key = KeyPair.generate()
+    jwt = proof(key, nonce=wallet.nonce(), aud=server.url)
+    vc = wallet.credential(answer.json()["access_token"], wallet.request(jwt))
+    assert vc.status_code == 200 and vc.json()["credentials"][0]["credential"]
+
+
+def _in_process(tmp_path: Path) -> Any:
+    from starlette import testclient
+
+    from credkit.server import ServerConfig, create_app
+
+    ws = make_workspace(tmp_path / "ws", "http://testserver")
+    return ws, testclient.TestClient(create_app(ServerConfig(issuer_dir=ws.root)))
+
+
+def test_expired_nonces_do_not_pile_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The nonce endpoint is open (§7): each nonce written purges expired ones, so a flood of
+    short-lived nonces leaves a handful of rows, not one per request."""
+    from credkit.issuer import oid4vci as proto
+
+    monkeypatch.setattr(proto, "NONCE_LIFETIME", timedelta(microseconds=1))
+    ws, client = _in_process(tmp_path)
+    with client:
+        for _ in range(300):
+            assert client.post("/oid4vci/nonce").status_code == 200
+    with SqliteStore(ws.store_path, base_url=ws.base_url) as opened:
+        rows = opened._db.execute("SELECT COUNT(*) FROM offer_tokens").fetchone()[0]
+    assert rows <= 2, rows  # 300 on a store that never purges
+
+
+def test_outstanding_nonces_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from credkit.server import oid4vci as served
+
+    monkeypatch.setattr(served, "NONCE_CAP", 5)
+    _, client = _in_process(tmp_path)
+    with client:
+        nonces = [client.post("/oid4vci/nonce") for _ in range(5)]
+        assert all(n.status_code == 200 for n in nonces)
+        refused = client.post("/oid4vci/nonce")
+        assert refused.status_code == 503 and refused.json()["error"] == "temporarily_unavailable"
+        assert refused.headers["cache-control"] == "no-store"
+        assert int(refused.headers["retry-after"]) > 0
+
+
 # --- the credential endpoint refuses, and nothing is used up ---------------------------------------
 
 

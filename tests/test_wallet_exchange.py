@@ -446,6 +446,28 @@ def test_a_suspended_diploma_is_withheld_until_reinstated(
     assert _verifier().verify_credential(received).verdict == "verified"
 
 
+def test_a_link_posted_in_a_loop_is_capped_not_stored_without_end(
+    server: Server, client: httpx.Client
+) -> None:
+    from credkit.issuer.offers import OFFER_TOKEN_CAP
+
+    offer = _offer(server, client)
+    requests = [_request(client, offer) for _ in range(OFFER_TOKEN_CAP)]
+    answer = client.post(offer["exchangeUrl"], json={})
+    assert answer.status_code == 429 and answer.json()["code"] == "TOO_MANY_CHALLENGES"
+    assert int(answer.headers["retry-after"]) > 0
+    assert client.get(offer["claimUrl"]).status_code == 429  # its deep links need a challenge
+    other = _offer(server, client)
+    assert client.post(other["exchangeUrl"], json={}).status_code == 200  # a cap per offer
+    # the challenges already handed out still work
+    holder = KeyPair.generate()
+    vp = didauth_presentation(holder, requests[0]["challenge"], requests[0]["domain"])
+    done = client.post(offer["exchangeUrl"], json={"verifiablePresentation": vp})
+    assert done.status_code == 200, done.text
+    received = done.json()["verifiablePresentation"]["verifiableCredential"][0]
+    assert received["credentialSubject"]["id"] == holder.controller
+
+
 def test_holder_code_reports_a_refusal(server: Server, client: httpx.Client) -> None:
     offer = _offer(server, client)
     claim_via_exchange(offer["exchangeUrl"], KeyPair.generate(), client)

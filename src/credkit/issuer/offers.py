@@ -49,6 +49,31 @@ CREATE TABLE IF NOT EXISTS offer_tokens (
 
 ACTIVE, CLAIMED, REVOKED, EXPIRED = "active", "claimed", "revoked", "expired"
 
+# --- keeping offer_tokens small --------------------------------------------------------------
+# Every token row expires (minutes), and an expired row answers nothing (peek_token and
+# use_token filter on expires_at), so deleting it changes no answer. Each issue_token deletes at
+# most PURGE_BATCH expired rows in its own transaction: bounded work per call, and since each
+# call adds one row and can remove many, the expired backlog drains while tokens are written.
+# The nonce endpoint is open to anyone (OID4VCI 1.0 §7), so live rows are capped too: at most
+# NONCE_CAP unused, unexpired c_nonces in all, and at most OFFER_TOKEN_CAP of one kind per offer
+# (challenges and pre-authorized codes, minted by anyone holding the link). Past a cap the
+# endpoint answers "try later" (TokenLimitError) instead of growing the table. A stateless HMAC
+# nonce was the other way; it needs one secret on every replica, and replicas mount the
+# workspace read-only (docs/scaling.md), so the state stays in the shared store instead.
+PURGE_BATCH = 64
+NONCE_CAP = 10_000
+OFFER_TOKEN_CAP = 50
+# {lock}: PostgreSQL adds FOR UPDATE SKIP LOCKED, so two purges never wait on (or deadlock over)
+# the same rows; SQLite's write lock already serializes them
+PURGE_EXPIRED_TOKENS = (
+    "DELETE FROM offer_tokens WHERE token_hash IN (SELECT token_hash FROM offer_tokens "
+    "WHERE expires_at <= ? LIMIT ?{lock})"
+)
+COUNT_LIVE_TOKENS = (
+    "SELECT COUNT(*) FROM offer_tokens WHERE kind = ? AND offer_id IS ? AND used_at IS NULL "
+    "AND expires_at > ?"
+)
+
 
 class OfferError(StoreError):
     """An offer cannot be used: unknown, expired, already claimed, or revoked."""
@@ -58,6 +83,12 @@ class OfferError(StoreError):
     def __init__(self, message: str, *, reason: str = "unknown") -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class TokenLimitError(StoreError):
+    """Too many live tokens of one kind (for one offer, or unbound nonces): try again later."""
+
+    code = "TOKEN_LIMIT"
 
 
 def timestamp(moment: datetime) -> str:

@@ -42,10 +42,12 @@ from fastapi.responses import JSONResponse
 from credkit.issuer.offers import (
     CLAIMED,
     EXPIRED,
+    OFFER_TOKEN_CAP,
     REVOKED,
     REVOKED_DIPLOMA,
     Offer,
     OfferError,
+    TokenLimitError,
     exchange_url,
     withheld,
 )
@@ -130,14 +132,27 @@ def usable_offer(store: SqlIssuerStore, secret: str) -> Offer:
     return offer
 
 
+def new_challenge(
+    store: SqlIssuerStore, offer: Offer, lifetime: timedelta, data: dict[str, Any]
+) -> str:
+    """A one-time challenge for the offer; at most OFFER_TOKEN_CAP live ones per offer, so a
+    link opened or posted in a loop does not grow the store (429 until some expire)."""
+    try:
+        return store.issue_token(
+            CHALLENGE, offer_id=offer.id, lifetime=lifetime, data=data, cap=OFFER_TOKEN_CAP
+        )
+    except TokenLimitError:
+        raise ApiError(
+            429,
+            "too many open requests for this claim link; try again in a few minutes",
+            "TOO_MANY_CHALLENGES",
+            headers={"Retry-After": "60"},
+        ) from None
+
+
 def direct_challenge(store: SqlIssuerStore, offer: Offer, domain: str) -> str:
     """A challenge for the deep links the claim page shows (LCW signs it with no domain)."""
-    return store.issue_token(
-        CHALLENGE,
-        offer_id=offer.id,
-        lifetime=DIRECT_LIFETIME,
-        data={"direct": True, "domain": domain},
-    )
+    return new_challenge(store, offer, DIRECT_LIFETIME, {"direct": True, "domain": domain})
 
 
 def lcw_params(state: ServerState, secret: str, challenge: str) -> str:
@@ -201,9 +216,7 @@ def vpr(state: ServerState, store: SqlIssuerStore, offer: Offer, secret: str) ->
     """VC-API ``verifiablePresentationRequest`` for DIDAuthentication (VC-API §"Exchanges";
     query shape as the DCC transaction service and LCW's exchanges.ts read it)."""
     domain = service_domain(state)
-    challenge = store.issue_token(
-        CHALLENGE, offer_id=offer.id, lifetime=CHALLENGE_LIFETIME, data={"domain": domain}
-    )
+    challenge = new_challenge(store, offer, CHALLENGE_LIFETIME, {"domain": domain})
     return {
         "verifiablePresentationRequest": {
             "query": [

@@ -11,7 +11,7 @@ in one transaction, after every check and after the copy is signed.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -23,9 +23,12 @@ from credkit.errors import CredkitError
 from credkit.issuer import oid4vci as proto
 from credkit.issuer.offers import (
     ACTIVE,
+    NONCE_CAP,
+    OFFER_TOKEN_CAP,
     REVOKED_DIPLOMA,
     Offer,
     OfferError,
+    TokenLimitError,
     secret_hash,
     why_unusable,
     withheld,
@@ -75,6 +78,12 @@ def _state(request: Request) -> tuple[ServerState, str]:
             "with publish.base_url)",
         )
     return state, state.ws.base_url
+
+
+def _later(status: int, error: str, description: str) -> OAuthError:
+    """A cap on live tokens was reached (offers.TokenLimitError): retry once some expire."""
+    retry = str(int(proto.NONCE_LIFETIME.total_seconds()))
+    return OAuthError(status, error, description, {"Retry-After": retry})
 
 
 def _json(body: dict[str, Any]) -> JSONResponse:
@@ -140,8 +149,19 @@ def _offer(state: ServerState, base_url: str, secret: str) -> dict[str, Any]:
         raise OAuthError(404, "invalid_request", "no such offer (the link is wrong)")
     _usable_offer(store, offer.id, "invalid_request", status=410)
     # a fresh pre-authorized code per fetch: short lived and single use (§4.1.1); the long-lived
-    # offer secret itself never goes to the token endpoint
-    code = store.issue_token(proto.CODE_KIND, offer_id=offer.id, lifetime=proto.CODE_LIFETIME)
+    # offer secret itself never goes to the token endpoint. At most OFFER_TOKEN_CAP live codes
+    # per offer: a link fetched in a loop does not grow the store
+    try:
+        code = store.issue_token(
+            proto.CODE_KIND,
+            offer_id=offer.id,
+            lifetime=proto.CODE_LIFETIME,
+            cap=OFFER_TOKEN_CAP,
+        )
+    except TokenLimitError:
+        raise _later(
+            429, "invalid_request", "this offer was fetched too often; try later"
+        ) from None
     return proto.credential_offer(base_url, code, tx_code=offer.has_tx_code)
 
 
@@ -248,8 +268,10 @@ def _token(state: ServerState, form: dict[str, str]) -> dict[str, Any]:
                 400, "invalid_grant", "too many wrong transaction codes; ask the issuer"
             )
         if not secrets.compare_digest(secret_hash(tx_code), wanted):
-            # counted (a token row), the offer itself unchanged; §6.3: wrong code is invalid_grant
-            store.issue_token(proto.MISS_KIND, offer_id=offer.id, lifetime=proto.CODE_LIFETIME)
+            # counted (a token row), the offer itself unchanged; §6.3: wrong code is invalid_grant.
+            # The row lives as long as the offer, so the purge of expired tokens cannot reset
+            # the count while the offer can still be claimed
+            store.issue_token(proto.MISS_KIND, offer_id=offer.id, lifetime=_remaining(offer))
             raise OAuthError(400, "invalid_grant", "the transaction code is wrong")
     details = _authorization_details(form.get("authorization_details"))
     # the access token the wallet gets is "<store token>.<key>": the key (never stored) seals
@@ -275,6 +297,12 @@ def _token(state: ServerState, form: dict[str, str]) -> dict[str, Any]:
     if details is not None:
         answer["authorization_details"] = details
     return answer
+
+
+def _remaining(offer: Offer) -> timedelta:
+    """How long the offer can still be claimed (at least a second)."""
+    ends = datetime.strptime(offer.expires_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return max(ends - datetime.now(UTC), timedelta(seconds=1))
 
 
 def _authorization_details(raw: str | None) -> list[dict[str, Any]] | None:
@@ -329,11 +357,16 @@ async def nonce(request: Request) -> Response:
     state, _ = _state(request)
 
     def issue() -> str:
+        # open to anyone (§7): expired nonces are purged as new ones are written, and live ones
+        # capped (offers.NONCE_CAP), so a flood gets 503s instead of growing the store
         return state.store().issue_token(
-            proto.NONCE_KIND, offer_id=None, lifetime=proto.NONCE_LIFETIME
+            proto.NONCE_KIND, offer_id=None, lifetime=proto.NONCE_LIFETIME, cap=NONCE_CAP
         )
 
-    return _json({"c_nonce": await run_in_threadpool(issue)})
+    try:
+        return _json({"c_nonce": await run_in_threadpool(issue)})
+    except TokenLimitError:
+        raise _later(503, "temporarily_unavailable", "too many nonces outstanding") from None
 
 
 # --- §8: the credential endpoint -----------------------------------------------------------------
