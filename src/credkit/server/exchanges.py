@@ -330,6 +330,11 @@ def _claim(state: ServerState, secret: str, body: Any) -> tuple[dict[str, Any], 
         with store.transaction():
             if store.use_token(challenge, CHALLENGE) is None:
                 raise _problem(400, "the challenge was used already", "BAD_CHALLENGE")
+            # again under the write lock: a suspension or revocation made while the copy was
+            # being signed still withholds it (the transaction is undone)
+            refusal = withheld_refusal(store, offer.credential_id)
+            if refusal is not None:
+                raise refusal
             store.claim_offer(offer.id, holder=holder, flow="vcapi", delivered_digest=digest)
     except OfferError as exc:
         if exc.reason == "tx_code":

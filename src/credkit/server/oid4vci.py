@@ -489,6 +489,12 @@ def _credential(state: ServerState, base_url: str, bearer: str, body: bytes) -> 
                 raise _RefusedError(_invalid_token("the access token was just used"))
             if store.use_token(proof.nonce, proto.NONCE_KIND) is None:
                 raise _RefusedError(OAuthError(400, "invalid_nonce", "the nonce was just used"))
+            # again in the transaction: a status change made while the copy was being signed
+            # still withholds it (offers.withheld; the transaction is undone)
+            try:
+                _usable_offer(store, offer.id, "credential_request_denied")
+            except OAuthError as refused:
+                raise _RefusedError(refused) from None
             try:
                 store.claim_offer(
                     offer.id,
