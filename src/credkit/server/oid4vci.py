@@ -105,8 +105,9 @@ def _usable_offer(
     if why == REVOKED_DIPLOMA:
         raise OAuthError(status, error, "this diploma was revoked by the issuer")
     if why is not None:
+        # not gone (410) at the offer: the same link works again once the diploma is reinstated
         raise OAuthError(
-            status,
+            409 if status == 410 else status,
             error,
             "this diploma is suspended by the issuer; the link works again if it is reinstated",
         )
