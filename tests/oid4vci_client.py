@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 
 import httpx
 from joserfc import jws
-from joserfc.jwk import OKPKey
+from joserfc.jwk import ECKey, OKPKey
 
 from credkit.identity.keys import KeyPair
+from credkit.identity.p256 import P256PublicKey
 from credkit.issuer.oid4vci import CONFIGURATION_ID, PRE_AUTHORIZED_GRANT, PROOF_TYP
 
 
@@ -42,6 +43,37 @@ def proof(
     return jws.serialize_compact(
         header, json.dumps(claims), OKPKey.import_key(private), algorithms=["EdDSA"]
     )
+
+
+def p256_did(key: ECKey) -> str:
+    """The did:key of a P-256 key (did:key:zDn…)."""
+    public = {k: v for k, v in key.as_dict(private=False).items() if k in ("kty", "crv", "x", "y")}
+    return P256PublicKey.from_jwk(public).did_key()
+
+
+def proof_es256(
+    key: ECKey,
+    *,
+    nonce: str | None,
+    aud: str,
+    binding: str = "kid",
+    alg: str = "ES256",
+    signer: ECKey | None = None,
+) -> str:
+    """A ``jwt`` key proof signed with a P-256 key, as a wallet whose keys live in a phone's
+    secure element makes it; ``signer`` signs it instead (a proof by another key)."""
+    header: dict[str, Any] = {"alg": alg, "typ": PROOF_TYP}
+    if binding == "kid":
+        did = p256_did(key)
+        header["kid"] = f"{did}#{did.removeprefix('did:key:')}"
+    else:
+        header["jwk"] = {
+            k: v for k, v in key.as_dict(private=False).items() if k in ("kty", "crv", "x", "y")
+        }
+    claims: dict[str, Any] = {"aud": aud, "iat": int(time.time())}
+    if nonce is not None:
+        claims["nonce"] = nonce
+    return jws.serialize_compact(header, json.dumps(claims), signer or key, algorithms=[alg])
 
 
 class Wallet:

@@ -22,7 +22,7 @@ from credkit.identity.keys import KeyPair
 from credkit.issuer.oid4vci import CONFIGURATION_ID, PRE_AUTHORIZED_GRANT
 from credkit.issuer.store import SqliteStore, serialize_credential
 from credkit.proofs import verify as verify_proof
-from oid4vci_client import Wallet, proof
+from oid4vci_client import Wallet, p256_did, proof, proof_es256
 from test_server_helpers import Server, diploma, free_port, make_workspace
 
 pytest.importorskip("joserfc")
@@ -87,6 +87,7 @@ def test_issuer_metadata_lists_the_diploma_as_ldp_vc(wallet: Wallet, server: Ser
     assert config["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == [
         "EdDSA",
         "Ed25519",
+        "ES256",
     ]
     assert "authorization_servers" not in meta  # the issuer is its own authorization server
     oauth = wallet.client.get("/.well-known/oauth-authorization-server").json()
@@ -134,6 +135,93 @@ def test_a_wallet_claims_the_diploma_bound_to_its_did_key(
     assert any(e.action == "offer.claim" and e.credential_id == credential_id for e in entries)
 
 
+@pytest.mark.parametrize("binding", ["kid", "jwk"])
+def test_a_p256_wallet_claims_with_an_es256_key_proof(
+    server: Server, store: SqliteStore, wallet: Wallet, binding: str
+) -> None:
+    """Appendix F.1 with ES256: a wallet whose key is P-256 (a phone's secure element) gets the
+    diploma bound to its P-256 did:key (zDn…), for a kid and a jwk alike."""
+    from joserfc.jwk import ECKey
+
+    credential_id, offer_id, secret = new_offer(server, store)
+    key = ECKey.generate_key("P-256")
+    access = wallet.access(secret)
+    jwt = proof_es256(key, nonce=wallet.nonce(), aud=server.url, binding=binding)
+    answer = wallet.credential(access, wallet.request(jwt))
+    assert answer.status_code == 200, answer.text
+    vc = answer.json()["credentials"][0]["credential"]
+    holder = p256_did(key)
+    assert holder.startswith("did:key:zDn")
+    assert vc["id"] == credential_id and vc["credentialSubject"]["id"] == holder
+    assert verify_proof(vc).verified
+    assert server.verify(vc).json()["verified"] is True
+    claimed = store.offer(offer_id)
+    assert claimed is not None and claimed.holder == holder and claimed.flow == "oid4vci"
+
+
+def test_es256_proofs_that_do_not_fit_their_key_are_refused() -> None:
+    from joserfc.jwk import ECKey
+
+    from credkit.issuer.oid4vci import KeyProofError, check_key_proof
+
+    aud = "https://lab.example"
+    key, other = ECKey.generate_key("P-256"), ECKey.generate_key("P-256")
+    assert check_key_proof(proof_es256(key, nonce="n", aud=aud), audience=aud).holder == (
+        p256_did(key)
+    )
+    p384 = ECKey.generate_key("P-384")
+    ed = KeyPair.generate()
+    good = proof_es256(key, nonce="n", aud=aud)
+    did = p256_did(key)
+    import base64
+    import json as _json
+
+    def forge(head: dict[str, Any], jwt: str = good) -> str:
+        part = base64.urlsafe_b64encode(_json.dumps(head).encode()).decode().rstrip("=")
+        return part + "." + ".".join(jwt.split(".")[1:])
+
+    head = {"alg": "ES256", "typ": "openid4vci-proof+jwt"}
+    public = {k: v for k, v in key.as_dict(private=False).items() if k in ("kty", "crv", "x", "y")}
+    off_curve = {**public, "y": public["x"]}
+    cases = [
+        ("signed by another P-256 key", proof_es256(key, nonce="n", aud=aud, signer=other), "signature"),
+        ("ES256 over an Ed25519 did:key", forge({**head, "kid": ed.id}), "does not fit an Ed25519"),
+        ("EdDSA over a P-256 did:key", forge({**head, "alg": "EdDSA", "kid": f"{did}#{did[8:]}"}), "does not fit a P-256"),
+        ("ES384 from a P-384 key", proof_es256(p384, nonce="n", aud=aud, binding="jwk", alg="ES384"), "not supported"),
+        ("kid fragment names another key", forge({**head, "kid": f"{did}#{p256_did(other)[8:]}"}), "does not name"),
+        ("jwk point off the curve", forge({**head, "jwk": off_curve}), "not on the curve"),
+        ("private EC jwk", forge({**head, "jwk": {**public, "d": public["x"]}}), "public JWK"),
+        ("P-256 did:key, no p256-pub header", forge({**head, "kid": "did:key:zDnaeXXXX#zDnaeXXXX"}), "p256-pub"),
+    ]  # fmt: skip
+    for label, jwt, why in cases:
+        with pytest.raises(KeyProofError) as err:
+            check_key_proof(jwt, audience=aud)
+        assert err.value.error == "invalid_proof" and why in err.value.message, label
+
+
+def test_p256_did_keys_match_the_did_key_spec_vector() -> None:
+    """w3c-ccg did-method-key test-vectors/nist-curves.json, P-256: the did:key and its JWK."""
+    from credkit.errors import KeyFormatError
+    from credkit.identity.p256 import P256PublicKey
+
+    did = "did:key:zDnaerx9CtbPJ1q36T5Ln5wYt3MQYeGRG5ehnPAmxcf5mDZpv"
+    jwk = {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": "igrFmi0whuihKnj9R3Om1SoMph72wUGeFaBbzG2vzns",
+        "y": "efsX5b10x8yjyrj4ny3pGfLcY7Xby1KzgqOdqnsrJIM",
+    }
+    assert P256PublicKey.from_jwk(jwk).did_key() == did
+    assert P256PublicKey.from_did_key(did).to_jwk() == jwk
+    for bad in (
+        "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",  # Ed25519
+        did[:-4],  # truncated point
+        "did:key:zDn" + "1" * 45,
+    ):
+        with pytest.raises(KeyFormatError):
+            P256PublicKey.from_did_key(bad)
+
+
 def test_an_offer_is_claimed_once_even_with_tokens_fetched_before(
     server: Server, store: SqliteStore, wallet: Wallet
 ) -> None:
@@ -177,6 +265,39 @@ def test_a_revoked_diplomas_offer_is_refused(
     answer = wallet.credential(access, wallet.request(jwt))
     assert answer.status_code == 400 and error(answer) == "credential_request_denied"
     assert store.offer(offer_id) == before and before is not None and before.state == "active"
+
+
+def test_a_suspended_diploma_is_withheld_until_reinstated(
+    server: Server, store: SqliteStore, wallet: Wallet
+) -> None:
+    """The same rule as the VC-API exchange (offers.withheld): nothing is delivered while the
+    diploma is suspended, the offer stays active, and the same link works once reinstated."""
+    options = {
+        "credentialStatus": [{"statusPurpose": "revocation"}, {"statusPurpose": "suspension"}]
+    }
+    vc = server.issue(diploma(), options)
+    offer, secret = store.create_offer(vc["id"], lifetime=timedelta(days=1))
+    access = wallet.access(secret)
+    code = wallet.code(secret)
+    with store.transaction():
+        store.set_status(vc["id"], "suspension", 1, reason="test")
+    before = store.offer(offer.id)
+    assert wallet.offer(secret).status_code == 409  # not gone: works once reinstated
+    answer = wallet.token(code)
+    described = answer.json()["error_description"]
+    assert (
+        error(answer) == "invalid_grant" and "suspended" in described and "revoked" not in described
+    )
+    jwt = proof(KeyPair.generate(), nonce=wallet.nonce(), aud=server.url)
+    answer = wallet.credential(access, wallet.request(jwt))
+    assert answer.status_code == 400 and error(answer) == "credential_request_denied"
+    assert "suspended" in answer.json()["error_description"]
+    assert store.offer(offer.id) == before and before is not None and before.state == "active"
+    with store.transaction():
+        store.set_status(vc["id"], "suspension", 0, reason="test")
+    key = KeyPair.generate()
+    claimed = wallet.claim(secret, key)
+    assert claimed["credentialSubject"]["id"] == key.controller
 
 
 def test_the_transaction_code_is_checked_at_the_token_endpoint(
@@ -235,6 +356,66 @@ def test_nonce_endpoint_is_uncacheable_and_unpredictable(wallet: Wallet) -> None
     answers = [wallet.client.post("/oid4vci/nonce") for _ in range(3)]
     assert all(a.headers["cache-control"] == "no-store" for a in answers)
     assert len({a.json()["c_nonce"] for a in answers}) == 3
+
+
+def test_an_offer_fetched_in_a_loop_is_capped_and_the_codes_still_work(
+    server: Server, store: SqliteStore, wallet: Wallet
+) -> None:
+    from credkit.issuer.offers import OFFER_TOKEN_CAP
+
+    _, offer_id, secret = new_offer(server, store)
+    codes = [wallet.code(secret) for _ in range(OFFER_TOKEN_CAP)]
+    before = store.offer(offer_id)
+    answer = wallet.offer(secret)
+    assert answer.status_code == 429 and error(answer) == "invalid_request"
+    assert int(answer.headers["retry-after"]) > 0
+    assert store.offer(offer_id) == before
+    _, _, other = new_offer(server, store)
+    assert wallet.offer(other).status_code == 200  # a cap per offer, not for the service
+    answer = wallet.token(codes[-1])
+    assert answer.status_code == 200, answer.text
+    key = KeyPair.generate()
+    jwt = proof(key, nonce=wallet.nonce(), aud=server.url)
+    vc = wallet.credential(answer.json()["access_token"], wallet.request(jwt))
+    assert vc.status_code == 200 and vc.json()["credentials"][0]["credential"]
+
+
+def _in_process(tmp_path: Path) -> Any:
+    from starlette import testclient
+
+    from credkit.server import ServerConfig, create_app
+
+    ws = make_workspace(tmp_path / "ws", "http://testserver")
+    return ws, testclient.TestClient(create_app(ServerConfig(issuer_dir=ws.root)))
+
+
+def test_expired_nonces_do_not_pile_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The nonce endpoint is open (§7): each nonce written purges expired ones, so a flood of
+    short-lived nonces leaves a handful of rows, not one per request."""
+    from credkit.issuer import oid4vci as proto
+
+    monkeypatch.setattr(proto, "NONCE_LIFETIME", timedelta(microseconds=1))
+    ws, client = _in_process(tmp_path)
+    with client:
+        for _ in range(300):
+            assert client.post("/oid4vci/nonce").status_code == 200
+    with SqliteStore(ws.store_path, base_url=ws.base_url) as opened:
+        rows = opened._db.execute("SELECT COUNT(*) FROM offer_tokens").fetchone()[0]
+    assert rows <= 2, rows  # 300 on a store that never purges
+
+
+def test_outstanding_nonces_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from credkit.server import oid4vci as served
+
+    monkeypatch.setattr(served, "NONCE_CAP", 5)
+    _, client = _in_process(tmp_path)
+    with client:
+        nonces = [client.post("/oid4vci/nonce") for _ in range(5)]
+        assert all(n.status_code == 200 for n in nonces)
+        refused = client.post("/oid4vci/nonce")
+        assert refused.status_code == 503 and refused.json()["error"] == "temporarily_unavailable"
+        assert refused.headers["cache-control"] == "no-store"
+        assert int(refused.headers["retry-after"]) > 0
 
 
 # --- the credential endpoint refuses, and nothing is used up ---------------------------------------

@@ -151,6 +151,29 @@ def test_a_published_client_claims_a_diploma_that_verifies_in_both_stacks(
     assert stored_offer(server, offer_id) == claimed
 
 
+@pytest.mark.parametrize("binding", ["did", "jwk"])
+def test_a_published_client_claims_with_a_p256_key(
+    wallet_js: NodeDriver, js: JsReference, server: Server, binding: str
+) -> None:
+    """ES256 key proofs (Appendix F.1) from a P-256 key made and encoded in Node: the holder is
+    the did:key Node computed (zDn…), which for a jwk proof the service derives on its own from
+    the key's x and y, so the two encodings of the compressed point must agree."""
+    credential_id, offer_id, link = offer(server)
+    out = wallet_js.run("claim", {"offer": link, "binding": binding, "alg": "ES256"})
+    vc, holder = out["credential"], out["holder"]
+    proof_jwt = json.loads(out["requests"][-1]["body"])["proofs"]["jwt"][0]
+    import base64
+
+    header = json.loads(base64.urlsafe_b64decode(proof_jwt.split(".")[0] + "=="))
+    assert header["alg"] == "ES256"
+    assert holder.startswith("did:key:zDn")
+    assert vc["id"] == credential_id and vc["credentialSubject"]["id"] == holder
+    assert server.verify(vc).json()["verified"] is True
+    assert js.verify(vc, mode="proof")["verified"] is True
+    claimed = stored_offer(server, offer_id)
+    assert claimed.status() == "claimed" and claimed.holder == holder
+
+
 def test_the_client_reads_a_refusal_as_the_oauth_error_it_is(
     wallet_js: NodeDriver, server: Server
 ) -> None:

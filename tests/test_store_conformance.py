@@ -27,7 +27,7 @@ import pytest
 
 import pg_server
 from credkit.errors import StoreError
-from credkit.issuer.offers import OfferError
+from credkit.issuer.offers import PURGE_BATCH, OfferError, TokenLimitError
 from credkit.issuer.store import (
     DuplicateCredentialError,
     IssuerStore,
@@ -391,6 +391,59 @@ def test_tokens_are_used_once_and_expire(store: SqlIssuerStore) -> None:
     assert store.use_token(token, "c_nonce") is None
     old = store.issue_token("challenge", offer_id=None, lifetime=timedelta(microseconds=1))
     assert store.use_token(old, "challenge") is None
+
+
+def _token_rows(backend: Backend, where: str = "TRUE") -> int:
+    return int(backend.raw(f"SELECT COUNT(*) FROM offer_tokens WHERE {where}")[0][0])
+
+
+def test_expired_tokens_are_purged_a_bounded_batch_per_write(
+    backend: Backend, store: SqlIssuerStore
+) -> None:
+    """An expired row answers nothing, so each write deletes some (at most PURGE_BATCH): the
+    table does not grow with the open nonce endpoint, and no live or used row is touched."""
+    live = store.issue_token("c_nonce", offer_id=None, lifetime=timedelta(hours=1))
+    used = store.issue_token("c_nonce", offer_id=None, lifetime=timedelta(hours=1))
+    assert store.use_token(used, "c_nonce") is not None
+    values = ", ".join(
+        f"('expired{i:04d}', NULL, 'c_nonce', '2020-01-01T00:00:00.000000Z', "
+        f"'2020-01-01T00:05:00.000000Z', NULL, NULL)"
+        for i in range(PURGE_BATCH * 2 + 10)
+    )
+    backend.raw(f"INSERT INTO offer_tokens VALUES {values}")
+    expired = "expires_at < '2021'"
+    assert _token_rows(backend, expired) == PURGE_BATCH * 2 + 10
+    store.issue_token("challenge", offer_id=None, lifetime=timedelta(minutes=5))
+    assert _token_rows(backend, expired) == PURGE_BATCH + 10  # one batch, not all
+    store.issue_token("challenge", offer_id=None, lifetime=timedelta(minutes=5))
+    store.issue_token("challenge", offer_id=None, lifetime=timedelta(minutes=5))
+    assert _token_rows(backend, expired) == 0
+    assert _token_rows(backend) == 2 + 3  # the live, the used, three challenges
+    assert store.peek_token(live, "c_nonce") is not None
+    assert store.use_token(used, "c_nonce") is None  # a used token is still refused
+
+
+def test_live_tokens_are_capped_per_offer_and_kind(store: SqlIssuerStore) -> None:
+    issue(store, "urn:uuid:1")
+    offer, _ = store.create_offer("urn:uuid:1", lifetime=timedelta(days=1))
+    other, _ = store.create_offer("urn:uuid:1", lifetime=timedelta(days=1))
+    hour = timedelta(hours=1)
+    nonces = [store.issue_token("c_nonce", offer_id=None, lifetime=hour, cap=3) for _ in "abc"]
+    with pytest.raises(TokenLimitError):
+        store.issue_token("c_nonce", offer_id=None, lifetime=hour, cap=3)
+    # other offers and kinds have their own count; a used or expired token no longer counts
+    for owner in (offer.id, other.id):
+        for _ in range(3):
+            store.issue_token("challenge", offer_id=owner, lifetime=hour, cap=3)
+        with pytest.raises(TokenLimitError):
+            store.issue_token("challenge", offer_id=owner, lifetime=hour, cap=3)
+    store.use_token(nonces[0], "c_nonce")
+    again = store.issue_token("c_nonce", offer_id=None, lifetime=hour, cap=3)
+    assert store.peek_token(again, "c_nonce") == (None, {})
+    short = store.issue_token("c_nonce", offer_id=None, lifetime=timedelta(microseconds=1))
+    assert store.peek_token(short, "c_nonce") is None
+    with pytest.raises(TokenLimitError):  # refused: nothing was written
+        store.issue_token("c_nonce", offer_id=None, lifetime=hour, cap=3)
 
 
 def test_changes_are_audited_in_a_chain(store: SqlIssuerStore) -> None:

@@ -408,6 +408,66 @@ def test_a_revoked_diplomas_offer_is_refused(server: Server, client: httpx.Clien
     assert again.status_code == 409 and again.json()["code"] == "DIPLOMA_REVOKED"
 
 
+def _set_status(server: Server, client: httpx.Client, credential_id: str, status: str) -> None:
+    answer = client.post(
+        server.url + "/credentials/status",
+        json={"credentialId": credential_id, "credentialStatus": [{"status": status}]},
+        headers=AUTH,
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_suspended_diploma_is_withheld_until_reinstated(
+    server: Server, client: httpx.Client
+) -> None:
+    """The same rule as OID4VCI (offers.withheld): a suspended diploma is not handed to a wallet;
+    the offer stays active and the same link delivers once the diploma is reinstated."""
+    options = {
+        "credentialStatus": [{"statusPurpose": "revocation"}, {"statusPurpose": "suspension"}]
+    }
+    vc = server.issue(diploma(), options)
+    created = client.post(server.url + "/offers", json={"credentialId": vc["id"]}, headers=AUTH)
+    assert created.status_code == 201, created.text
+    offer: dict[str, Any] = created.json()
+    vpr = _request(client, offer)  # asked for before the suspension
+    _set_status(server, client, vc["id"], "suspended")
+    vp = didauth_presentation(KeyPair.generate(), vpr["challenge"], vpr["domain"])
+    _refused(server, client, offer, {"verifiablePresentation": vp}, 409, "DIPLOMA_SUSPENDED")
+    _refused(server, client, offer, {}, 409, "DIPLOMA_SUSPENDED")
+    page = client.get(offer["claimUrl"])
+    assert page.status_code == 409 and "lcw.app" not in page.text and "suspended" in page.text
+    # a suspended diploma may still be offered (the link is for after the reinstatement)
+    again = client.post(server.url + "/offers", json={"credentialId": vc["id"]}, headers=AUTH)
+    assert again.status_code == 201, again.text
+    _set_status(server, client, vc["id"], "active")
+    holder = KeyPair.generate()
+    received = claim_via_exchange(offer["exchangeUrl"], holder, client)
+    assert received["credentialSubject"]["id"] == holder.controller
+    assert _verifier().verify_credential(received).verdict == "verified"
+
+
+def test_a_link_posted_in_a_loop_is_capped_not_stored_without_end(
+    server: Server, client: httpx.Client
+) -> None:
+    from credkit.issuer.offers import OFFER_TOKEN_CAP
+
+    offer = _offer(server, client)
+    requests = [_request(client, offer) for _ in range(OFFER_TOKEN_CAP)]
+    answer = client.post(offer["exchangeUrl"], json={})
+    assert answer.status_code == 429 and answer.json()["code"] == "TOO_MANY_CHALLENGES"
+    assert int(answer.headers["retry-after"]) > 0
+    assert client.get(offer["claimUrl"]).status_code == 429  # its deep links need a challenge
+    other = _offer(server, client)
+    assert client.post(other["exchangeUrl"], json={}).status_code == 200  # a cap per offer
+    # the challenges already handed out still work
+    holder = KeyPair.generate()
+    vp = didauth_presentation(holder, requests[0]["challenge"], requests[0]["domain"])
+    done = client.post(offer["exchangeUrl"], json={"verifiablePresentation": vp})
+    assert done.status_code == 200, done.text
+    received = done.json()["verifiablePresentation"]["verifiableCredential"][0]
+    assert received["credentialSubject"]["id"] == holder.controller
+
+
 def test_holder_code_reports_a_refusal(server: Server, client: httpx.Client) -> None:
     offer = _offer(server, client)
     claim_via_exchange(offer["exchangeUrl"], KeyPair.generate(), client)

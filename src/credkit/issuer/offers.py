@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from credkit.errors import StoreError
 
@@ -49,6 +49,31 @@ CREATE TABLE IF NOT EXISTS offer_tokens (
 
 ACTIVE, CLAIMED, REVOKED, EXPIRED = "active", "claimed", "revoked", "expired"
 
+# --- keeping offer_tokens small --------------------------------------------------------------
+# Every token row expires (minutes), and an expired row answers nothing (peek_token and
+# use_token filter on expires_at), so deleting it changes no answer. Each issue_token deletes at
+# most PURGE_BATCH expired rows in its own transaction: bounded work per call, and since each
+# call adds one row and can remove many, the expired backlog drains while tokens are written.
+# The nonce endpoint is open to anyone (OID4VCI 1.0 §7), so live rows are capped too: at most
+# NONCE_CAP unused, unexpired c_nonces in all, and at most OFFER_TOKEN_CAP of one kind per offer
+# (challenges and pre-authorized codes, minted by anyone holding the link). Past a cap the
+# endpoint answers "try later" (TokenLimitError) instead of growing the table. A stateless HMAC
+# nonce was the other way; it needs one secret on every replica, and replicas mount the
+# workspace read-only (docs/scaling.md), so the state stays in the shared store instead.
+PURGE_BATCH = 64
+NONCE_CAP = 10_000
+OFFER_TOKEN_CAP = 50
+# {lock}: PostgreSQL adds FOR UPDATE SKIP LOCKED, so two purges never wait on (or deadlock over)
+# the same rows; SQLite's write lock already serializes them
+PURGE_EXPIRED_TOKENS = (
+    "DELETE FROM offer_tokens WHERE token_hash IN (SELECT token_hash FROM offer_tokens "
+    "WHERE expires_at <= ? LIMIT ?{lock})"
+)
+COUNT_LIVE_TOKENS = (
+    "SELECT COUNT(*) FROM offer_tokens WHERE kind = ? AND offer_id IS ? AND used_at IS NULL "
+    "AND expires_at > ?"
+)
+
 
 class OfferError(StoreError):
     """An offer cannot be used: unknown, expired, already claimed, or revoked."""
@@ -58,6 +83,12 @@ class OfferError(StoreError):
     def __init__(self, message: str, *, reason: str = "unknown") -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class TokenLimitError(StoreError):
+    """Too many live tokens of one kind (for one offer, or unbound nonces): try again later."""
+
+    code = "TOKEN_LIMIT"
 
 
 def timestamp(moment: datetime) -> str:
@@ -150,6 +181,32 @@ def why_unusable(offer: Offer | None, now: datetime) -> OfferError:
             reason=EXPIRED,
         )
     return OfferError("this offer cannot be used now", reason=status)
+
+
+class _StatusReader(Protocol):
+    def get_status(self, credential_id: str) -> dict[str, int]: ...
+
+
+REVOKED_DIPLOMA, SUSPENDED_DIPLOMA = "revoked", "suspended"
+
+
+def withheld(store: _StatusReader, credential_id: str) -> str | None:
+    """Why the diploma must not go into a wallet now (``revoked`` or ``suspended``), else None.
+
+    The one rule both wallet flows (VC-API exchange, OID4VCI) apply before and at delivery.
+    A suspended diploma is withheld too, not only a revoked (or replaced) one: suspension means
+    "not to be relied on until reinstated" (Bitstring Status List 1.0 §2.1, statusPurpose
+    ``suspension``), and a copy handed over now would be bound to a holder DID and presented as
+    that holder's own while the issuer says it should not be relied on. Withholding keeps the
+    offer active (nothing is claimed), so the same link works again once the issuer reinstates
+    the diploma; revocation is final, so a revoked diploma's link never works again.
+    """
+    status = store.get_status(credential_id)
+    if status.get("revocation"):
+        return REVOKED_DIPLOMA
+    if status.get("suspension"):
+        return SUSPENDED_DIPLOMA
+    return None
 
 
 def expiry(now: datetime, lifetime: timedelta) -> str:

@@ -30,11 +30,12 @@ from typing import Any
 
 from joserfc import jws
 from joserfc.errors import JoseError, SecurityWarning
-from joserfc.jwk import OKPKey
+from joserfc.jwk import ECKey, OKPKey
 
 from credkit.errors import CredkitError
 from credkit.identity.did import did_key, did_key_document
 from credkit.identity.keys import PublicKey
+from credkit.identity.p256 import DID_KEY_PREFIX, P256PublicKey
 from credkit.jsonld.contexts import OB_V3P0, VC_V2
 
 # RFC 9864 deprecates the polymorphic "EdDSA" in favour of "Ed25519"; wallets (and the OID4VCI
@@ -45,8 +46,12 @@ warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=Securi
 CONFIGURATION_ID = "OpenBadgeCredential_ldp_vc"
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 PROOF_TYP = "openid4vci-proof+jwt"  # Appendix F.1
-# JWS algorithms verified for key proofs: Ed25519 only ("EdDSA", RFC 8037; "Ed25519", RFC 9864)
-PROOF_ALGS = ("EdDSA", "Ed25519")
+# JWS algorithms verified for key proofs: Ed25519 ("EdDSA", RFC 8037; "Ed25519", RFC 9864) and
+# P-256 with SHA-256 ("ES256", RFC 7518 §3.4), which many wallets use because phones' secure
+# elements and passkey hardware hold P-256 keys only
+ED25519_ALGS = ("EdDSA", "Ed25519")
+P256_ALGS = ("ES256",)
+PROOF_ALGS = ED25519_ALGS + P256_ALGS
 # what the diploma copy is signed with (Appendix A.1.2: "signature suite identifiers")
 SIGNING_SUITES = ("eddsa-rdfc-2022", "Ed25519Signature2020")
 
@@ -126,7 +131,8 @@ def issuer_metadata(base_url: str, issuer_name: str) -> dict[str, Any]:
                     "type": ["VerifiableCredential", "OpenBadgeCredential"],
                 },
                 "credential_signing_alg_values_supported": list(SIGNING_SUITES),
-                # the copy names a did:key; a jwk key proof is bound to that key's did:key
+                # the copy names a did:key (Ed25519 z6Mk… or P-256 zDn…); a jwk key proof is
+                # bound to that key's did:key
                 "cryptographic_binding_methods_supported": ["did:key", "jwk"],
                 "proof_types_supported": {
                     "jwt": {"proof_signing_alg_values_supported": list(PROOF_ALGS)}
@@ -206,34 +212,52 @@ def _json_part(part: str, what: str) -> dict[str, Any]:
     return value
 
 
-def _holder_key(header: dict[str, Any]) -> tuple[str, PublicKey]:
+HolderKey = PublicKey | P256PublicKey
+
+
+def _kid_key(kid: Any) -> tuple[str, HolderKey]:
+    """A did:key DID URL whose fragment is its own key: Ed25519 (``z6Mk…``) or P-256 (``zDn…``)."""
+    if not isinstance(kid, str) or not kid.startswith("did:key:") or "#" not in kid:
+        raise KeyProofError("kid must be a did:key DID URL (did:key:z…#z…)")
+    did, fragment = kid.split("#", 1)
+    if did.startswith(DID_KEY_PREFIX):
+        p256 = P256PublicKey.from_did_key(did)
+        if fragment != p256.multibase():
+            raise KeyProofError("kid does not name the key of its did:key")
+        return did, p256
+    document = did_key_document(did)
+    method = document["verificationMethod"][0]
+    if fragment != method["publicKeyMultibase"]:
+        raise KeyProofError("kid does not name the key of its did:key")
+    return did, PublicKey.from_multibase(method["publicKeyMultibase"])
+
+
+def _jwk_key(jwk: Any) -> tuple[str, HolderKey]:
+    """A public JWK, bound to the did:key of the same key (Ed25519 OKP or P-256 EC)."""
+    if not isinstance(jwk, dict) or "d" in jwk:
+        raise KeyProofError("jwk must be a public JWK")
+    if jwk.get("kty") == "EC":
+        p256 = P256PublicKey.from_jwk(jwk)
+        return p256.did_key(), p256
+    public = PublicKey.from_jwk(jwk)
+    return did_key(public), public
+
+
+def _holder_key(header: dict[str, Any]) -> tuple[str, HolderKey]:
     """The DID the copy is bound to and the key that must have signed, from ``kid`` or ``jwk``.
 
     F.1: exactly one of ``kid``, ``jwk``, ``x5c``. A ``kid`` must be a did:key URL whose
-    fragment names the DID's own key; a ``jwk`` (Ed25519) binds to that key's did:key, which
-    credkit's verifier resolves (did:jwk it does not).
+    fragment names the DID's own key; a ``jwk`` (Ed25519 or P-256) binds to that key's did:key
+    (did:jwk is not used).
     """
     present = [name for name in ("kid", "jwk", "x5c") if name in header]
     if len(present) != 1:
         raise KeyProofError("the key proof header must carry exactly one of kid, jwk or x5c")
     try:
         if present[0] == "kid":
-            kid = header["kid"]
-            if not isinstance(kid, str) or not kid.startswith("did:key:") or "#" not in kid:
-                raise KeyProofError("kid must be a did:key DID URL (did:key:z…#z…)")
-            did, fragment = kid.split("#", 1)
-            document = did_key_document(did)
-            method = document["verificationMethod"][0]
-            if fragment != method["publicKeyMultibase"]:
-                raise KeyProofError("kid does not name the key of its did:key")
-            public = PublicKey.from_multibase(method["publicKeyMultibase"])
-            return did, public
+            return _kid_key(header["kid"])
         if present[0] == "jwk":
-            jwk = header["jwk"]
-            if not isinstance(jwk, dict) or "d" in jwk:
-                raise KeyProofError("jwk must be a public JWK")
-            public = PublicKey.from_jwk(jwk)
-            return did_key(public), public
+            return _jwk_key(header["jwk"])
     except CredkitError as exc:
         if isinstance(exc, KeyProofError):
             raise
@@ -241,13 +265,36 @@ def _holder_key(header: dict[str, Any]) -> tuple[str, PublicKey]:
     raise KeyProofError("x5c key proofs are not supported; use a did:key kid or a jwk")
 
 
+def _verify_signature(jwt: str, alg: str, public: HolderKey) -> bytes:
+    """The payload, once the JWS verifies by ``public`` with ``alg``; the alg must fit the key
+    (EdDSA/Ed25519 for an Ed25519 key, ES256 for a P-256 key: RFC 7518 §3.4 and RFC 8037)."""
+    try:
+        if isinstance(public, P256PublicKey):
+            if alg not in P256_ALGS:
+                raise KeyProofError(f"key proof alg {alg!r} does not fit a P-256 key (ES256)")
+            ec_jwk: dict[str, str | list[str]] = {**public.to_jwk()}
+            verified = jws.deserialize_compact(jwt, ECKey.import_key(ec_jwk), algorithms=["ES256"])
+        else:
+            if alg not in ED25519_ALGS:
+                raise KeyProofError(f"key proof alg {alg!r} does not fit an Ed25519 key (EdDSA)")
+            okp_jwk: dict[str, str | list[str]] = {**public.to_jwk()}
+            verified = jws.deserialize_compact(
+                jwt, OKPKey.import_key(okp_jwk), algorithms=list(ED25519_ALGS)
+            )
+    except JoseError:
+        raise KeyProofError(
+            "the key proof's signature is not by the key its header names"
+        ) from None
+    return verified.payload
+
+
 def check_key_proof(jwt: Any, *, audience: str, now: float | None = None) -> KeyProof:
     """Verify a ``jwt`` key proof (Appendix F.1) but for its nonce's freshness.
 
-    Checked: compact JWS, ``typ``, ``alg`` (Ed25519 only), the key from ``kid``/``jwk``, the
-    signature by that key (joserfc), ``aud`` = the Credential Issuer Identifier, ``iat`` recent,
-    ``nonce`` present. Whether the nonce is one this service issued and has not used is for the
-    caller (the store), which answers ``invalid_nonce`` (§8.3.1.2).
+    Checked: compact JWS, ``typ``, ``alg`` (EdDSA/Ed25519 or ES256, fitting the key), the key
+    from ``kid``/``jwk``, the signature by that key (joserfc), ``aud`` = the Credential Issuer
+    Identifier, ``iat`` recent, ``nonce`` present. Whether the nonce is one this service issued
+    and has not used is for the caller (the store), which answers ``invalid_nonce`` (§8.3.1.2).
     """
     if not isinstance(jwt, str) or not jwt or len(jwt) > MAX_PROOF_CHARS:
         raise KeyProofError("a key proof must be a compact JWS string")
@@ -265,16 +312,9 @@ def check_key_proof(jwt: Any, *, audience: str, now: float | None = None) -> Key
     if "crit" in header:
         raise KeyProofError("key proofs with critical header parameters are not supported")
     holder, public = _holder_key(header)
-    try:
-        jwk: dict[str, str | list[str]] = {**public.to_jwk()}
-        key = OKPKey.import_key(jwk)
-        verified = jws.deserialize_compact(jwt, key, algorithms=list(PROOF_ALGS))
-    except JoseError:
-        raise KeyProofError(
-            "the key proof's signature is not by the key its header names"
-        ) from None
+    payload = _verify_signature(jwt, str(alg), public)
     claims = _json_part(parts[1], "payload")
-    if json.loads(verified.payload) != claims:  # pragma: no cover - same bytes, both parsers
+    if json.loads(payload) != claims:  # pragma: no cover - same bytes, both parsers
         raise KeyProofError("the key proof's payload could not be read")
     if claims.get("aud") != audience:
         raise KeyProofError(f"the key proof's aud must be this credential issuer ({audience})")

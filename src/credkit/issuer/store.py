@@ -26,10 +26,14 @@ from credkit.errors import StoreError
 from credkit.issuer import audit as audit_log
 from credkit.issuer.audit import AUDIT_SCHEMA, AuditEntry, default_actor
 from credkit.issuer.offers import (
+    COUNT_LIVE_TOKENS,
     OFFER_COLUMNS,
     OFFER_SCHEMA,
+    PURGE_BATCH,
+    PURGE_EXPIRED_TOKENS,
     Offer,
     OfferError,
+    TokenLimitError,
     expiry,
     new_secret,
     offer_from_row,
@@ -296,6 +300,7 @@ class IssuerStore(Protocol):
         offer_id: str | None,
         lifetime: timedelta,
         data: Mapping[str, Any] | None = None,
+        cap: int | None = None,
     ) -> str: ...
     def peek_token(self, token: str, kind: str) -> tuple[str | None, dict[str, Any]] | None: ...
     def use_token(self, token: str, kind: str) -> tuple[str | None, dict[str, Any]] | None: ...
@@ -325,6 +330,8 @@ class SqlIssuerStore:
     # another process could change them between the read and the write (SQLite's write lock
     # already excludes that)
     _lock_list_row = ""
+    # appended to the purge of expired tokens' row selection (offers.PURGE_EXPIRED_TOKENS)
+    _skip_locked = ""
 
     def transaction(self) -> AbstractContextManager[Any]:
         raise NotImplementedError
@@ -1169,12 +1176,22 @@ class SqlIssuerStore:
         offer_id: str | None,
         lifetime: timedelta,
         data: Mapping[str, Any] | None = None,
+        cap: int | None = None,
     ) -> str:
         """A one-time token of ``kind`` (challenge, access_token, c_nonce...), optionally tied to
-        an offer, with JSON ``data`` the flow needs back; only its hash is stored."""
+        an offer, with JSON ``data`` the flow needs back; only its hash is stored. Expired rows
+        are purged on the way, a bounded batch; with ``cap``, refused (TokenLimitError) when
+        ``cap`` live tokens of ``kind`` for this offer (or unbound) exist (offers.PURGE_BATCH)."""
         now = datetime.now(UTC)
         token = new_secret()
         with self.transaction():
+            moment = timestamp(now)
+            purge = PURGE_EXPIRED_TOKENS.format(lock=self._skip_locked)
+            self._db.execute(purge, (moment, PURGE_BATCH))
+            if cap is not None:
+                live = self._db.execute(COUNT_LIVE_TOKENS, (kind, offer_id, moment)).fetchone()
+                if int(live[0]) >= cap:
+                    raise TokenLimitError(f"too many live {kind} tokens; try again in a while")
             self._db.execute(
                 "INSERT INTO offer_tokens (token_hash, offer_id, kind, created_at, expires_at, "
                 "data) VALUES (?,?,?,?,?,?)",

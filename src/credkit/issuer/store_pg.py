@@ -396,6 +396,7 @@ class PostgresStore(SqlIssuerStore):
     # UPDATE, as the UPDATE itself takes: it does not wait for (nor deadlock with) the KEY SHARE
     # lock an allocation's foreign key takes on the same row
     _lock_list_row = " FOR NO KEY UPDATE OF l"
+    _skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(
         self,

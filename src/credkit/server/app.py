@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from credkit import __version__
 from credkit.issuer.hosting import did_document_path
 from credkit.server import claim, errors, exchanges, hosting, offers, oid4vci, pages, vcapi
+from credkit.server.exchange_cors import ExchangeCors
 from credkit.server.limits import BodyLimit, NoTokensInUrl
 from credkit.server.state import ServerConfig, ServerState, load_tokens
 
@@ -112,6 +113,7 @@ def create_app(config: ServerConfig | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
+    app.add_middleware(ExchangeCors)  # /exchanges/{secret} only: browser wallets (any origin)
     app.add_middleware(HeadAsGet)
     app.add_middleware(NoTokensInUrl)  # outermost: refused before anything reads the request
     return app

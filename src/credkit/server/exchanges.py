@@ -42,10 +42,14 @@ from fastapi.responses import JSONResponse
 from credkit.issuer.offers import (
     CLAIMED,
     EXPIRED,
+    OFFER_TOKEN_CAP,
     REVOKED,
+    REVOKED_DIPLOMA,
     Offer,
     OfferError,
+    TokenLimitError,
     exchange_url,
+    withheld,
 )
 from credkit.issuer.store import SqlIssuerStore, StoreBusyError, serialize_credential
 from credkit.issuer.wallet import WalletCopyError, wallet_copy
@@ -96,9 +100,21 @@ def service_domain(state: ServerState) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def diploma_revoked(store: SqlIssuerStore, credential_id: str) -> bool:
-    """A revoked (or replaced) diploma is never delivered into a wallet."""
-    return bool(store.get_status(credential_id).get("revocation"))
+def withheld_refusal(store: SqlIssuerStore, credential_id: str) -> ApiError | None:
+    """The refusal for a diploma that must not go into a wallet now (``offers.withheld``: the
+    rule OID4VCI applies too): revoked is gone for good (410); suspended, not now (409), and the
+    offer stays active so the same link works once the diploma is reinstated."""
+    why = withheld(store, credential_id)
+    if why is None:
+        return None
+    if why == REVOKED_DIPLOMA:
+        return ApiError(410, "the diploma this link was for has been revoked", "DIPLOMA_REVOKED")
+    return ApiError(
+        409,
+        "the diploma this link was for is suspended by the issuer; the link works again if it "
+        "is reinstated",
+        "DIPLOMA_SUSPENDED",
+    )
 
 
 def usable_offer(store: SqlIssuerStore, secret: str) -> Offer:
@@ -110,19 +126,33 @@ def usable_offer(store: SqlIssuerStore, secret: str) -> Offer:
     if status in _GONE:
         detail, code = _GONE[status]
         raise ApiError(410, detail, code)
-    if diploma_revoked(store, offer.credential_id):
-        raise ApiError(410, "the diploma this link was for has been revoked", "DIPLOMA_REVOKED")
+    refusal = withheld_refusal(store, offer.credential_id)
+    if refusal is not None:
+        raise refusal
     return offer
+
+
+def new_challenge(
+    store: SqlIssuerStore, offer: Offer, lifetime: timedelta, data: dict[str, Any]
+) -> str:
+    """A one-time challenge for the offer; at most OFFER_TOKEN_CAP live ones per offer, so a
+    link opened or posted in a loop does not grow the store (429 until some expire)."""
+    try:
+        return store.issue_token(
+            CHALLENGE, offer_id=offer.id, lifetime=lifetime, data=data, cap=OFFER_TOKEN_CAP
+        )
+    except TokenLimitError:
+        raise ApiError(
+            429,
+            "too many open requests for this claim link; try again in a few minutes",
+            "TOO_MANY_CHALLENGES",
+            headers={"Retry-After": "60"},
+        ) from None
 
 
 def direct_challenge(store: SqlIssuerStore, offer: Offer, domain: str) -> str:
     """A challenge for the deep links the claim page shows (LCW signs it with no domain)."""
-    return store.issue_token(
-        CHALLENGE,
-        offer_id=offer.id,
-        lifetime=DIRECT_LIFETIME,
-        data={"direct": True, "domain": domain},
-    )
+    return new_challenge(store, offer, DIRECT_LIFETIME, {"direct": True, "domain": domain})
 
 
 def lcw_params(state: ServerState, secret: str, challenge: str) -> str:
@@ -186,9 +216,7 @@ def vpr(state: ServerState, store: SqlIssuerStore, offer: Offer, secret: str) ->
     """VC-API ``verifiablePresentationRequest`` for DIDAuthentication (VC-API §"Exchanges";
     query shape as the DCC transaction service and LCW's exchanges.ts read it)."""
     domain = service_domain(state)
-    challenge = store.issue_token(
-        CHALLENGE, offer_id=offer.id, lifetime=CHALLENGE_LIFETIME, data={"domain": domain}
-    )
+    challenge = new_challenge(store, offer, CHALLENGE_LIFETIME, {"domain": domain})
     return {
         "verifiablePresentationRequest": {
             "query": [
@@ -302,6 +330,11 @@ def _claim(state: ServerState, secret: str, body: Any) -> tuple[dict[str, Any], 
         with store.transaction():
             if store.use_token(challenge, CHALLENGE) is None:
                 raise _problem(400, "the challenge was used already", "BAD_CHALLENGE")
+            # again under the write lock: a suspension or revocation made while the copy was
+            # being signed still withholds it (the transaction is undone)
+            refusal = withheld_refusal(store, offer.credential_id)
+            if refusal is not None:
+                raise refusal
             store.claim_offer(offer.id, holder=holder, flow="vcapi", delivered_digest=digest)
     except OfferError as exc:
         if exc.reason == "tx_code":

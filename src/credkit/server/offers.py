@@ -14,15 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from credkit.errors import StoreError
 from credkit.issuer.offers import (
+    REVOKED_DIPLOMA,
     OfferError,
     claim_page_url,
     exchange_url,
     oid4vci_offer_link,
     parse_lifetime,
+    withheld,
 )
 from credkit.issuer.store import StoreBusyError
 from credkit.server.errors import ApiError
-from credkit.server.exchanges import base_url, diploma_revoked
+from credkit.server.exchanges import base_url
 from credkit.server.state import ServerState
 from credkit.server.vcapi import require_issuer
 
@@ -48,7 +50,8 @@ def new_offer(state: ServerState, credential_id: str, lifetime: str | int) -> di
         raise ApiError(400, exc.message, "BAD_LIFETIME") from None
     if store.credential(credential_id) is None:
         raise ApiError(404, f"no credential {credential_id} was issued here", "NOT_FOUND")
-    if diploma_revoked(store, credential_id):
+    # a suspended diploma can be offered: the link works once it is reinstated (offers.withheld)
+    if withheld(store, credential_id) == REVOKED_DIPLOMA:
         raise ApiError(409, "the diploma is revoked: it cannot be offered", "DIPLOMA_REVOKED")
     offer, secret = store.create_offer(credential_id, lifetime=life)
     return {

@@ -11,7 +11,7 @@ in one transaction, after every check and after the copy is signed.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -21,7 +21,18 @@ from starlette.concurrency import run_in_threadpool
 
 from credkit.errors import CredkitError
 from credkit.issuer import oid4vci as proto
-from credkit.issuer.offers import ACTIVE, Offer, OfferError, secret_hash, why_unusable
+from credkit.issuer.offers import (
+    ACTIVE,
+    NONCE_CAP,
+    OFFER_TOKEN_CAP,
+    REVOKED_DIPLOMA,
+    Offer,
+    OfferError,
+    TokenLimitError,
+    secret_hash,
+    why_unusable,
+    withheld,
+)
 from credkit.issuer.store import SqlIssuerStore, StoreBusyError, serialize_credential
 from credkit.issuer.wallet import wallet_copy
 from credkit.server.state import ServerState
@@ -30,7 +41,6 @@ router = APIRouter(tags=["OpenID4VCI"])
 
 MAX_REQUEST_BYTES = 32 * 1024  # a token or credential request is a few hundred bytes
 NO_STORE = {"Cache-Control": "no-store"}
-DECISIVE = ("revocation", "suspension")
 
 
 class OAuthError(Exception):
@@ -70,13 +80,14 @@ def _state(request: Request) -> tuple[ServerState, str]:
     return state, state.ws.base_url
 
 
+def _later(status: int, error: str, description: str) -> OAuthError:
+    """A cap on live tokens was reached (offers.TokenLimitError): retry once some expire."""
+    retry = str(int(proto.NONCE_LIFETIME.total_seconds()))
+    return OAuthError(status, error, description, {"Retry-After": retry})
+
+
 def _json(body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, headers=NO_STORE)
-
-
-def _revoked(store: SqlIssuerStore, credential_id: str) -> bool:
-    status = store.get_status(credential_id)
-    return any(status.get(purpose) for purpose in DECISIVE)
 
 
 def _usable_offer(
@@ -89,8 +100,17 @@ def _usable_offer(
         raise OAuthError(status, error, "no such offer")
     if offer.status(now) != ACTIVE:
         raise OAuthError(status, error, why_unusable(offer, now).message)
-    if _revoked(store, offer.credential_id):
-        raise OAuthError(status, error, "this diploma was revoked or suspended by the issuer")
+    # one rule with the VC-API exchange (offers.withheld): revoked or suspended, not delivered
+    why = withheld(store, offer.credential_id)
+    if why == REVOKED_DIPLOMA:
+        raise OAuthError(status, error, "this diploma was revoked by the issuer")
+    if why is not None:
+        # not gone (410) at the offer: the same link works again once the diploma is reinstated
+        raise OAuthError(
+            409 if status == 410 else status,
+            error,
+            "this diploma is suspended by the issuer; the link works again if it is reinstated",
+        )
     return offer
 
 
@@ -130,8 +150,19 @@ def _offer(state: ServerState, base_url: str, secret: str) -> dict[str, Any]:
         raise OAuthError(404, "invalid_request", "no such offer (the link is wrong)")
     _usable_offer(store, offer.id, "invalid_request", status=410)
     # a fresh pre-authorized code per fetch: short lived and single use (§4.1.1); the long-lived
-    # offer secret itself never goes to the token endpoint
-    code = store.issue_token(proto.CODE_KIND, offer_id=offer.id, lifetime=proto.CODE_LIFETIME)
+    # offer secret itself never goes to the token endpoint. At most OFFER_TOKEN_CAP live codes
+    # per offer: a link fetched in a loop does not grow the store
+    try:
+        code = store.issue_token(
+            proto.CODE_KIND,
+            offer_id=offer.id,
+            lifetime=proto.CODE_LIFETIME,
+            cap=OFFER_TOKEN_CAP,
+        )
+    except TokenLimitError:
+        raise _later(
+            429, "invalid_request", "this offer was fetched too often; try later"
+        ) from None
     return proto.credential_offer(base_url, code, tx_code=offer.has_tx_code)
 
 
@@ -238,8 +269,10 @@ def _token(state: ServerState, form: dict[str, str]) -> dict[str, Any]:
                 400, "invalid_grant", "too many wrong transaction codes; ask the issuer"
             )
         if not secrets.compare_digest(secret_hash(tx_code), wanted):
-            # counted (a token row), the offer itself unchanged; §6.3: wrong code is invalid_grant
-            store.issue_token(proto.MISS_KIND, offer_id=offer.id, lifetime=proto.CODE_LIFETIME)
+            # counted (a token row), the offer itself unchanged; §6.3: wrong code is invalid_grant.
+            # The row lives as long as the offer, so the purge of expired tokens cannot reset
+            # the count while the offer can still be claimed
+            store.issue_token(proto.MISS_KIND, offer_id=offer.id, lifetime=_remaining(offer))
             raise OAuthError(400, "invalid_grant", "the transaction code is wrong")
     details = _authorization_details(form.get("authorization_details"))
     # the access token the wallet gets is "<store token>.<key>": the key (never stored) seals
@@ -265,6 +298,12 @@ def _token(state: ServerState, form: dict[str, str]) -> dict[str, Any]:
     if details is not None:
         answer["authorization_details"] = details
     return answer
+
+
+def _remaining(offer: Offer) -> timedelta:
+    """How long the offer can still be claimed (at least a second)."""
+    ends = datetime.strptime(offer.expires_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return max(ends - datetime.now(UTC), timedelta(seconds=1))
 
 
 def _authorization_details(raw: str | None) -> list[dict[str, Any]] | None:
@@ -319,11 +358,16 @@ async def nonce(request: Request) -> Response:
     state, _ = _state(request)
 
     def issue() -> str:
+        # open to anyone (§7): expired nonces are purged as new ones are written, and live ones
+        # capped (offers.NONCE_CAP), so a flood gets 503s instead of growing the store
         return state.store().issue_token(
-            proto.NONCE_KIND, offer_id=None, lifetime=proto.NONCE_LIFETIME
+            proto.NONCE_KIND, offer_id=None, lifetime=proto.NONCE_LIFETIME, cap=NONCE_CAP
         )
 
-    return _json({"c_nonce": await run_in_threadpool(issue)})
+    try:
+        return _json({"c_nonce": await run_in_threadpool(issue)})
+    except TokenLimitError:
+        raise _later(503, "temporarily_unavailable", "too many nonces outstanding") from None
 
 
 # --- §8: the credential endpoint -----------------------------------------------------------------
@@ -446,6 +490,12 @@ def _credential(state: ServerState, base_url: str, bearer: str, body: bytes) -> 
                 raise _RefusedError(_invalid_token("the access token was just used"))
             if store.use_token(proof.nonce, proto.NONCE_KIND) is None:
                 raise _RefusedError(OAuthError(400, "invalid_nonce", "the nonce was just used"))
+            # again in the transaction: a status change made while the copy was being signed
+            # still withholds it (offers.withheld; the transaction is undone)
+            try:
+                _usable_offer(store, offer.id, "credential_request_denied")
+            except OAuthError as refused:
+                raise _RefusedError(refused) from None
             try:
                 store.claim_offer(
                     offer.id,

@@ -2,11 +2,12 @@
 // Credo wallet framework) claiming a diploma from `credkit serve` on 127.0.0.1.
 //
 //   node claim.mjs claim <unused> < {"offer": "openid-credential-offer://?...", "txCode"?: "...",
-//                                    "binding"?: "did" | "jwk"}
+//                                    "binding"?: "did" | "jwk", "alg"?: "EdDSA" | "ES256"}
 //   -> {"holder": "did:key:z6Mk...", "credential": {...}, "requests": [{method, url, body}, ...]}
 //
-// The Ed25519 key is made with Node's own crypto; its did:key is encoded here (multicodec 0xed01 +
-// base58btc). `requests` records what the library sent, so the test can assert on it.
+// The key (Ed25519, or P-256 for ES256) is made with Node's own crypto; its did:key is encoded
+// here (multicodec 0xed01 + the raw key, or 0x1200 as varint 0x80 0x24 + the compressed P-256
+// point; base58btc). `requests` records what the library sent, so the test can assert on it.
 import crypto from 'node:crypto';
 import {Openid4vciClient} from '@openid4vc/openid4vci';
 import {clientAuthenticationAnonymous, setGlobalConfig} from '@openid4vc/oauth2';
@@ -38,10 +39,21 @@ async function readStdin() {
 }
 
 async function claim(input) {
-  const {publicKey, privateKey} = crypto.generateKeyPairSync('ed25519');
+  const es256 = input.alg === 'ES256';
+  const {publicKey, privateKey} = es256
+    ? crypto.generateKeyPairSync('ec', {namedCurve: 'P-256'})
+    : crypto.generateKeyPairSync('ed25519');
   const publicJwk = publicKey.export({format: 'jwk'});
-  const raw = Buffer.from(publicJwk.x, 'base64url');
-  const multikey = base58btc(Buffer.concat([Buffer.from([0xed, 0x01]), raw]));
+  const x = Buffer.from(publicJwk.x, 'base64url');
+  const multikey = es256
+    ? base58btc(Buffer.concat([
+        Buffer.from([0x80, 0x24]),
+        // SEC1 compressed point: 0x02 for an even y, 0x03 for an odd one, then x
+        Buffer.from([2 + (Buffer.from(publicJwk.y, 'base64url').at(-1) & 1)]),
+        x,
+      ]))
+    : base58btc(Buffer.concat([Buffer.from([0xed, 0x01]), x]));
+  const alg = es256 ? 'ES256' : 'EdDSA';
   const did = `did:key:${multikey}`;
   const requests = [];
 
@@ -60,7 +72,10 @@ async function claim(input) {
     clientAuthentication: clientAuthenticationAnonymous(),
     signJwt: async (signer, {header, payload}) => {
       const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
-      const signature = crypto.sign(null, Buffer.from(input), privateKey);
+      // JWS ES256 is r || s, 32 bytes each (RFC 7518 §3.4), not DER
+      const signature = es256
+        ? crypto.sign('sha256', Buffer.from(input), {key: privateKey, dsaEncoding: 'ieee-p1363'})
+        : crypto.sign(null, Buffer.from(input), privateKey);
       return {jwt: `${input}.${b64url(signature)}`, signerJwk: publicJwk};
     },
   };
@@ -77,8 +92,8 @@ async function claim(input) {
   const configurationId = offer.credential_configuration_ids[0];
   const signer =
     input.binding === 'jwk'
-      ? {method: 'jwk', alg: 'EdDSA', publicJwk}
-      : {method: 'did', alg: 'EdDSA', didUrl: `${did}#${multikey}`};
+      ? {method: 'jwk', alg, publicJwk}
+      : {method: 'did', alg, didUrl: `${did}#${multikey}`};
   const {jwt} = await client.createCredentialRequestJwtProof({
     issuerMetadata,
     signer,
