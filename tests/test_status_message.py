@@ -467,7 +467,7 @@ def test_a_schema_1_store_is_migrated_and_keeps_everything(tmp_path: Path) -> No
         assert store.check_consistency() == []
     db = sqlite3.connect(path)
     try:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         db.execute("PRAGMA foreign_keys = ON")
         with pytest.raises(sqlite3.IntegrityError):  # references still hold after the rebuild
             db.execute("INSERT INTO allocations VALUES (99, 1, 'urn:uuid:old', 'suspension', 't')")

@@ -169,4 +169,26 @@ def test_a_schema_2_store_migrates_with_its_records(tmp_path: Path) -> None:
         assert store.offer(offer.id) == offer
         assert [e.action for e in store.audit_entries()] == ["offer.create"]
     with sqlite3.connect(path) as check:
-        assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+
+
+def test_a_schema_3_store_gains_the_token_indexes(tmp_path: Path) -> None:
+    path = tmp_path / "issuer.db"
+    with SqliteStore(path, base_url=BASE) as store:
+        issue(store, "urn:uuid:1")
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("DROP INDEX offer_tokens_expiry")
+    db.execute("DROP INDEX offer_tokens_offer_kind")
+    db.execute("PRAGMA user_version = 3")
+    db.close()
+    with SqliteStore(path, base_url=BASE) as store:
+        assert store.credential("urn:uuid:1") is not None
+    with sqlite3.connect(path) as check:
+        names = {r[0] for r in check.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert {"offer_tokens_expiry", "offer_tokens_offer_kind"} <= names
+        assert check.execute("PRAGMA user_version").fetchone()[0] == 4
+        plan = check.execute(
+            "EXPLAIN QUERY PLAN SELECT token_hash FROM offer_tokens WHERE expires_at <= ? LIMIT 64",
+            ("2026-01-01T00:00:00Z",),
+        ).fetchall()
+        assert any("offer_tokens_expiry" in str(row) for row in plan)

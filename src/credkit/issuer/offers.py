@@ -47,6 +47,13 @@ CREATE TABLE IF NOT EXISTS offer_tokens (
 );
 """
 
+# schema 4: what the purge and the caps below look up on every token write, indexed (without
+# them each write scanned the table, bounded only by the caps)
+TOKEN_INDEXES = """
+CREATE INDEX IF NOT EXISTS offer_tokens_expiry ON offer_tokens (expires_at);
+CREATE INDEX IF NOT EXISTS offer_tokens_offer_kind ON offer_tokens (offer_id, kind);
+"""
+
 ACTIVE, CLAIMED, REVOKED, EXPIRED = "active", "claimed", "revoked", "expired"
 
 # --- keeping offer_tokens small --------------------------------------------------------------

@@ -31,6 +31,7 @@ from credkit.issuer.offers import (
     OFFER_SCHEMA,
     PURGE_BATCH,
     PURGE_EXPIRED_TOKENS,
+    TOKEN_INDEXES,
     Offer,
     OfferError,
     TokenLimitError,
@@ -46,7 +47,8 @@ from credkit.status import MIN_LENGTH, Bitstring, StatusSpec, status_entries, st
 
 # 2: status lists of any purpose, with multi-bit entries (size) and their messages (issue 16)
 # 3: claim offers and their one-time tokens (issue 18), the hash-chained audit log (issue 19)
-SCHEMA_VERSION = 3
+# 4: indexes for purging expired tokens and counting live ones
+SCHEMA_VERSION = 4
 ISSUER_PURPOSES = ("revocation", "suspension", "message")
 # How long a write waits for another process's lock before StoreBusyError: a few seconds, so a
 # service answers "busy, retry" (503) instead of holding the request (and its thread) for 30 s.
@@ -1301,6 +1303,8 @@ class SqliteStore(SqlIssuerStore):
                             self._run_script(_SCHEMA)
                         if version < 3:
                             self._run_script(_SCHEMA_3)
+                        if version < 4:
+                            self._run_script(TOKEN_INDEXES)
                         self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 finally:
                     self._db.execute("PRAGMA foreign_keys = ON")

@@ -44,7 +44,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from credkit.errors import StoreError
 from credkit.issuer import audit as audit_log
 from credkit.issuer.audit import AuditEntry, default_actor
-from credkit.issuer.offers import OFFER_SCHEMA
+from credkit.issuer.offers import OFFER_SCHEMA, TOKEN_INDEXES
 from credkit.issuer.store import (
     _SCHEMA,
     BUSY_TIMEOUT_MS,
@@ -197,6 +197,7 @@ CREATE TABLE published_lists (
 );
 """,
     ),
+    (3, "indexes for purging expired offer tokens and counting live ones", TOKEN_INDEXES),
 ]
 
 _MIGRATIONS_TABLE = """
