@@ -262,3 +262,21 @@ def test_two_replicas_serve_the_published_list_with_an_etag(db: str, tmp_path: P
         assert two.get("/status/1", headers={"If-None-Match": etag}).status_code == 304
         for app in apps:
             app.state.credkit.publisher.stop()  # type: ignore[attr-defined]
+
+
+def test_status_commands_take_a_postgresql_store_url(db: str) -> None:
+    """`credkit status --store URL` reaches a PostgreSQL store without a workspace (it took
+    only a SQLite file); a URL with a password is refused before anything connects."""
+    from credkit.issuer.store_pg import PostgresStore
+
+    url = db + "?schema=statuscli"
+    store = PostgresStore(url, base_url=BASE, list_length=64)
+    issue(store, "urn:uuid:pg-cli")
+    revoked = _credkit("status", "--store", url, "revoke", "urn:uuid:pg-cli", "--reason", "t")
+    assert revoked.returncode == 0, revoked.stderr
+    assert store.get_status("urn:uuid:pg-cli")["revocation"] == 1
+    shown = _credkit("status", "--store", url, "show", "urn:uuid:pg-cli", "--json")
+    assert shown.returncode == 0 and '"revocation"' in shown.stdout, shown.stderr
+    secret = _credkit("status", "--store", "postgresql://u:pw@127.0.0.1:1/d", "show")
+    assert secret.returncode == 2 and "password" in secret.stderr and "pw@" not in secret.stderr
+    assert "Traceback" not in secret.stderr

@@ -20,7 +20,7 @@ from credkit.errors import StoreError
 from credkit.identity.keys import KeyPair
 from credkit.issuer.ledger import find_diploma
 from credkit.issuer.store import SqlIssuerStore, SqliteStore
-from credkit.issuer.workspace import CONFIG_NAME, Workspace
+from credkit.issuer.workspace import CONFIG_NAME, Workspace, check_store_url, is_store_url
 from credkit.proofs.suites import SUITES
 from credkit.status import publish
 
@@ -56,10 +56,14 @@ def _store(ctx: click.Context) -> SqlIssuerStore:
             raise StoreError("no issuer store: pass --issuer-dir or --store")
         base_url = obj.get("base_url") or (ws.base_url if ws else None)
         store: SqlIssuerStore
-        if ws is not None and ws.store_url and obj.get("store_path") is None:
+        url = ws.store_url if ws is not None and obj.get("store_path") is None else None
+        if url is None and is_store_url(path):
+            check_store_url(str(path), "--store")  # no password in argv: PGPASSWORD instead
+            url = str(path)
+        if url:
             from credkit.issuer.store_pg import PostgresStore
 
-            store = PostgresStore(ws.store_url, base_url=base_url)
+            store = PostgresStore(url, base_url=base_url)
         else:
             store = SqliteStore(path, base_url=base_url)
         obj["store"] = store
@@ -84,7 +88,8 @@ def _credential_id(ctx: click.Context, ref: str) -> str:
     "--store",
     "store_path",
     type=click.Path(dir_okay=False),
-    help="The issuer store (SQLite file), when not using a workspace.",
+    help="The issuer store when not using a workspace: a SQLite file or a "
+    "postgresql://USER@HOST/DB[?schema=NAME] URL (password from PGPASSWORD).",
 )
 @click.option("--base-url", help="Where status lists are published (fixed at first use).")
 @click.pass_context
