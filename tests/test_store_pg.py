@@ -280,3 +280,48 @@ def test_status_commands_take_a_postgresql_store_url(db: str) -> None:
     secret = _credkit("status", "--store", "postgresql://u:pw@127.0.0.1:1/d", "show")
     assert secret.returncode == 2 and "password" in secret.stderr and "pw@" not in secret.stderr
     assert "Traceback" not in secret.stderr
+
+
+def test_a_diploma_hosted_on_one_machine_is_served_by_every_replica(
+    db: str, tmp_path: Path
+) -> None:
+    """Hosting choices live in the PostgreSQL store (they were in each workspace's SQLite file,
+    so a replica never saw a diploma hosted elsewhere): `credkit host add` in one copy of the
+    workspace, and two services on other copies serve its page; `host remove` ends it on both."""
+    import shutil
+
+    testclient = pytest.importorskip("fastapi.testclient")
+    from credkit.server.app import create_app
+    from credkit.server.state import ServerConfig
+    from test_server_helpers import TOKEN, diploma
+
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    admin = Workspace.create(
+        tmp_path / "admin", name="Lab", base_url=BASE, store_url=db + "?schema=hosting"
+    )
+    replicas = [tmp_path / "r1", tmp_path / "r2"]
+    for folder in replicas:
+        shutil.copytree(admin.root, folder)
+    apps = [create_app(ServerConfig(issuer_dir=f, tokens=frozenset([TOKEN]))) for f in replicas]
+    with testclient.TestClient(apps[0]) as one, testclient.TestClient(apps[1]) as two:
+        vc = one.post(
+            "/credentials/issue", json={"credential": diploma(), "options": {}}, headers=auth
+        ).json()["verifiableCredential"]
+        path = tmp_path / "vc.json"
+        path.write_text(json.dumps(vc))
+        added = _credkit("host", "add", str(path), "--issuer-dir", str(admin.root))
+        assert added.returncode == 0, added.stderr
+        link = added.stdout.split()[-1]
+        page = "/c/" + link.rstrip("/").rsplit("/", 1)[-1]
+        for client in (one, two):
+            served = client.get(page, headers={"Accept": "application/json"})
+            assert served.status_code == 200, served.text
+            assert vc["id"] in served.text
+        assert not (admin.root / "issuer.db").exists() or "hosted_credentials" not in (
+            admin.root / "issuer.db"
+        ).read_bytes().decode("latin-1")
+        removed = _credkit("host", "remove", vc["id"], "--issuer-dir", str(admin.root))
+        assert removed.returncode == 0, removed.stderr
+        assert [c.get(page).status_code for c in (one, two)] == [404, 404]
+        for app in apps:
+            app.state.credkit.publisher.stop()  # type: ignore[attr-defined]

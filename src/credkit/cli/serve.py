@@ -231,7 +231,7 @@ def host_add(diplomas: tuple[str, ...], every: bool, issuer_dir: str | None) -> 
         fail("name diploma files, or pass --all")
     ws = _workspace(issuer_dir)
     store = ws.store()
-    table = HostedTable(ws.store_path)
+    table = HostedTable.open(ws)
     try:
         documents = (
             [stored_document(store, r.id) for r in store.credentials()]
@@ -254,7 +254,7 @@ def host_remove(refs: tuple[str, ...], issuer_dir: str | None) -> None:
     from credkit.issuer.hosting import HostedTable
 
     ws = _workspace(issuer_dir)
-    table = HostedTable(ws.store_path)
+    table = HostedTable.open(ws)
     missing = 0
     try:
         for ref in refs:
@@ -281,7 +281,7 @@ def host_list(issuer_dir: str | None) -> None:
     from credkit.issuer.hosting import HostedTable
 
     ws = _workspace(issuer_dir)
-    table = HostedTable(ws.store_path)
+    table = HostedTable.open(ws)
     try:
         base = (ws.base_url or "").rstrip("/")
         for item in table.all():

@@ -2,8 +2,9 @@
 
 A diploma is hosted only when the issuer says so (``credkit host add``): the graduate's name is on
 it, so putting it on the web is a choice, never a side effect of issuing. The choice is one row in
-a table of our own (``hosted_credentials``) in the workspace's SQLite file, beside the store's
-tables, so it travels with the workspace and needs no change to :mod:`credkit.issuer.store`.
+a table of our own (``hosted_credentials``) beside the store's tables: in the workspace's SQLite
+file, or, with a PostgreSQL store, in its schema (migration 4), so every replica serves the same
+hosted diplomas and a replica's workspace can stay read-only.
 
 A hosted diploma lives at ``{base_url}/c/{link_id}``: the id is :func:`credkit.share.qr.link_id`,
 128
@@ -83,14 +84,18 @@ def _busy_is_busy() -> Iterator[None]:
 
 
 class HostedTable:
-    """The issuer's choice of hosted diplomas, in the workspace's SQLite file."""
+    """The issuer's choice of hosted diplomas, in the store's database (:meth:`open`)."""
 
     def __init__(self, path: str | Path, *, lists: Any = None) -> None:
         self.path = Path(path)
-        # where status lists live when not in this file: a PostgreSQL store (read-only use,
-        # outside transactions, so one instance serves every thread from its pool)
+        # where status lists and hosting choices live when not in this file: a PostgreSQL store
+        # (statements outside transactions, each on a pooled connection, so one instance serves
+        # every thread)
         self.lists = lists
         self._lock = threading.Lock()  # one connection shared by the server's threads
+        self._db: sqlite3.Connection | None = None
+        if lists is not None:
+            return
         try:
             # the store's short busy timeout: a locked table is "busy, try again" (503), not a
             # request held for 30 s (issue 14)
@@ -105,14 +110,26 @@ class HostedTable:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from None
 
+    @classmethod
+    def open(cls, ws: Workspace) -> HostedTable:
+        """The workspace's table: its SQLite file, or its PostgreSQL store's schema."""
+        return cls(ws.store_path, lists=ws.store() if ws.store_url else None)
+
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
 
     def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if self.lists is not None:
+            return list(self.lists._db.execute(sql, args).fetchall())
+        assert self._db is not None
         with self._lock, _busy_is_busy():
             return list(self._db.execute(sql, args).fetchall())
 
     def _change(self, sql: str, args: tuple[Any, ...]) -> int:
+        if self.lists is not None:
+            return int(self.lists._db.execute(sql, args).rowcount)
+        assert self._db is not None
         with self._lock, _busy_is_busy():
             return int(self._db.execute(sql, args).rowcount)
 
@@ -120,7 +137,8 @@ class HostedTable:
         """True when newly hosted; False when it already was."""
         try:
             added = self._change(
-                "INSERT OR IGNORE INTO hosted_credentials VALUES (?, ?, ?)",
+                "INSERT INTO hosted_credentials (link_id, credential_id, added_at) "
+                "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 (ident, credential_id, _now()),
             )
         except sqlite3.Error as exc:

@@ -74,7 +74,7 @@ def build_site(ws: Workspace, out: str | os.PathLike[str]) -> list[Path]:
     root = Path(out)
     key = ws.key()
     store = ws.store()
-    table = HostedTable(ws.store_path)
+    table = HostedTable.open(ws)
     signer = StatusListSigner(ws, key)
     written: list[Path] = []
     try:

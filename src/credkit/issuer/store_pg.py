@@ -198,6 +198,18 @@ CREATE TABLE published_lists (
 """,
     ),
     (3, "indexes for purging expired offer tokens and counting live ones", TOKEN_INDEXES),
+    (
+        4,
+        "hosted diplomas: the issuer's choice of diplomas served at /c/<link id>, shared by "
+        "every replica",
+        """
+CREATE TABLE hosted_credentials (
+    link_id       TEXT COLLATE "C" PRIMARY KEY,
+    credential_id TEXT COLLATE "C" NOT NULL UNIQUE,
+    added_at      TEXT COLLATE "C" NOT NULL
+);
+""",
+    ),
 ]
 
 _MIGRATIONS_TABLE = """

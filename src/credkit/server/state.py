@@ -230,11 +230,9 @@ class ServerState:
             self.key = self.ws.key()
             self.store().close()  # fail at start, not at the first request, if it cannot open
             self._local.store = None
-            # with a PostgreSQL store, status lists are read from it (every replica answers with
-            # the newest committed list); hosting choices stay in the workspace's file
-            self.table = HostedTable(
-                self.ws.store_path, lists=self.ws.store() if self.ws.store_url else None
-            )
+            # with a PostgreSQL store, status lists and hosting choices are read from it (every
+            # replica answers with the newest committed list and the same hosted diplomas)
+            self.table = HostedTable.open(self.ws)
             self.signer = StatusListSigner(self.ws, self.key)
             if self.ws.store_url:
                 # replicas on one PostgreSQL store: the elected one signs, every one serves
