@@ -25,3 +25,40 @@ def test_a_failed_batch_leaves_old_files_and_no_temp_files(tmp_path: Path) -> No
         write_atomic_many(items)
     assert (tmp_path / "a.json").read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_the_batch_is_made_durable_before_any_file_is_renamed(tmp_path: Path) -> None:
+    """The order that makes a crash safe, seen in the system calls themselves: every temp file
+    is synced (one syncfs for the batch on Linux, else an fsync each) before the first rename,
+    and the folder is fsynced after the last."""
+    import shutil
+    import subprocess
+    import sys
+
+    import pytest
+
+    if shutil.which("strace") is None or not sys.platform.startswith("linux"):
+        pytest.skip("needs strace on Linux to watch the system calls")
+    script = (
+        "from pathlib import Path; from credkit.atomic import write_atomic_many; "
+        f"write_atomic_many([(Path({str(tmp_path)!r}) / f'd{{i}}.json', b'{{}}') "
+        "for i in range(20)], mode=0o600)"
+    )
+    log = tmp_path / "trace.txt"
+    subprocess.run(
+        ["strace", "-f", "-o", str(log), "-e", "trace=syncfs,fsync,fdatasync,rename,renameat,"
+         "renameat2", sys.executable, "-c", script],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    calls = [line.split("(", 1)[0].split()[-1] for line in log.read_text().splitlines()]
+    calls = [c for c in calls if c in {"syncfs", "fsync", "fdatasync", "rename", "renameat",
+                                        "renameat2"}]  # fmt: skip
+    renames = [i for i, c in enumerate(calls) if c.startswith("rename")]
+    syncs = [i for i, c in enumerate(calls) if not c.startswith("rename")]
+    assert len(renames) == 20, calls
+    assert syncs and syncs[0] < renames[0], calls  # durable before any rename
+    assert "syncfs" in calls or calls.count("fsync") >= 21, calls
+    assert syncs[-1] > renames[-1], calls  # and the folder after the renames
+    assert sorted(p.name for p in tmp_path.glob("d*.json")) == sorted(
+        f"d{i}.json" for i in range(20)
+    )

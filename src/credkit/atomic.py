@@ -8,7 +8,9 @@ and the folder synced so the rename itself survives a power loss.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,9 +55,9 @@ def write_atomic_many(items: Sequence[tuple[Path, bytes]], *, mode: int = 0o644)
     """:func:`write_atomic` for a batch, with the same guarantee per file (old, new or absent).
 
     Why: one fsync per diploma, each forcing its own journal commit, was the cohort's largest
-    serial cost (~2 ms a file on ext4). Writing every temp file first and then syncing them lets
-    the first fsync commit the whole batch's data; the rest find little left to do (~3x cheaper).
-    Each file is still synced before its rename, so a crash never leaves a renamed empty file.
+    serial cost (~2 ms a file on ext4). Every temp file is written first, then all are made
+    durable at once (one ``syncfs`` on Linux, else an fsync each), and only then renamed, so a
+    crash never leaves a renamed empty file.
     """
     pending: list[tuple[int, str, Path]] = []
     renamed = 0
@@ -71,8 +73,8 @@ def write_atomic_many(items: Sequence[tuple[Path, bytes]], *, mode: int = 0o644)
             while view:
                 view = view[os.write(fd, view) :]
         for fd, _tmp, _ in pending:
-            os.fsync(fd)
             os.fchmod(fd, mode)
+        _sync_all([fd for fd, _, _ in pending])
         for fd, tmp, path in pending:
             os.close(fd)
             os.replace(tmp, path)
@@ -86,6 +88,35 @@ def write_atomic_many(items: Sequence[tuple[Path, bytes]], *, mode: int = 0o644)
         raise
     for folder in {path.parent for path, _ in items}:
         sync_dir(folder)
+
+
+def _syncfs() -> object:
+    """libc's ``syncfs`` (Linux), or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_SYNCFS = _syncfs()
+
+
+def _sync_all(fds: Sequence[int]) -> None:
+    """Make every file's data and metadata durable: ``syncfs(2)`` writes back the whole
+    filesystem they share (a batch's 512 fsyncs were 512 journal waits on a busy disk) and, since
+    Linux 5.8, reports a writeback error of any of them; where it fails or is missing, each file
+    is fsynced, which reports its own."""
+    if len(fds) > 1 and _SYNCFS is not None:
+        # one call per filesystem the files are on (a batch is normally one folder)
+        first: dict[int, int] = {}
+        for fd in fds:
+            first.setdefault(os.fstat(fd).st_dev, fd)
+        if all(_SYNCFS(fd) == 0 for fd in first.values()):  # type: ignore[operator]
+            return
+    for fd in fds:
+        os.fsync(fd)
 
 
 def sync_dir(folder: Path) -> None:
