@@ -30,6 +30,7 @@ from credkit.errors import StoreError
 from credkit.issuer.offers import PURGE_BATCH, OfferError, TokenLimitError
 from credkit.issuer.store import (
     DuplicateCredentialError,
+    IssueRow,
     IssuerStore,
     SqlIssuerStore,
     SqliteStore,
@@ -156,6 +157,74 @@ def test_issue_records_entries_document_and_digest(store: SqlIssuerStore) -> Non
 def test_indexes_are_random_not_sequential(store: SqlIssuerStore) -> None:
     idx = [int(issue(store, f"urn:c:{i}").status_entries[0]["statusListIndex"]) for i in range(40)]
     assert len(set(idx)) == 40 and idx != sorted(idx) and max(idx) > 10_000
+
+
+def test_a_batch_gets_distinct_uniform_indexes_in_no_issue_order(store: SqlIssuerStore) -> None:
+    """allocate_many (a cohort batch): every id its own index, spread over the whole list (a
+    lopsided draw would show in the halves and in the correlation with issue order)."""
+    ids = [f"urn:batch:{i}" for i in range(600)]
+    with store.transaction():
+        slots = store.allocate_many("revocation", ids)
+        store.record_issued_many(
+            [
+                IssueRow(cid, build_for(cid)([_slot_entry(s)]))
+                for cid, s in zip(ids, slots, strict=True)
+            ]
+        )
+    idx = [s.list_index for s in slots]
+    assert len(set(idx)) == 600 and all(0 <= i < 131_072 for i in idx)
+    low = sum(i < 65_536 for i in idx)
+    assert 240 < low < 360  # a fair coin 600 times: outside this is p < 1e-6
+    n = len(idx)
+    mean_i, mean_x = (n - 1) / 2, sum(idx) / n
+    cov = sum((k - mean_i) * (x - mean_x) for k, x in enumerate(idx))
+    sd = (sum((k - mean_i) ** 2 for k in range(n)) * sum((x - mean_x) ** 2 for x in idx)) ** 0.5
+    assert abs(cov / sd) < 0.2  # no trace of issue order
+    for cid, slot in zip(ids[:5], slots, strict=False):
+        assert store.credential(cid).status_entries == [_slot_entry(slot)]  # type: ignore[union-attr]
+    assert store.check_consistency() == []
+    assert [e.action for e in store.audit_entries()].count("issue") == 600
+    assert store.verify_audit() == []
+
+
+def _slot_entry(slot: Any) -> dict[str, Any]:
+    from credkit.status import status_entry
+
+    return status_entry(slot.list_url, slot.list_index, "revocation")
+
+
+def test_a_batch_fills_a_list_and_continues_in_the_next(backend: Backend) -> None:
+    store = backend.open(base_url=BASE, list_length=16)
+    issue(store, "urn:before")
+    ids = [f"urn:b:{i}" for i in range(37)]
+    with store.transaction():
+        slots = store.allocate_many("revocation", ids)
+        store.record_issued_many(
+            [
+                IssueRow(cid, build_for(cid)([_slot_entry(s)]))
+                for cid, s in zip(ids, slots, strict=True)
+            ]
+        )
+    assert len({(s.list_url, s.list_index) for s in slots}) == 37
+    assert [i.allocated for i in store.lists()] == [16, 16, 6]
+
+
+def test_a_batch_with_one_bad_row_records_nothing(store: SqlIssuerStore) -> None:
+    """record_issued_many checks every row as record_issued does; one mismatch fails the call
+    and its transaction, allocations included."""
+    ids = ["urn:ok:1", "urn:ok:2", "urn:bad"]
+    with pytest.raises(StoreError, match="does not match"), store.transaction():
+        slots = store.allocate_many("revocation", ids)
+        rows = [
+            IssueRow(c, build_for(c)([_slot_entry(s)])) for c, s in zip(ids, slots, strict=True)
+        ]
+        rows[2] = IssueRow("urn:bad", build_for("urn:bad")([_slot_entry(slots[0])]))
+        store.record_issued_many(rows)
+    assert store.credentials(documents=False) == []
+    assert all(i.allocated == 0 for i in store.lists())
+    assert store.audit_entries() == []
+    with pytest.raises(StoreError, match="twice"), store.transaction():
+        store.allocate_many("revocation", ["urn:x", "urn:x"])
 
 
 def test_rerun_with_the_same_subject_key_returns_the_first(store: SqlIssuerStore) -> None:

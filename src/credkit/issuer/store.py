@@ -156,13 +156,6 @@ def _subject_detail(record: IssuedCredential) -> dict[str, Any] | None:
     return {"subject_key": record.subject_key} if record.subject_key else None
 
 
-def _shuffled(values: set[int]) -> list[int]:
-    """A set's members in random order (a set's own order follows the values)."""
-    out = sorted(values)
-    secrets.SystemRandom().shuffle(out)
-    return out
-
-
 class Allocation(NamedTuple):
     list_url: str
     list_index: int  # the statusListIndex (not "index": tuple.index exists)
@@ -434,36 +427,45 @@ class SqlIssuerStore:
         """Up to ``wanted`` distinct, uniformly random unused indexes of the list (§5.1 herd
         privacy: the order of indexes must not leak the order of issuance).
 
-        While the list is mostly empty, random draws checked in one statement suffice; a list
-        filling up is read whole and sampled."""
+        While the list is mostly empty, random draws checked in one statement suffice (taken in
+        the order drawn, so each is uniform among the free ones); a list filling up is read
+        whole and sampled."""
         wanted = min(wanted, free)
         if wanted <= 0:
             return []
-        picked: set[int] = set()
+        picked: list[int] = []
         if free >= 4 * wanted:
+            seen: set[int] = set()
             for _ in range(8):
-                draws = {secrets.randbelow(length) for _ in range(2 * (wanted - len(picked)))}
-                draws -= picked
-                fragment, param = self._in(sorted(draws))
-                taken = {
-                    int(r[0])
-                    for r in self._db.execute(
-                        f"SELECT idx FROM allocations WHERE list_id = ? AND idx {fragment}",
-                        (list_id, param),
-                    )
-                }
-                for idx in draws - taken:
-                    if len(picked) < wanted:
-                        picked.add(idx)
+                draws: list[int] = []
+                while len(draws) < 2 * (wanted - len(picked)):
+                    idx = secrets.randbelow(length)
+                    if idx not in seen:
+                        seen.add(idx)
+                        draws.append(idx)
+                taken = self._taken(list_id, draws)
+                picked += [idx for idx in draws if idx not in taken][: wanted - len(picked)]
                 if len(picked) == wanted:
-                    return _shuffled(picked)
+                    return picked
+        chosen = set(picked)
         used = {
             int(r[0])
             for r in self._db.execute("SELECT idx FROM allocations WHERE list_id = ?", (list_id,))
         }
-        pool = [i for i in range(length) if i not in used and i not in picked]
+        pool = [i for i in range(length) if i not in used and i not in chosen]
         more = min(wanted - len(picked), len(pool))
-        return _shuffled(picked) + secrets.SystemRandom().sample(pool, more)
+        return picked + secrets.SystemRandom().sample(pool, more)
+
+    def _taken(self, list_id: int, candidates: Sequence[int]) -> set[int]:
+        """Which of ``candidates`` are allocated already (one statement)."""
+        fragment, param = self._in(candidates)
+        return {
+            int(r[0])
+            for r in self._db.execute(
+                f"SELECT idx FROM allocations WHERE list_id = ? AND idx {fragment}",
+                (list_id, param),
+            )
+        }
 
     def _insert_allocations(
         self, list_id: int, rows: Sequence[tuple[int, str]], purpose: str
