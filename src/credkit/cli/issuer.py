@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,7 +16,6 @@ from credkit.cli.keys import (
     unencrypted_option,
 )
 from credkit.identity.keys import KeyPair
-from credkit.issuer.cohort import CohortReport, issue_cohort
 from credkit.issuer.workspace import CONFIG_NAME, Workspace
 from credkit.model.roster import read_roster
 from credkit.model.template import (
@@ -25,6 +25,9 @@ from credkit.model.template import (
     placeholder_problems,
 )
 from credkit.proofs.suites import SUITES
+
+if TYPE_CHECKING:
+    from credkit.issuer.cohort import CohortReport
 
 EXIT_SOME_FAILED = 1
 
@@ -215,6 +218,8 @@ def issue_cohort_command(
     try:
         if bar is not None:
             bar.start()  # type: ignore[attr-defined]
+        from credkit.issuer.cohort import issue_cohort  # signing code: only when issuing
+
         report = issue_cohort(
             program,
             rows,
