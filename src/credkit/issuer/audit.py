@@ -119,6 +119,33 @@ def append(
 Pending = tuple[str, str | None, str | None, Mapping[str, Any] | None]
 
 
+Row = tuple[int, str, str, str, str | None, str | None, str, str, str]
+INSERT_ENTRIES = (
+    "INSERT INTO audit_log (seq, at, actor, action, credential_id, digest, detail, prev_hash, "
+    "hash) VALUES (?,?,?,?,?,?,?,?,?)"
+)
+
+
+def chain(seq: int, prev: str, at: str, actor: str, pending: Sequence[Pending]) -> list[Row]:
+    """The rows that append ``pending`` after the head ``(seq, prev)``, each linked to the one
+    before it: what one by one appends would write."""
+    rows: list[Row] = []
+    for action, credential_id, digest, detail in pending:
+        seq += 1
+        text = detail_text(detail)
+        digest_of = entry_hash(prev, seq, at, actor, action, credential_id, digest, text)
+        rows.append((seq, at, actor, action, credential_id, digest, text, prev, digest_of))
+        prev = digest_of
+    return rows
+
+
+def entries_of(rows: Sequence[Row]) -> list[AuditEntry]:
+    return [
+        AuditEntry(n, at, actor, action, cid, dig, json.loads(text), before, after)
+        for n, at, actor, action, cid, dig, text, before, after in rows
+    ]
+
+
 def append_many(
     db: sqlite3.Connection, at: str, actor: str, pending: Sequence[Pending]
 ) -> list[AuditEntry]:
@@ -129,27 +156,14 @@ def append_many(
         return []
     row = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (int(row[0]), str(row[1])) if row else (0, GENESIS)
-    rows: list[tuple[int, str, str, str, str | None, str | None, str, str, str]] = []
-    for action, credential_id, digest, detail in pending:
-        seq += 1
-        text = detail_text(detail)
-        digest_of = entry_hash(prev, seq, at, actor, action, credential_id, digest, text)
-        rows.append((seq, at, actor, action, credential_id, digest, text, prev, digest_of))
-        prev = digest_of
-    db.executemany(
-        "INSERT INTO audit_log (seq, at, actor, action, credential_id, digest, detail, "
-        "prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)",
-        rows,
-    )
+    rows = chain(seq, prev, at, actor, pending)
+    db.executemany(INSERT_ENTRIES, rows)
     db.execute(
         "INSERT INTO meta (key, value) VALUES ('audit_head', ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (f"{seq}:{prev}",),
+        (f"{rows[-1][0]}:{rows[-1][-1]}",),
     )
-    return [
-        AuditEntry(n, at, actor, action, cid, dig, json.loads(text), before, after)
-        for n, _, _, action, cid, dig, text, before, after in rows
-    ]
+    return entries_of(rows)
 
 
 def _entry(row: Iterable[Any]) -> AuditEntry:
