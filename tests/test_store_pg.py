@@ -325,3 +325,32 @@ def test_a_diploma_hosted_on_one_machine_is_served_by_every_replica(
         assert [c.get(page).status_code for c in (one, two)] == [404, 404]
         for app in apps:
             app.state.credkit.publisher.stop()  # type: ignore[attr-defined]
+
+
+def test_an_unprobed_draw_that_meets_a_taken_index_draws_again(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a sparse list PostgreSQL allocates without probing (the insert's ON CONFLICT tells a
+    taken index); a draw that lands on one is drawn again, and the list is probed from then on.
+    The random source is steered to the taken index once, to make the collision certain."""
+    import secrets
+
+    from credkit.issuer import store_pg
+    from credkit.issuer.store_pg import PostgresStore
+
+    store = PostgresStore(db + "?schema=blind", base_url=BASE, list_length=1024)
+    taken = int(issue(store, "urn:uuid:first").status_entries[0]["statusListIndex"])
+    real = secrets.randbelow
+    steered = iter([taken])
+
+    def randbelow(n: int) -> int:
+        forced = next(steered, None)
+        return real(n) if forced is None else forced
+
+    monkeypatch.setattr(store_pg.secrets, "randbelow", randbelow)
+    second = issue(store, "urn:uuid:second")
+    index = int(second.status_entries[0]["statusListIndex"])
+    assert index != taken and 0 <= index < 1024
+    list_id = store.lists()[0].id
+    assert list_id in store._crowded
+    assert store.lists()[0].allocated == 2 and store.check_consistency() == []

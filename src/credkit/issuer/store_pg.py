@@ -28,6 +28,7 @@ from __future__ import annotations
 import atexit
 import os
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -430,6 +431,8 @@ class PostgresStore(SqlIssuerStore):
         self._open = {}
         self._conn: psycopg.Connection[Any] | None = None
         self._locks: set[str] = set()  # advisory locks this transaction holds
+        self._blind: int | None = None  # the list of the last unprobed index draw
+        self._crowded: set[int] = set()  # lists where an unprobed draw met a taken index
         applied = migrations_applied(self.url)
         if len(applied) < len(MIGRATIONS):
             if not migrate_schema:
@@ -527,6 +530,26 @@ class PostgresStore(SqlIssuerStore):
     def _in(self, values: Sequence[Any]) -> tuple[str, Any]:
         return "= ANY(?)", list(values)
 
+    def _free_indexes(self, list_id: int, length: int, free: int, wanted: int) -> list[int]:
+        """While the list is sparse (under a quarter allocated, as last counted), random indexes
+        without the probe: the insert's ``ON CONFLICT DO NOTHING`` tells a taken one and
+        :meth:`allocate_many` draws again. Rejection sampling, so still uniform over the free
+        indexes (BSL §5.1), one round trip fewer per allocation. Once a draw met a taken index
+        the list is probed, as the shared code does."""
+        sparse = (length - free) * 4 < length and free >= 4 * wanted
+        if not sparse or list_id in self._crowded:
+            self._blind = None
+            return super()._free_indexes(list_id, length, free, wanted)
+        self._blind = list_id
+        draws: list[int] = []
+        seen: set[int] = set()
+        while len(draws) < wanted:
+            idx = secrets.randbelow(length)
+            if idx not in seen:
+                seen.add(idx)
+                draws.append(idx)
+        return draws
+
     def _insert_allocations(
         self, list_id: int, rows: Sequence[tuple[int, str]], purpose: str
     ) -> set[str]:
@@ -541,6 +564,8 @@ class PostgresStore(SqlIssuerStore):
         )
         won = {str(r[0]) for r in done}
         lost = [cid for _, cid in rows if cid not in won]
+        if lost and self._blind == list_id:
+            self._crowded.add(list_id)  # an unprobed draw met a taken index: probe from now on
         if lost:
             fragment, param = self._in(lost)
             held = self._db.execute(
