@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from credkit.cli.common import fail, friendly, passphrase_option
+from credkit.cli.common import SUITE_NAMES, fail, friendly, passphrase_option
 from credkit.cli.keys import (
     describe_protection,
     new_passphrase,
@@ -24,7 +24,6 @@ from credkit.model.template import (
     load_template,
     placeholder_problems,
 )
-from credkit.proofs.suites import SUITES
 
 if TYPE_CHECKING:
     from credkit.issuer.cohort import CohortReport
@@ -145,7 +144,7 @@ def _progress_bar(total: int) -> tuple[object | None, object]:
 @click.option("--template", type=click.Path(dir_okay=False), help="Program template (TOML).")
 @click.option("--key", "key_file", type=click.Path(dir_okay=False), help="Issuer key file.")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the diplomas.")
-@click.option("--suite", type=click.Choice(sorted(SUITES)), help="Cryptosuite of the proofs.")
+@click.option("--suite", type=click.Choice(SUITE_NAMES), help="Cryptosuite of the proofs.")
 @click.option(
     "--workers", type=click.IntRange(min=1), help="Processes to sign with (default: all cores)."
 )
@@ -287,7 +286,7 @@ def _summarise(report: CohortReport, out_dir: Path) -> None:
 )
 @click.option("--target-id", help="What is endorsed: an achievement id or an issuer DID.")
 @click.option(
-    "--suite", type=click.Choice(sorted(SUITES)), default="eddsa-rdfc-2022", show_default=True
+    "--suite", type=click.Choice(SUITE_NAMES), default="eddsa-rdfc-2022", show_default=True
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
 @passphrase_option

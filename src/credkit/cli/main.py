@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from credkit.cli.common import (
+    SUITE_NAMES,
     CredkitGroup,
     fail,
     friendly,
@@ -24,8 +25,6 @@ from credkit.errors import KeyFormatError
 from credkit.identity.did import did_key_document, did_web, did_web_document
 from credkit.identity.keys import KeyPair
 from credkit.identity.signer import VerificationKey
-from credkit.proofs.dataintegrity import sign
-from credkit.proofs.suites import SUITES
 
 
 @click.group(cls=CredkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,7 +36,7 @@ def main() -> None:
 # --- keys ------------------------------------------------------------------------------------
 
 
-@main.group()
+@main.group(cls=CredkitGroup)
 def keys() -> None:
     """Create, import and inspect Ed25519 issuer keys (key files are written 0600)."""
 
@@ -159,7 +158,7 @@ def keys_did_document(key_file: str, out: str | None) -> None:
 @click.option("--issuer-dir", type=click.Path(file_okay=False), help="Workspace (default: .).")
 @click.option(
     "--suite",
-    type=click.Choice(sorted(SUITES)),
+    type=click.Choice(SUITE_NAMES),
     help="Cryptosuite of the proof (default: the workspace's, else eddsa-rdfc-2022).",
 )
 @click.option("--created", help="Proof creation time (ISO 8601 / XML Schema dateTimeStamp).")
@@ -189,50 +188,43 @@ def issue(
         fail("the credential must be a JSON object")
     document.setdefault("issuer", pair.controller)
     suite = suite or (ws.cryptosuite if ws else "eddsa-rdfc-2022")
+    from credkit.proofs.dataintegrity import sign  # pyld: only when signing
+
     signed = sign(document, pair, cryptosuite=suite, created=created, proof_purpose=proof_purpose)
     write_json(signed, out)
 
 
 def _register_commands() -> None:
-    """Commands whose modules live beside this one (one concern per module)."""
-    from credkit.cli.audit import audit
-    from credkit.cli.issuer import endorse, init, issue_cohort_command, list_command
-    from credkit.cli.offer import offer
-    from credkit.cli.qr import qr, render
-    from credkit.cli.serve import host, serve, site
-    from credkit.cli.share import share
-    from credkit.cli.status import status
-    from credkit.cli.store import store
-    from credkit.cli.trust import trust
-    from credkit.cli.verify import verify as verify_command
-
-    for name, command in (
-        ("init", init),
-        ("issue-cohort", issue_cohort_command),
-        ("endorse", endorse),
-        ("list", list_command),
-        ("status", status),
-        ("verify", verify_command),
-        ("trust", trust),
-        ("qr", qr),
-        ("render", render),
-        ("share", share),
-        ("serve", serve),
-        ("site", site),
-        ("host", host),
-        ("offer", offer),
-        ("store", store),
-        ("audit", audit),
-    ):
-        main.add_command(command, name)
-    from credkit.cli.keyring import COMMANDS as KEY_SET_COMMANDS
-
-    for command in KEY_SET_COMMANDS:
-        keys.add_command(command)
-    from credkit.cli.keys import keys_encrypt, keys_pkcs11_generate
-
-    keys.add_command(keys_encrypt, "encrypt")
-    keys.add_command(keys_pkcs11_generate, "pkcs11-generate")
+    """Commands whose modules live beside this one (one concern per module), imported when
+    the command runs (:class:`CredkitGroup`)."""
+    main.lazy = {
+        "init": "credkit.cli.issuer:init",
+        "issue-cohort": "credkit.cli.issuer:issue_cohort_command",
+        "endorse": "credkit.cli.issuer:endorse",
+        "list": "credkit.cli.issuer:list_command",
+        "status": "credkit.cli.status:status",
+        "verify": "credkit.cli.verify:verify",
+        "trust": "credkit.cli.trust:trust",
+        "qr": "credkit.cli.qr:qr",
+        "render": "credkit.cli.qr:render",
+        "share": "credkit.cli.share:share",
+        "serve": "credkit.cli.serve:serve",
+        "site": "credkit.cli.serve:site",
+        "host": "credkit.cli.serve:host",
+        "offer": "credkit.cli.offer:offer",
+        "store": "credkit.cli.store:store",
+        "audit": "credkit.cli.audit:audit",
+    }
+    assert isinstance(keys, CredkitGroup)
+    keys.lazy = {
+        "list": "credkit.cli.keyring:keys_list",
+        "rotate": "credkit.cli.keyring:keys_rotate",
+        "retire": "credkit.cli.keyring:keys_retire",
+        "revoke": "credkit.cli.keyring:keys_revoke",
+        "reissue": "credkit.cli.keyring:keys_reissue",
+        "encrypt": "credkit.cli.keys:keys_encrypt",
+        "pkcs11-generate": "credkit.cli.keys:keys_pkcs11_generate",
+    }
 
 
 _register_commands()

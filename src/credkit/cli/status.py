@@ -14,14 +14,13 @@ from typing import Any
 
 import click
 
+from credkit.cli.common import SUITE_NAMES, passphrase_option
 from credkit.cli.common import friendly as _friendly
-from credkit.cli.common import passphrase_option
 from credkit.errors import StoreError
 from credkit.identity.keys import KeyPair
 from credkit.issuer.ledger import find_diploma
 from credkit.issuer.store import SqlIssuerStore, SqliteStore
 from credkit.issuer.workspace import CONFIG_NAME, Workspace, check_store_url, is_store_url
-from credkit.proofs.suites import SUITES
 from credkit.status import publish
 
 _ISSUER_DIR = click.option(
@@ -233,7 +232,7 @@ def show(
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option(
     "--cryptosuite",
-    type=click.Choice(sorted(SUITES)),
+    type=click.Choice(SUITE_NAMES),
     default="eddsa-rdfc-2022",
     show_default=True,
     help="Sign the lists as the diplomas are (Bitstring Status List §6.3).",
