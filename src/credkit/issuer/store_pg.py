@@ -13,21 +13,32 @@ concurrency SQLite gets for free from its one write lock:
   one list never overwrite each other, and bumps ``version`` in the same transaction;
 - an offer is claimed by one conditional ``UPDATE`` (the row lock makes the second one see
   ``claimed``); a one-time token likewise;
-- audit entries are appended under a transaction-scoped advisory lock on the chain's head, so
-  the chain never forks: appends are serialized, and only for the end of a transaction.
+- audit entries are appended under a row lock on the chain's head (``meta`` row
+  ``audit_head``, read ``FOR UPDATE``), so the chain never forks: appends are serialized, and
+  only for the end of a transaction. Locking and reading the head is one statement, writing the
+  entry and the new head another (two round trips per entry, where an advisory lock, a read of
+  the last entry, the insert and the head's upsert took four).
 
 Transactions run at READ COMMITTED and stay short; a deadlock or serialization failure is retried
 a few times by the outermost call, a lock held past ``lock_timeout`` answers
 :class:`~credkit.issuer.store.StoreBusyError` (a service's 503). The schema lives in versioned
 migrations (:data:`MIGRATIONS`, table ``credkit_migrations``), applied on open or by
 ``credkit store migrate``; one PostgreSQL schema per workspace is allowed (``?schema=lab1``).
+
+A pooled connection whose server went away (a database restart) is noticed when it is taken
+from the pool, without a round trip (its socket has the server's goodbye to read), and replaced;
+while the database cannot be reached, a change answers
+:class:`StoreUnavailableError` (a busy store: the service's 503), never a 500 or a 400.
 """
 
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import re
+import secrets
+import select
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -352,6 +363,38 @@ class _Rows:
         return iter(self._rows)
 
 
+def _gone(conn: psycopg.Connection[Any]) -> bool:
+    """Whether a pooled connection lost its server while it sat in the pool.
+
+    An idle session is sent nothing; a restarting or stopping server sends each session a FATAL
+    message and closes it, so a readable socket means it is gone. One ``select`` with no wait: no
+    round trip on the path of every request (psycopg-pool's ``check`` would cost one, and backs
+    off a second or more after each stale connection it meets)."""
+    if conn.closed or conn.broken:
+        return True
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return bool(readable)
+
+
+def _lost(exc: BaseException, conn: psycopg.Connection[Any] | None) -> bool:
+    """Whether ``exc`` is the connection failing (the server gone), not the statement."""
+    if isinstance(exc, pg_errors.AdminShutdown | pg_errors.CrashShutdown):
+        return True
+    if isinstance(exc, pg_errors.CannotConnectNow):
+        return True
+    return isinstance(exc, psycopg.OperationalError) and conn is not None and bool(conn.broken)
+
+
+class StoreUnavailableError(StoreBusyError):
+    """The database cannot be reached (restarting, down, unreachable): nothing was changed that
+    was not answered; try again (the service's 503)."""
+
+    code = "STORE_UNAVAILABLE"
+
+
 class _Db:
     """``execute`` as the shared statements expect it: on the transaction's connection when one
     is open, else on a pooled connection in autocommit mode (a read sees committed data)."""
@@ -363,17 +406,27 @@ class _Db:
         conn = self._store._conn
         if conn is not None:
             return _Rows(conn.execute(_translate(sql), tuple(params)))
-        try:
-            with self._store._pool.connection() as fresh:
+        # a read on a connection that broke under it (the server went away after the check) is
+        # tried once more on a fresh one: a read changes nothing
+        reread = sql.lstrip()[:6].upper() == "SELECT"
+        for attempt in range(2):
+            fresh = self._store._checkout()
+            try:
                 return _Rows(fresh.execute(_translate(sql), tuple(params)))
-        except PoolTimeout:
-            raise StoreBusyError(
-                f"no connection to {self._store._name()} free; try again"
-            ) from None
-        except psycopg.Error as exc:
-            raise StoreError(f"issuer store {self._store._name()}: {_why(exc)}") from None
+            except psycopg.Error as exc:
+                if _lost(exc, fresh):
+                    if reread and attempt == 0:
+                        continue
+                    raise StoreUnavailableError(
+                        f"issuer store {self._store._name()} cannot be reached: {_why(exc)}"
+                    ) from None
+                raise StoreError(f"issuer store {self._store._name()}: {_why(exc)}") from None
+            finally:
+                self._store._pool.putconn(fresh)
+        raise AssertionError("unreachable")
 
 
+_HEAD_FOR_UPDATE = "SELECT value FROM meta WHERE key = 'audit_head' FOR UPDATE"
 _TRANSIENT = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
 
 
@@ -407,6 +460,8 @@ class PostgresStore(SqlIssuerStore):
         self._open = {}
         self._conn: psycopg.Connection[Any] | None = None
         self._locks: set[str] = set()  # advisory locks this transaction holds
+        self._blind: int | None = None  # the list of the last unprobed index draw
+        self._crowded: set[int] = set()  # lists where an unprobed draw met a taken index
         applied = migrations_applied(self.url)
         if len(applied) < len(MIGRATIONS):
             if not migrate_schema:
@@ -433,6 +488,22 @@ class PostgresStore(SqlIssuerStore):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _checkout(self) -> psycopg.Connection[Any]:
+        """A pooled connection whose server is still there; stale ones (a database restart) are
+        closed, and the pool opens new ones in their place."""
+        for _ in range(max(1, POOL_MAX) + 2):
+            try:
+                conn = self._pool.getconn()
+            except PoolTimeout:
+                raise StoreUnavailableError(
+                    f"no connection to {self._name()} within {self._pool.timeout:g} s; try again"
+                ) from None
+            if not _gone(conn):
+                return conn
+            conn.close()
+            self._pool.putconn(conn)  # a closed connection is dropped, and replaced
+        raise StoreUnavailableError(f"issuer store {self._name()} keeps dropping connections")
+
     @contextmanager
     def transaction(self) -> Iterator[PostgresStore]:
         """One transaction on one pooled connection; nested uses join the outer one."""
@@ -443,14 +514,26 @@ class PostgresStore(SqlIssuerStore):
             finally:
                 self._depth -= 1
             return
+        conn = self._checkout()
         try:
-            conn = self._pool.getconn()
-        except PoolTimeout:
-            raise StoreBusyError(f"no connection to {self._name()} free; try again") from None
+            conn.execute("BEGIN")
+        except psycopg.Error as exc:
+            # nothing was sent but BEGIN: on a connection that broke since the check, start over
+            # once on a fresh one
+            self._pool.putconn(conn)
+            if not _lost(exc, conn):
+                raise StoreError(f"issuer store {self._name()}: {_why(exc)}") from None
+            conn = self._checkout()
+            try:
+                conn.execute("BEGIN")
+            except psycopg.Error as again:
+                self._pool.putconn(conn)
+                raise StoreUnavailableError(
+                    f"issuer store {self._name()} cannot be reached: {_why(again)}"
+                ) from None
         self._conn, self._depth = conn, 1
         ok = False
         try:
-            conn.execute("BEGIN")
             yield self
             conn.execute("COMMIT")
             ok = True
@@ -458,9 +541,15 @@ class PostgresStore(SqlIssuerStore):
             raise _TransientError(f"issuer store {self._name()}: {_why(exc)}") from None
         except pg_errors.LockNotAvailable as exc:
             raise StoreBusyError(f"issuer store {self._name()} is busy: {_why(exc)}") from None
-        except psycopg.IntegrityError as exc:  # the deferred foreign key, checked at COMMIT
-            raise StoreError(f"issuer store refused the change: {_why(exc)}") from None
         except psycopg.Error as exc:
+            if _lost(exc, conn):
+                # the server went away mid-transaction: rolled back with the session (or, at
+                # COMMIT, the caller cannot know; nothing was answered as done either way)
+                raise StoreUnavailableError(
+                    f"issuer store {self._name()} cannot be reached: {_why(exc)}"
+                ) from None
+            if isinstance(exc, psycopg.IntegrityError):  # the deferred foreign key, at COMMIT
+                raise StoreError(f"issuer store refused the change: {_why(exc)}") from None
             raise StoreError(f"issuer store {self._name()}: {_why(exc)}") from None
         finally:
             self._conn, self._depth = None, 0
@@ -490,13 +579,53 @@ class PostgresStore(SqlIssuerStore):
         conn.execute("RELEASE SAVEPOINT credkit_guard")
 
     def _advisory(self, name: str) -> None:
-        """A lock named ``name`` in this schema, held to the end of the transaction."""
+        """A lock named ``name`` in this schema, held to the end of the transaction; ``audit`` is
+        the chain head's row lock (:meth:`_audit_head`)."""
         if name in self._locks:
+            return
+        if name == "audit":
+            self._audit_head()
             return
         self._db.execute(
             "SELECT pg_advisory_xact_lock(hashtext(?))", (f"credkit.{name}:{self.url.schema}",)
         )
         self._locks.add(name)
+
+    def _audit_head(self) -> tuple[int, str]:
+        """Lock the audit chain's head (held to commit) and read it: ``(seq, hash)``.
+
+        The head lives in ``meta`` (``audit.append`` keeps it there, and ``verify_chain`` checks
+        it against the log), so ``SELECT … FOR UPDATE`` on its row is the lock and the read in
+        one round trip; READ COMMITTED re-reads a row it waited for, so a waiter sees the head
+        the previous holder committed. A store that never audited gets the row first."""
+        row = self._db.execute(_HEAD_FOR_UPDATE).fetchone()
+        if row is None:
+            # the head of the entries already there (none: seq 0); a racing maker waits on the
+            # key, then finds the row and locks it as well
+            self._db.execute(
+                "INSERT INTO meta (key, value) SELECT 'audit_head', coalesce((SELECT seq || ':' "
+                "|| hash FROM audit_log ORDER BY seq DESC LIMIT 1), '0:') "
+                "ON CONFLICT (key) DO NOTHING"
+            )
+            row = self._db.execute(_HEAD_FOR_UPDATE).fetchone()
+            if row is None:
+                raise StoreError(f"{self._name()}: the audit log's head cannot be recorded")
+        self._locks.add("audit")
+        seq, _, hashed = str(row[0]).partition(":")
+        return int(seq), hashed or audit_log.GENESIS
+
+    def _random_free_index(self, list_id: int, length: int) -> int | None:
+        """While the list is sparse (under a quarter allocated, as this store last counted), a
+        random index without the probe: the allocation's ``INSERT … ON CONFLICT DO NOTHING``
+        tells a taken one and :meth:`allocate` draws again. Rejection sampling, so still
+        uniform over the free indexes (BSL §5.1), one round trip fewer per issue. After a draw
+        met a taken index, this list is probed as the shared code does."""
+        cached = next((c for c in self._open.values() if int(c[0]) == list_id), None)
+        if cached is not None and list_id not in self._crowded and int(cached[3]) * 4 < length:
+            self._blind = list_id
+            return secrets.randbelow(length)
+        self._blind = None
+        return super()._random_free_index(list_id, length)
 
     def _lock_lists(self) -> None:
         self._advisory("lists")
@@ -511,6 +640,8 @@ class PostgresStore(SqlIssuerStore):
         )
         if done.rowcount == 1:
             return True
+        if self._blind == list_id:
+            self._crowded.add(list_id)  # met another's index: probe this list from now on
         held = self._db.execute(
             "SELECT 1 FROM allocations WHERE credential_id = ? AND purpose = ?",
             (credential_id, purpose),
@@ -610,13 +741,34 @@ class PostgresStore(SqlIssuerStore):
         digest: str | None = None,
         detail: Mapping[str, Any] | None = None,
     ) -> AuditEntry:
-        """Append under the chain head's lock (held to commit), so appends never fork it."""
+        """Append under the chain head's row lock (held to commit), so appends never fork it;
+        the same entry and hash as :func:`credkit.issuer.audit.append` writes."""
 
         def run() -> AuditEntry:
             with self.transaction():
-                self._advisory("audit")
-                return super(PostgresStore, self).audit(
-                    action, credential_id=credential_id, digest=digest, detail=detail
+                prev_seq, prev = self._audit_head()
+                seq, at, text = prev_seq + 1, _now(), audit_log.detail_text(detail)
+                hashed = audit_log.entry_hash(
+                    prev, seq, at, self.actor, action, credential_id, digest, text
+                )
+                head = f"{seq}:{hashed}"
+                # the entry and the new head in one statement (audit.append's two writes)
+                self._db.execute(
+                    "WITH entry AS (INSERT INTO audit_log (seq, at, actor, action, credential_id, "
+                    "digest, detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)) "
+                    "UPDATE meta SET value = ? WHERE key = 'audit_head'",
+                    (seq, at, self.actor, action, credential_id, digest, text, prev, hashed, head),
+                )
+                return AuditEntry(
+                    seq,
+                    at,
+                    self.actor,
+                    action,
+                    credential_id,
+                    digest,
+                    json.loads(text),
+                    prev,
+                    hashed,
                 )
 
         return self._retry(run)
