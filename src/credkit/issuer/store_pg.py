@@ -73,6 +73,8 @@ RETRIES = 4  # attempts of an outermost change that hit a deadlock or serializat
 POOL_MAX = int(os.environ.get("CREDKIT_PG_POOL_MAX", "8"))
 # longest pause between two statements of one transaction (a cohort batch waits for signatures)
 IDLE_IN_TX_MS = 60_000
+# longest wait for a pooled connection (all in use, or the database unreachable): then 503
+POOL_TIMEOUT = float(os.environ.get("CREDKIT_PG_POOL_TIMEOUT", "10"))
 
 T = TypeVar("T")
 
@@ -272,8 +274,18 @@ def migrations_applied(url: str | StoreURL) -> list[int]:
             if exists is None or exists[0] is None:
                 return []
             return [int(r[0]) for r in conn.execute("SELECT version FROM credkit_migrations")]
+    except psycopg.OperationalError as exc:
+        # the server is not there (down, restarting, unreachable): try again, not "bad request"
+        raise StoreUnavailableError(
+            f"cannot reach issuer store {target.redacted()}: {_why(exc)}"
+        ) from None
     except psycopg.Error as exc:
         raise StoreError(f"cannot open issuer store {target.redacted()}: {_why(exc)}") from None
+
+
+# (pid, conninfo, schema) of the stores this process found fully migrated: a service opens a
+# store per worker thread, and each need not connect once more only to ask
+_CURRENT: set[tuple[int, str, str]] = set()
 
 
 def _why(exc: BaseException) -> str:
@@ -309,7 +321,7 @@ def _pool(target: StoreURL, lock_timeout_ms: int) -> ConnectionPool:
             max_size=max(1, POOL_MAX),
             kwargs=target.connect_kwargs(),
             configure=configure,
-            timeout=10,
+            timeout=POOL_TIMEOUT,
             name=f"credkit-{target.schema}",
             open=False,
         )
@@ -462,14 +474,17 @@ class PostgresStore(SqlIssuerStore):
         self._locks: set[str] = set()  # advisory locks this transaction holds
         self._blind: int | None = None  # the list of the last unprobed index draw
         self._crowded: set[int] = set()  # lists where an unprobed draw met a taken index
-        applied = migrations_applied(self.url)
-        if len(applied) < len(MIGRATIONS):
-            if not migrate_schema:
-                raise StoreError(
-                    f"{self.url.redacted()} lacks credkit's schema (or its newest migrations): "
-                    "run `credkit store migrate`"
-                )
-            migrate(self.url)
+        current = (os.getpid(), self.url.conninfo, self.url.schema)
+        if current not in _CURRENT:
+            applied = migrations_applied(self.url)
+            if len(applied) < len(MIGRATIONS):
+                if not migrate_schema:
+                    raise StoreError(
+                        f"{self.url.redacted()} lacks credkit's schema (or its newest "
+                        "migrations): run `credkit store migrate`"
+                    )
+                migrate(self.url)
+            _CURRENT.add(current)
         self._pool = _pool(self.url, busy_timeout_ms)
         self._db = _Db(self)
         self.base_url = self._bind_base_url(base_url)
