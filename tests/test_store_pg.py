@@ -268,7 +268,7 @@ def test_two_replicas_serve_the_published_list_with_an_etag(db: str, tmp_path: P
 
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
 def test_a_replica_answers_the_first_requests_after_a_database_restart(
-    mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mode: str, tmp_path: Path
 ) -> None:
     """A service whose pooled connections all went stale (the database restarted: ``fast`` is a
     planned restart, ``immediate`` a crash) answers the very next requests, none with a 500 or a
@@ -283,7 +283,6 @@ def test_a_replica_answers_the_first_requests_after_a_database_restart(
     from credkit.server.state import ServerConfig
     from test_server_helpers import TOKEN, diploma
 
-    monkeypatch.setattr(store_pg, "POOL_TIMEOUT", 2.0)  # the down phase answers within seconds
     if pg_server.binaries() is None:
         pytest.skip("no PostgreSQL binaries (initdb, pg_ctl) on PATH or /usr/lib/postgresql")
     # its own server (restarting the shared one would disturb other tests), durable: a crash
@@ -312,10 +311,13 @@ def test_a_replica_answers_the_first_requests_after_a_database_restart(
             assert pool.get_stats()["pool_size"] >= 2  # more than one connection goes stale
 
             server.halt(mode)
+            pool.timeout = 2.0  # the down phase answers within seconds, not the default 10
             down = issue_one()
             assert down.status_code == 503, down.text
             assert down.json()["code"] == "STORE_UNAVAILABLE"
+            time.sleep(3)  # down longer: the pool's own reconnection attempts fail and back off
             server.resume()
+            pool.timeout = store_pg.POOL_TIMEOUT
 
             after = [issue_one() for _ in range(3)]
             assert [a.status_code for a in after] == [201, 201, 201], [a.text for a in after]
@@ -337,3 +339,43 @@ def test_a_replica_answers_the_first_requests_after_a_database_restart(
             app.state.credkit.publisher.stop()
         store_pg.close_pools()
         server.stop()
+
+
+def test_audit_entries_of_one_transaction_chain_with_one_statement_each(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head is locked and read once per transaction; each further entry is one statement.
+    An entry written another way (``audit.append``, the shared code) or undone by a savepoint
+    makes the next one read the head again, so the chain stays whole."""
+    import psycopg
+
+    from credkit.issuer import audit as audit_log
+    from credkit.issuer.store import _now
+    from credkit.issuer.store_pg import PostgresStore
+
+    store = PostgresStore(db + "?schema=chain", base_url=BASE)
+    sent: list[str] = []
+    execute = psycopg.Connection.execute
+
+    def counted(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(str(query))
+        return execute(self, query, *args, **kwargs)
+
+    with store.transaction():
+        store.audit("one")
+        monkeypatch.setattr(psycopg.Connection, "execute", counted)
+        store.audit("two")
+        assert len(sent) == 1 and sent[0].startswith("WITH entry AS (INSERT INTO audit_log")
+        monkeypatch.undo()
+        audit_log.append(store._db, _now(), "someone", "three", None, None, None)
+        store.audit("four")
+        store._db.execute("SAVEPOINT undo")
+        store.audit("undone")
+        store._db.execute("ROLLBACK TO SAVEPOINT undo")
+        store.audit("five")
+    with store.transaction():  # a new transaction locks and reads the head again
+        store.audit("six")
+    entries = store.audit_entries()
+    assert [e.action for e in entries] == ["one", "two", "three", "four", "five", "six"]
+    assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6]
+    assert store.verify_audit() == []

@@ -16,8 +16,9 @@ concurrency SQLite gets for free from its one write lock:
 - audit entries are appended under a row lock on the chain's head (``meta`` row
   ``audit_head``, read ``FOR UPDATE``), so the chain never forks: appends are serialized, and
   only for the end of a transaction. Locking and reading the head is one statement, writing the
-  entry and the new head another (two round trips per entry, where an advisory lock, a read of
-  the last entry, the insert and the head's upsert took four).
+  entry and the new head another (two round trips for a transaction's first entry and one for
+  each further entry, where an advisory lock, a read of the last entry, the insert and the
+  head's upsert took four, then three).
 
 Transactions run at READ COMMITTED and stay short; a deadlock or serialization failure is retried
 a few times by the outermost call, a lock held past ``lock_timeout`` answers
@@ -75,6 +76,10 @@ POOL_MAX = int(os.environ.get("CREDKIT_PG_POOL_MAX", "8"))
 IDLE_IN_TX_MS = 60_000
 # longest wait for a pooled connection (all in use, or the database unreachable): then 503
 POOL_TIMEOUT = float(os.environ.get("CREDKIT_PG_POOL_TIMEOUT", "10"))
+# how long the pool keeps retrying a lost connection on its own, backing off 1 s, 2 s, 4 s ...;
+# kept short so that, once the database is back, the next request starts a fresh attempt at
+# once instead of waiting out a long back-off (psycopg-pool's default is 300 s)
+RECONNECT_S = 2.0
 
 T = TypeVar("T")
 
@@ -322,6 +327,7 @@ def _pool(target: StoreURL, lock_timeout_ms: int) -> ConnectionPool:
             kwargs=target.connect_kwargs(),
             configure=configure,
             timeout=POOL_TIMEOUT,
+            reconnect_timeout=RECONNECT_S,
             name=f"credkit-{target.schema}",
             open=False,
         )
@@ -417,6 +423,9 @@ class _Db:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _Rows:
         conn = self._store._conn
         if conn is not None:
+            if "audit_log" in sql or "ROLLBACK" in sql.upper():
+                # an entry written some other way, or undone with a savepoint: read it again
+                self._store._head = None
             return _Rows(conn.execute(_translate(sql), tuple(params)))
         # a read on a connection that broke under it (the server went away after the check) is
         # tried once more on a fresh one: a read changes nothing
@@ -472,6 +481,9 @@ class PostgresStore(SqlIssuerStore):
         self._open = {}
         self._conn: psycopg.Connection[Any] | None = None
         self._locks: set[str] = set()  # advisory locks this transaction holds
+        # the audit chain's head as this transaction last read or wrote it, under its row lock;
+        # forgotten when any other statement touches audit_log (_Db.execute), and at the end
+        self._head: tuple[int, str] | None = None
         self._blind: int | None = None  # the list of the last unprobed index draw
         self._crowded: set[int] = set()  # lists where an unprobed draw met a taken index
         current = (os.getpid(), self.url.conninfo, self.url.schema)
@@ -569,6 +581,7 @@ class PostgresStore(SqlIssuerStore):
         finally:
             self._conn, self._depth = None, 0
             self._locks.clear()
+            self._head = None
             if not ok:
                 self._open.clear()  # lists it created may be gone with the rollback
                 try:
@@ -590,6 +603,7 @@ class PostgresStore(SqlIssuerStore):
             yield None
         except psycopg.Error:
             conn.execute("ROLLBACK TO SAVEPOINT credkit_guard")
+            self._head = None  # an entry written inside the savepoint is gone with it
             raise
         conn.execute("RELEASE SAVEPOINT credkit_guard")
 
@@ -613,6 +627,8 @@ class PostgresStore(SqlIssuerStore):
         it against the log), so ``SELECT … FOR UPDATE`` on its row is the lock and the read in
         one round trip; READ COMMITTED re-reads a row it waited for, so a waiter sees the head
         the previous holder committed. A store that never audited gets the row first."""
+        if self._head is not None:
+            return self._head  # locked and read (or written) earlier in this transaction
         row = self._db.execute(_HEAD_FOR_UPDATE).fetchone()
         if row is None:
             # the head of the entries already there (none: seq 0); a racing maker waits on the
@@ -627,7 +643,8 @@ class PostgresStore(SqlIssuerStore):
                 raise StoreError(f"{self._name()}: the audit log's head cannot be recorded")
         self._locks.add("audit")
         seq, _, hashed = str(row[0]).partition(":")
-        return int(seq), hashed or audit_log.GENESIS
+        self._head = (int(seq), hashed or audit_log.GENESIS)
+        return self._head
 
     def _random_free_index(self, list_id: int, length: int) -> int | None:
         """While the list is sparse (under a quarter allocated, as this store last counted), a
@@ -774,6 +791,7 @@ class PostgresStore(SqlIssuerStore):
                     "UPDATE meta SET value = ? WHERE key = 'audit_head'",
                     (seq, at, self.actor, action, credential_id, digest, text, prev, hashed, head),
                 )
+                self._head = (seq, hashed)  # the next entry of this transaction: no read
                 return AuditEntry(
                     seq,
                     at,
