@@ -424,8 +424,10 @@ class _Db:
         conn = self._store._conn
         if conn is not None:
             if "audit_log" in sql or "ROLLBACK" in sql.upper():
-                # an entry written some other way, or undone with a savepoint: read it again
+                # an entry written some other way, or undone with a savepoint (and with it the
+                # row lock taken inside it): lock and read the head again
                 self._store._head = None
+                self._store._locks.discard("audit")
             return _Rows(conn.execute(_translate(sql), tuple(params)))
         # a read on a connection that broke under it (the server went away after the check) is
         # tried once more on a fresh one: a read changes nothing
@@ -604,6 +606,7 @@ class PostgresStore(SqlIssuerStore):
         except psycopg.Error:
             conn.execute("ROLLBACK TO SAVEPOINT credkit_guard")
             self._head = None  # an entry written inside the savepoint is gone with it
+            self._locks.discard("audit")
             raise
         conn.execute("RELEASE SAVEPOINT credkit_guard")
 
