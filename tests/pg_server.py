@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,7 @@ class PgServer:
     port: int
     bindir: Path
     prefix: list[str]
+    options: str = ""  # the server's command-line settings (pg_ctl -o)
 
     @property
     def url(self) -> str:
@@ -54,6 +56,28 @@ class PgServer:
         subprocess.run(
             [*self.prefix, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
+
+    def halt(self, mode: str = "fast") -> None:
+        """Stop the server, keeping its data (``fast``: sessions are told and closed;
+        ``immediate``: as a crash)."""
+        pg_ctl = [*self.prefix, str(self.bindir / "pg_ctl"), "-D", str(self.root / "data")]
+        subprocess.run([*pg_ctl, "-m", mode, "-w", "stop"], check=True, capture_output=True)
+
+    def resume(self) -> None:
+        """Start a halted server again, on the same port and data."""
+        pg_ctl = [*self.prefix, str(self.bindir / "pg_ctl"), "-D", str(self.root / "data")]
+        subprocess.run(
+            [*pg_ctl, "-o", self.options, "-l", str(self.root / "log"), "-w", "start"],
+            check=True,
+            capture_output=True,
+        )
+
+    def restart(self, mode: str = "fast", down: float = 0.0) -> None:
+        """Stop, stay down ``down`` seconds, start again: what a database upgrade or failover
+        does to the sessions of a running service."""
+        self.halt(mode)
+        time.sleep(down)
+        self.resume()
 
     def stop(self) -> None:
         subprocess.run(
@@ -115,6 +139,7 @@ def start(*, fsync: bool = False, max_connections: int = 100) -> PgServer:
             f"-c max_connections={max_connections} -c fsync={'on' if fsync else 'off'} "
             f"-c synchronous_commit={'on' if fsync else 'off'} -c full_page_writes={'on' if fsync else 'off'}"
         )
+        server.options = options
         server._run(
             str(bindir / "pg_ctl"),
             "-D",

@@ -4,11 +4,13 @@ and choosing the store from a workspace (SQLite stays the default)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -354,3 +356,118 @@ def test_an_unprobed_draw_that_meets_a_taken_index_draws_again(
     list_id = store.lists()[0].id
     assert list_id in store._crowded
     assert store.lists()[0].allocated == 2 and store.check_consistency() == []
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
+def test_a_replica_answers_the_first_requests_after_a_database_restart(
+    mode: str, tmp_path: Path
+) -> None:
+    """A service whose pooled connections all went stale (the database restarted: ``fast`` is a
+    planned restart, ``immediate`` a crash) answers the very next requests, none with a 500 or a
+    503; while the database is down it answers 503 ``STORE_UNAVAILABLE``, never a 400 or 500.
+    Before the pool's connections were checked on checkout, the first request on each stale
+    connection failed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    testclient = pytest.importorskip("fastapi.testclient")
+    from credkit.issuer import store_pg
+    from credkit.server.app import create_app
+    from credkit.server.state import ServerConfig
+    from test_server_helpers import TOKEN, diploma
+
+    if pg_server.binaries() is None:
+        pytest.skip("no PostgreSQL binaries (initdb, pg_ctl) on PATH or /usr/lib/postgresql")
+    # its own server (restarting the shared one would disturb other tests), durable: a crash
+    # (immediate) must not lose what was acknowledged, and synchronous_commit=off would
+    server = pg_server.start(fsync=True)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    app = None
+    try:
+        ws = Workspace.create(
+            tmp_path / "ws", name="Lab", base_url=BASE, store_url=server.url + "?schema=rs"
+        )
+        app = create_app(ServerConfig(issuer_dir=ws.root, tokens=frozenset([TOKEN])))
+        with testclient.TestClient(app) as client:
+
+            def issue_one(_: int = 0) -> Any:
+                return client.post(
+                    "/credentials/issue",
+                    json={"credential": diploma(), "options": {}},
+                    headers=auth,
+                )
+
+            with ThreadPoolExecutor(6) as threads:  # several pooled connections, as under load
+                warm = list(threads.map(issue_one, range(18)))
+            assert {a.status_code for a in warm} == {201}
+            pool = store_pg._POOLS[(os.getpid(), ws.store().url.conninfo, "rs")]
+            assert pool.get_stats()["pool_size"] >= 2  # more than one connection goes stale
+
+            server.halt(mode)
+            pool.timeout = 2.0  # the down phase answers within seconds, not the default 10
+            down = issue_one()
+            assert down.status_code == 503, down.text
+            assert down.json()["code"] == "STORE_UNAVAILABLE"
+            time.sleep(3)  # down longer: the pool's own reconnection attempts fail and back off
+            server.resume()
+            pool.timeout = store_pg.POOL_TIMEOUT
+
+            after = [issue_one() for _ in range(3)]
+            assert [a.status_code for a in after] == [201, 201, 201], [a.text for a in after]
+            vc = after[0].json()["verifiableCredential"]
+            revoked = client.post(
+                "/credentials/status",
+                json={"credentialId": vc["id"], "credentialStatus": [{"status": "revoked"}]},
+                headers=auth,
+            )
+            assert revoked.status_code == 200, revoked.text
+            with ThreadPoolExecutor(6) as threads:  # every pooled connection in use again
+                again = list(threads.map(issue_one, range(12)))
+            assert {a.status_code for a in again} == {201}
+        store = ws.store()
+        assert len(store.credentials(documents=False)) == 18 + 3 + 12
+        assert store.check_consistency() == [] and store.verify_audit() == []
+    finally:
+        if app is not None:
+            app.state.credkit.publisher.stop()
+        store_pg.close_pools()
+        server.stop()
+
+
+def test_audit_entries_of_one_transaction_chain_with_one_statement_each(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The head is locked and read once per transaction; each further entry is one statement.
+    An entry written another way (``audit.append``, the shared code) or undone by a savepoint
+    makes the next one read the head again, so the chain stays whole."""
+    import psycopg
+
+    from credkit.issuer import audit as audit_log
+    from credkit.issuer.store import _now
+    from credkit.issuer.store_pg import PostgresStore
+
+    store = PostgresStore(db + "?schema=chain", base_url=BASE)
+    sent: list[str] = []
+    execute = psycopg.Connection.execute
+
+    def counted(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(str(query))
+        return execute(self, query, *args, **kwargs)
+
+    with store.transaction():
+        store.audit("one")
+        monkeypatch.setattr(psycopg.Connection, "execute", counted)
+        store.audit("two")
+        assert len(sent) == 1 and sent[0].startswith("WITH entry AS (INSERT INTO audit_log")
+        monkeypatch.undo()
+        audit_log.append(store._db, _now(), "someone", "three", None, None, None)
+        store.audit("four")
+        store._db.execute("SAVEPOINT undo")
+        store.audit("undone")
+        store._db.execute("ROLLBACK TO SAVEPOINT undo")
+        store.audit("five")
+    with store.transaction():  # a new transaction locks and reads the head again
+        store.audit("six")
+    entries = store.audit_entries()
+    assert [e.action for e in entries] == ["one", "two", "three", "four", "five", "six"]
+    assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6]
+    assert store.verify_audit() == []

@@ -13,14 +13,23 @@ concurrency SQLite gets for free from its one write lock:
   one list never overwrite each other, and bumps ``version`` in the same transaction;
 - an offer is claimed by one conditional ``UPDATE`` (the row lock makes the second one see
   ``claimed``); a one-time token likewise;
-- audit entries are appended under a transaction-scoped advisory lock on the chain's head, so
-  the chain never forks: appends are serialized, and only for the end of a transaction.
+- audit entries are appended under a row lock on the chain's head (``meta`` row
+  ``audit_head``, read ``FOR UPDATE``), so the chain never forks: appends are serialized, and
+  only for the end of a transaction. Locking and reading the head is one statement, writing the
+  entry and the new head another (two round trips for a transaction's first entry and one for
+  each further entry, where an advisory lock, a read of the last entry, the insert and the
+  head's upsert took four, then three).
 
 Transactions run at READ COMMITTED and stay short; a deadlock or serialization failure is retried
 a few times by the outermost call, a lock held past ``lock_timeout`` answers
 :class:`~credkit.issuer.store.StoreBusyError` (a service's 503). The schema lives in versioned
 migrations (:data:`MIGRATIONS`, table ``credkit_migrations``), applied on open or by
 ``credkit store migrate``; one PostgreSQL schema per workspace is allowed (``?schema=lab1``).
+
+A pooled connection whose server went away (a database restart) is noticed when it is taken
+from the pool, without a round trip (its socket has the server's goodbye to read), and replaced;
+while the database cannot be reached, a change answers
+:class:`StoreUnavailableError` (a busy store: the service's 503), never a 500 or a 400.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import atexit
 import os
 import re
 import secrets
+import select
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -63,6 +73,12 @@ RETRIES = 4  # attempts of an outermost change that hit a deadlock or serializat
 POOL_MAX = int(os.environ.get("CREDKIT_PG_POOL_MAX", "8"))
 # longest pause between two statements of one transaction (a cohort batch waits for signatures)
 IDLE_IN_TX_MS = 60_000
+# longest wait for a pooled connection (all in use, or the database unreachable): then 503
+POOL_TIMEOUT = float(os.environ.get("CREDKIT_PG_POOL_TIMEOUT", "10"))
+# how long the pool keeps retrying a lost connection on its own, backing off 1 s, 2 s, 4 s ...;
+# kept short so that, once the database is back, the next request starts a fresh attempt at
+# once instead of waiting out a long back-off (psycopg-pool's default is 300 s)
+RECONNECT_S = 2.0
 
 T = TypeVar("T")
 
@@ -275,8 +291,18 @@ def migrations_applied(url: str | StoreURL) -> list[int]:
             if exists is None or exists[0] is None:
                 return []
             return [int(r[0]) for r in conn.execute("SELECT version FROM credkit_migrations")]
+    except psycopg.OperationalError as exc:
+        # the server is not there (down, restarting, unreachable): try again, not "bad request"
+        raise StoreUnavailableError(
+            f"cannot reach issuer store {target.redacted()}: {_why(exc)}"
+        ) from None
     except psycopg.Error as exc:
         raise StoreError(f"cannot open issuer store {target.redacted()}: {_why(exc)}") from None
+
+
+# (pid, conninfo, schema) of the stores this process found fully migrated: a service opens a
+# store per worker thread, and each need not connect once more only to ask
+_CURRENT: set[tuple[int, str, str]] = set()
 
 
 def _why(exc: BaseException) -> str:
@@ -312,7 +338,8 @@ def _pool(target: StoreURL, lock_timeout_ms: int) -> ConnectionPool:
             max_size=max(1, POOL_MAX),
             kwargs=target.connect_kwargs(),
             configure=configure,
-            timeout=10,
+            timeout=POOL_TIMEOUT,
+            reconnect_timeout=RECONNECT_S,
             name=f"credkit-{target.schema}",
             open=False,
         )
@@ -366,6 +393,38 @@ class _Rows:
         return iter(self._rows)
 
 
+def _gone(conn: psycopg.Connection[Any]) -> bool:
+    """Whether a pooled connection lost its server while it sat in the pool.
+
+    An idle session is sent nothing; a restarting or stopping server sends each session a FATAL
+    message and closes it, so a readable socket means it is gone. One ``select`` with no wait: no
+    round trip on the path of every request (psycopg-pool's ``check`` would cost one, and backs
+    off a second or more after each stale connection it meets)."""
+    if conn.closed or conn.broken:
+        return True
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return bool(readable)
+
+
+def _lost(exc: BaseException, conn: psycopg.Connection[Any] | None) -> bool:
+    """Whether ``exc`` is the connection failing (the server gone), not the statement."""
+    if isinstance(exc, pg_errors.AdminShutdown | pg_errors.CrashShutdown):
+        return True
+    if isinstance(exc, pg_errors.CannotConnectNow):
+        return True
+    return isinstance(exc, psycopg.OperationalError) and conn is not None and bool(conn.broken)
+
+
+class StoreUnavailableError(StoreBusyError):
+    """The database cannot be reached (restarting, down, unreachable): nothing was changed that
+    was not answered; try again (the service's 503)."""
+
+    code = "STORE_UNAVAILABLE"
+
+
 class _Db:
     """``execute`` as the shared statements expect it: on the transaction's connection when one
     is open, else on a pooled connection in autocommit mode (a read sees committed data)."""
@@ -376,16 +435,30 @@ class _Db:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> _Rows:
         conn = self._store._conn
         if conn is not None:
+            if "audit_log" in sql or "ROLLBACK" in sql.upper():
+                # an entry written some other way, or undone with a savepoint (and with it the
+                # row lock taken inside it): lock and read the head again
+                self._store._head = None
+                self._store._locks.discard("audit")
             return _Rows(conn.execute(_translate(sql), tuple(params)))
-        try:
-            with self._store._pool.connection() as fresh:
+        # a read on a connection that broke under it (the server went away after the check) is
+        # tried once more on a fresh one: a read changes nothing
+        reread = sql.lstrip()[:6].upper() == "SELECT"
+        for attempt in range(2):
+            fresh = self._store._checkout()
+            try:
                 return _Rows(fresh.execute(_translate(sql), tuple(params)))
-        except PoolTimeout:
-            raise StoreBusyError(
-                f"no connection to {self._store._name()} free; try again"
-            ) from None
-        except psycopg.Error as exc:
-            raise StoreError(f"issuer store {self._store._name()}: {_why(exc)}") from None
+            except psycopg.Error as exc:
+                if _lost(exc, fresh):
+                    if reread and attempt == 0:
+                        continue
+                    raise StoreUnavailableError(
+                        f"issuer store {self._store._name()} cannot be reached: {_why(exc)}"
+                    ) from None
+                raise StoreError(f"issuer store {self._store._name()}: {_why(exc)}") from None
+            finally:
+                self._store._pool.putconn(fresh)
+        raise AssertionError("unreachable")
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Many rows in one pipelined batch (psycopg sends them without waiting for each
@@ -397,6 +470,7 @@ class _Db:
             cursor.executemany(_translate(sql), [tuple(r) for r in rows])
 
 
+_HEAD_FOR_UPDATE = "SELECT value FROM meta WHERE key = 'audit_head' FOR UPDATE"
 _TRANSIENT = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
 
 
@@ -431,16 +505,22 @@ class PostgresStore(SqlIssuerStore):
         self._open = {}
         self._conn: psycopg.Connection[Any] | None = None
         self._locks: set[str] = set()  # advisory locks this transaction holds
+        # the audit chain's head as this transaction last read or wrote it, under its row lock;
+        # forgotten when any other statement touches audit_log (_Db.execute), and at the end
+        self._head: tuple[int, str] | None = None
         self._blind: int | None = None  # the list of the last unprobed index draw
         self._crowded: set[int] = set()  # lists where an unprobed draw met a taken index
-        applied = migrations_applied(self.url)
-        if len(applied) < len(MIGRATIONS):
-            if not migrate_schema:
-                raise StoreError(
-                    f"{self.url.redacted()} lacks credkit's schema (or its newest migrations): "
-                    "run `credkit store migrate`"
-                )
-            migrate(self.url)
+        current = (os.getpid(), self.url.conninfo, self.url.schema)
+        if current not in _CURRENT:
+            applied = migrations_applied(self.url)
+            if len(applied) < len(MIGRATIONS):
+                if not migrate_schema:
+                    raise StoreError(
+                        f"{self.url.redacted()} lacks credkit's schema (or its newest "
+                        "migrations): run `credkit store migrate`"
+                    )
+                migrate(self.url)
+            _CURRENT.add(current)
         self._pool = _pool(self.url, busy_timeout_ms)
         self._db = _Db(self)
         self.base_url = self._bind_base_url(base_url)
@@ -459,6 +539,22 @@ class PostgresStore(SqlIssuerStore):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _checkout(self) -> psycopg.Connection[Any]:
+        """A pooled connection whose server is still there; stale ones (a database restart) are
+        closed, and the pool opens new ones in their place."""
+        for _ in range(max(1, POOL_MAX) + 2):
+            try:
+                conn = self._pool.getconn()
+            except PoolTimeout:
+                raise StoreUnavailableError(
+                    f"no connection to {self._name()} within {self._pool.timeout:g} s; try again"
+                ) from None
+            if not _gone(conn):
+                return conn
+            conn.close()
+            self._pool.putconn(conn)  # a closed connection is dropped, and replaced
+        raise StoreUnavailableError(f"issuer store {self._name()} keeps dropping connections")
+
     @contextmanager
     def transaction(self) -> Iterator[PostgresStore]:
         """One transaction on one pooled connection; nested uses join the outer one."""
@@ -469,14 +565,26 @@ class PostgresStore(SqlIssuerStore):
             finally:
                 self._depth -= 1
             return
+        conn = self._checkout()
         try:
-            conn = self._pool.getconn()
-        except PoolTimeout:
-            raise StoreBusyError(f"no connection to {self._name()} free; try again") from None
+            conn.execute("BEGIN")
+        except psycopg.Error as exc:
+            # nothing was sent but BEGIN: on a connection that broke since the check, start over
+            # once on a fresh one
+            self._pool.putconn(conn)
+            if not _lost(exc, conn):
+                raise StoreError(f"issuer store {self._name()}: {_why(exc)}") from None
+            conn = self._checkout()
+            try:
+                conn.execute("BEGIN")
+            except psycopg.Error as again:
+                self._pool.putconn(conn)
+                raise StoreUnavailableError(
+                    f"issuer store {self._name()} cannot be reached: {_why(again)}"
+                ) from None
         self._conn, self._depth = conn, 1
         ok = False
         try:
-            conn.execute("BEGIN")
             yield self
             conn.execute("COMMIT")
             ok = True
@@ -484,13 +592,20 @@ class PostgresStore(SqlIssuerStore):
             raise _TransientError(f"issuer store {self._name()}: {_why(exc)}") from None
         except pg_errors.LockNotAvailable as exc:
             raise StoreBusyError(f"issuer store {self._name()} is busy: {_why(exc)}") from None
-        except psycopg.IntegrityError as exc:  # the deferred foreign key, checked at COMMIT
-            raise StoreError(f"issuer store refused the change: {_why(exc)}") from None
         except psycopg.Error as exc:
+            if _lost(exc, conn):
+                # the server went away mid-transaction: rolled back with the session (or, at
+                # COMMIT, the caller cannot know; nothing was answered as done either way)
+                raise StoreUnavailableError(
+                    f"issuer store {self._name()} cannot be reached: {_why(exc)}"
+                ) from None
+            if isinstance(exc, psycopg.IntegrityError):  # the deferred foreign key, at COMMIT
+                raise StoreError(f"issuer store refused the change: {_why(exc)}") from None
             raise StoreError(f"issuer store {self._name()}: {_why(exc)}") from None
         finally:
             self._conn, self._depth = None, 0
             self._locks.clear()
+            self._head = None
             if not ok:
                 self._open.clear()  # lists it created may be gone with the rollback
                 try:
@@ -512,17 +627,49 @@ class PostgresStore(SqlIssuerStore):
             yield None
         except psycopg.Error:
             conn.execute("ROLLBACK TO SAVEPOINT credkit_guard")
+            self._head = None  # an entry written inside the savepoint is gone with it
+            self._locks.discard("audit")
             raise
         conn.execute("RELEASE SAVEPOINT credkit_guard")
 
     def _advisory(self, name: str) -> None:
-        """A lock named ``name`` in this schema, held to the end of the transaction."""
+        """A lock named ``name`` in this schema, held to the end of the transaction; ``audit`` is
+        the chain head's row lock (:meth:`_audit_head`)."""
         if name in self._locks:
+            return
+        if name == "audit":
+            self._audit_head()
             return
         self._db.execute(
             "SELECT pg_advisory_xact_lock(hashtext(?))", (f"credkit.{name}:{self.url.schema}",)
         )
         self._locks.add(name)
+
+    def _audit_head(self) -> tuple[int, str]:
+        """Lock the audit chain's head (held to commit) and read it: ``(seq, hash)``.
+
+        The head lives in ``meta`` (``audit.append`` keeps it there, and ``verify_chain`` checks
+        it against the log), so ``SELECT … FOR UPDATE`` on its row is the lock and the read in
+        one round trip; READ COMMITTED re-reads a row it waited for, so a waiter sees the head
+        the previous holder committed. A store that never audited gets the row first."""
+        if self._head is not None:
+            return self._head  # locked and read (or written) earlier in this transaction
+        row = self._db.execute(_HEAD_FOR_UPDATE).fetchone()
+        if row is None:
+            # the head of the entries already there (none: seq 0); a racing maker waits on the
+            # key, then finds the row and locks it as well
+            self._db.execute(
+                "INSERT INTO meta (key, value) SELECT 'audit_head', coalesce((SELECT seq || ':' "
+                "|| hash FROM audit_log ORDER BY seq DESC LIMIT 1), '0:') "
+                "ON CONFLICT (key) DO NOTHING"
+            )
+            row = self._db.execute(_HEAD_FOR_UPDATE).fetchone()
+            if row is None:
+                raise StoreError(f"{self._name()}: the audit log's head cannot be recorded")
+        self._locks.add("audit")
+        seq, _, hashed = str(row[0]).partition(":")
+        self._head = (int(seq), hashed or audit_log.GENESIS)
+        return self._head
 
     def _lock_lists(self) -> None:
         self._advisory("lists")
@@ -655,12 +802,30 @@ class PostgresStore(SqlIssuerStore):
         return self._retry(lambda: super(PostgresStore, self).replace(old_id, new_id))
 
     def audit_many(self, pending: Sequence[audit_log.Pending]) -> list[AuditEntry]:
-        """Append under the chain head's lock (held to commit), so appends never fork it."""
+        """Append under the chain head's row lock (held to commit), so appends never fork it;
+        the same entries and hashes as :func:`credkit.issuer.audit.append_many` writes: after
+        the lock-and-read, one statement for one entry and its new head, two for a batch."""
 
         def run() -> list[AuditEntry]:
             with self.transaction():
-                self._advisory("audit")
-                return super(PostgresStore, self).audit_many(pending)
+                if not pending:
+                    return []
+                prev_seq, prev = self._audit_head()
+                rows = audit_log.chain(prev_seq, prev, _now(), self.actor, pending)
+                head = f"{rows[-1][0]}:{rows[-1][-1]}"
+                if len(rows) == 1:
+                    # the entry and the new head in one statement (audit.append's two writes)
+                    self._db.execute(
+                        "WITH entry AS (INSERT INTO audit_log (seq, at, actor, action, "
+                        "credential_id, digest, detail, prev_hash, hash) VALUES "
+                        "(?,?,?,?,?,?,?,?,?)) UPDATE meta SET value = ? WHERE key = 'audit_head'",
+                        (*rows[0], head),
+                    )
+                else:
+                    self._db.executemany(audit_log.INSERT_ENTRIES, rows)
+                    self._db.execute("UPDATE meta SET value = ? WHERE key = 'audit_head'", (head,))
+                self._head = (rows[-1][0], rows[-1][-1])  # the next entry of this transaction
+                return audit_log.entries_of(rows)
 
         return self._retry(run)
 

@@ -376,7 +376,9 @@ def sign_into_store(
         signed: dict[str, Any] = proofs.sign(unsigned, key, cryptosuite=cryptosuite, loader=loader)
         return signed
 
-    if store.credential(key_id) is not None:
+    if claims and store.credential(key_id) is not None:
+        # before claiming indexes for it; without claims, store.issue refuses a known id itself
+        # (DuplicateCredentialError, under its lock), with no extra round trip to the store
         raise IssueConflictError(f"a credential with id {key_id} was already issued")
     subject_name = display(document)["subject_name"]
     try:

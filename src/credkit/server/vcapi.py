@@ -56,10 +56,13 @@ def state_of(request: Request) -> ServerState:
     return state
 
 
-def require_issuer(
+async def require_issuer(
     request: Request, auth: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> ServerState:
-    """Issuing is off without a workspace (501) or without a token (403); a bad token is 401."""
+    """Issuing is off without a workspace (501) or without a token (403); a bad token is 401.
+
+    A coroutine: it only compares strings, and a plain function dependency would cost every
+    issue and status request a hop to a worker thread and back."""
     state = state_of(request)
     if state.ws is None:
         raise ApiError(
