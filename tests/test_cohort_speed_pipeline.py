@@ -98,3 +98,52 @@ def test_stale_temp_files_of_pending_diplomas_are_removed(tmp_path: Path) -> Non
     report = issue_cohort(template, graduates, key, out, store=None, workers=1, now=NOW)
     assert len(report.issued) == 3
     assert not stale.exists() and other.exists()
+
+
+class _RefusingStore(SqliteStore):
+    """A real store whose commit of the third batch fails half-way (a disk full, a lost race):
+    what the folder shows must then be exactly the committed batches."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.flushes = 0
+
+    def record_issued_many(self, rows):  # type: ignore[no-untyped-def]
+        self.flushes += 1
+        if self.flushes == 3:  # batch 3 of 16 rows, one flush each: its files are staged by now
+            from credkit.errors import StoreError
+
+            raise StoreError("the disk is full")
+        return super().record_issued_many(rows)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_batch_the_store_refuses_leaves_no_file_and_no_temp_file(
+    tmp_path: Path, workers: int
+) -> None:
+    """Files are staged while their batch is signed and renamed in only after its commit: a
+    refused commit leaves none of that batch's diplomas (nor temp files) in the folder, and the
+    batches committed before it are all there; a rerun finishes the roster."""
+    from credkit.errors import StoreError
+
+    template = load_template(EXAMPLE / "program.toml")
+    key = KeyPair.from_seed(bytes(range(32)))
+    graduates = [g for i, g in enumerate(_graduates(64)) if i not in BAD]
+    out = tmp_path / "out"
+    store = _RefusingStore(tmp_path / "issuer.db", base_url="https://issuer.example")
+    with pytest.raises(StoreError, match="disk is full"):
+        issue_cohort(
+            template, graduates, key, out, store=store, workers=workers, batch_size=16, now=NOW
+        )
+    files = sorted(p.name for p in out.iterdir())
+    assert not [f for f in files if f.endswith(".tmp")], files
+    recorded = {Path(str(c.path)).name for c in store.credentials(documents=False)}
+    assert len(recorded) == 32 and set(files) == recorded  # batches 1 and 2, nothing of 3
+    store.close()
+    with SqliteStore(tmp_path / "issuer.db") as again:
+        report = issue_cohort(
+            template, graduates, key, out, store=again, workers=workers, batch_size=16, now=NOW
+        )
+    assert len(report.issued) == len(graduates) - 32 and len(report.skipped) == 32
+    assert len(list(out.glob("*.json"))) == len(graduates)
+    assert not list(out.glob(".*.tmp"))

@@ -7,7 +7,6 @@ and the folder synced so the rename itself survives a power loss.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import os
 import sys
@@ -51,6 +50,67 @@ def _create_exclusive(tmp: str) -> int:
         return os.open(tmp, _EXCLUSIVE, 0o600)
 
 
+class StagedFiles:
+    """Files written now as temp files and put in place later, all at once, or thrown away.
+
+    Why: a cohort writes each diploma's bytes while the next ones are signed, but may rename
+    them into place only after the store has committed them; staging does the slow part (create
+    and write) early, so the commit is followed only by one sync and the renames. The guarantee
+    is :func:`write_atomic`'s, per file: old, new or absent, never half, never a renamed empty
+    file (every temp file is durable before the first rename).
+    """
+
+    def __init__(self, *, mode: int = 0o644) -> None:
+        self.mode = mode
+        self._staged: list[tuple[str, Path]] = []  # (temp file, target)
+
+    def __len__(self) -> int:
+        return len(self._staged)
+
+    def add(self, path: Path, data: bytes) -> None:
+        """Write ``data`` to a temp file beside ``path`` (``path`` itself is untouched)."""
+        # one writer per process (the name holds the pid): an exclusive create without mkstemp's
+        # random names (cheaper on a busy folder); a leftover of a killed run is removed first
+        tmp = f"{path.parent}/.{path.name}.{os.getpid()}.tmp"
+        fd = _create_exclusive(tmp)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, self.mode)
+        except BaseException:
+            os.close(fd)
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        os.close(fd)
+        self._staged.append((tmp, path))
+
+    def publish(self) -> list[Path]:
+        """Make every staged file durable, then rename each into place; the targets, in order.
+
+        A failure part-way leaves each target old or new (and removes the temp files left)."""
+        staged, self._staged = self._staged, []
+        renamed = 0
+        try:
+            _sync_paths([tmp for tmp, _ in staged])
+            for tmp, path in staged:
+                os.replace(tmp, path)
+                renamed += 1
+        except BaseException:
+            for tmp, _ in staged[renamed:]:
+                Path(tmp).unlink(missing_ok=True)
+            raise
+        for folder in {path.parent for _, path in staged}:
+            sync_dir(folder)
+        return [path for _, path in staged]
+
+    def discard(self) -> None:
+        """Remove every staged temp file (their targets were never touched)."""
+        staged, self._staged = self._staged, []
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+
+
 def write_atomic_many(items: Sequence[tuple[Path, bytes]], *, mode: int = 0o644) -> None:
     """:func:`write_atomic` for a batch, with the same guarantee per file (old, new or absent).
 
@@ -59,35 +119,14 @@ def write_atomic_many(items: Sequence[tuple[Path, bytes]], *, mode: int = 0o644)
     durable at once (one ``syncfs`` on Linux, else an fsync each), and only then renamed, so a
     crash never leaves a renamed empty file.
     """
-    pending: list[tuple[int, str, Path]] = []
-    renamed = 0
+    staged = StagedFiles(mode=mode)
     try:
-        tag = os.getpid()
         for path, data in items:
-            # one writer per process (the name holds the pid): an exclusive create without
-            # mkstemp's random names (cheaper on a busy folder); a leftover is removed first
-            tmp = f"{path.parent}/.{path.name}.{tag}.tmp"
-            fd = _create_exclusive(tmp)
-            pending.append((fd, tmp, path))
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        for fd, _tmp, _ in pending:
-            os.fchmod(fd, mode)
-        _sync_all([fd for fd, _, _ in pending])
-        for fd, tmp, path in pending:
-            os.close(fd)
-            os.replace(tmp, path)
-            renamed += 1
+            staged.add(path, data)
     except BaseException:
-        for i, (fd, tmp, _) in enumerate(pending):
-            if i >= renamed:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-                Path(tmp).unlink(missing_ok=True)
+        staged.discard()
         raise
-    for folder in {path.parent for path, _ in items}:
-        sync_dir(folder)
+    staged.publish()
 
 
 def _syncfs() -> object:
@@ -103,20 +142,36 @@ def _syncfs() -> object:
 _SYNCFS = _syncfs()
 
 
-def _sync_all(fds: Sequence[int]) -> None:
+def _sync_paths(paths: Sequence[str]) -> None:
     """Make every file's data and metadata durable: ``syncfs(2)`` writes back the whole
     filesystem they share (a batch's 512 fsyncs were 512 journal waits on a busy disk) and, since
     Linux 5.8, reports a writeback error of any of them; where it fails or is missing, each file
     is fsynced, which reports its own."""
-    if len(fds) > 1 and _SYNCFS is not None:
+    if not paths:
+        return
+    if len(paths) > 1 and _SYNCFS is not None:
         # one call per filesystem the files are on (a batch is normally one folder)
-        first: dict[int, int] = {}
-        for fd in fds:
-            first.setdefault(os.fstat(fd).st_dev, fd)
-        if all(_SYNCFS(fd) == 0 for fd in first.values()):  # type: ignore[operator]
+        folders: dict[int, str] = {}
+        for path in paths:
+            folder = os.path.dirname(path) or "."
+            if folder not in folders.values():
+                folders.setdefault(os.stat(folder).st_dev, folder)
+        if all(_syncfs_folder(folder) for folder in folders.values()):
             return
-    for fd in fds:
-        os.fsync(fd)
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _syncfs_folder(folder: str) -> bool:
+    fd = os.open(folder, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return bool(_SYNCFS(fd) == 0)  # type: ignore[operator]
+    finally:
+        os.close(fd)
 
 
 def sync_dir(folder: Path) -> None:

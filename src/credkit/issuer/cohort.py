@@ -6,9 +6,10 @@ Why it is shaped like this:
   store, the store's record decides (and a missing file is rewritten from it); without one, an
   existing file with the right id does.
 - **Crash-safe.** With a store, status indexes are allocated, diplomas signed and records written in
-  one SQLite transaction per batch: a kill leaves the batch either wholly committed or not at all.
-  Files are written after the commit, atomically (temp file + rename), so a reader never sees half a
-  diploma; a crash between commit and file write is repaired by the next run.
+  one store transaction per batch: a kill leaves the batch either wholly committed or not at all.
+  Each file is written to a temp file while the batch is signed and renamed into place only after
+  the commit (all synced first), so a reader never sees half a diploma nor one the store lacks; a
+  crash between commit and rename is repaired by the next run.
 - **One live diploma per graduate and achievement.** A row whose graduate already holds a
   diploma is skipped (same key) or, when the key changed (a row without an ``id`` whose template's
   achievement id was edited), refused with :class:`ReissueRequiredError` before anything is
@@ -38,7 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from credkit.atomic import write_atomic, write_atomic_many
+from credkit.atomic import StagedFiles, write_atomic
 from credkit.errors import CredkitError, StoreError, TemplateError
 from credkit.identity.signer import Signer, WorkerFactory, rebuild, worker_factory
 from credkit.issuer.store import (
@@ -453,42 +454,74 @@ def _attach_status(document: dict[str, Any], entries: list[dict[str, Any]]) -> N
 
 
 class _FileWriter:
-    """Writes each committed batch's files in a thread while the next batch is signed.
+    """Writes diploma files in a thread, in the order asked: ``stage`` (a temp file beside the
+    diploma, while the rest of its batch is signed), ``publish`` (after the batch's commit: one
+    sync, then every staged file renamed into place) or ``discard`` (the batch rolled back).
 
-    Files still follow their batch's commit (a crash in between is repaired by the next run from
-    the store); at most two batches wait, so memory stays flat. Any write error is raised in the
-    main thread, at the next batch or at ``close``.
+    So the store's commit is followed only by a sync and renames, not by writing the batch's
+    files; a crash before a publish leaves only temp files (removed by the next run, which also
+    restores any file the store has and the folder lacks). At most a few batches' worth of
+    requests wait, so memory stays flat. Any write error is raised in the main thread, at the
+    next call or at ``close``.
     """
+
+    _QUEUE_MAX = 4096
 
     def __init__(self, report: CohortReport) -> None:
         self._report = report
-        self._queue: queue.Queue[list[tuple[Path, bytes]] | None] = queue.Queue(maxsize=2)
+        self._queue: queue.Queue[tuple[str, Path | None, bytes] | None] = queue.Queue(
+            maxsize=self._QUEUE_MAX
+        )
+        self._staged = StagedFiles(mode=DIPLOMA_MODE)
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
 
     def _run(self) -> None:
-        while (files := self._queue.get()) is not None:
+        while (request := self._queue.get()) is not None:
+            action, path, data = request
             if self._error is not None:
+                if action != "stage":
+                    self._staged.discard()
                 continue  # drain: the main thread raises the first error
             try:
-                write_atomic_many(files, mode=DIPLOMA_MODE)
-                self._report.issued.extend(path for path, _ in files)
+                if action == "stage":
+                    assert path is not None
+                    self._staged.add(path, data)
+                elif action == "publish":
+                    self._report.issued.extend(self._staged.publish())
+                else:
+                    self._staged.discard()
             except BaseException as exc:  # handed to the main thread
                 self._error = exc
+                self._staged.discard()
 
     def _raise(self) -> None:
         if self._error is not None:
             error, self._error = self._error, None
             raise error
 
-    def put(self, files: list[tuple[Path, bytes]]) -> None:
+    def _put(self, request: tuple[str, Path | None, bytes]) -> None:
         self._raise()
-        if not files:
-            return
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="cohort-files", daemon=True)
             self._thread.start()
-        self._queue.put(files)
+        self._queue.put(request)
+
+    def stage(self, path: Path, data: bytes) -> None:
+        self._put(("stage", path, data))
+
+    def publish(self) -> None:
+        self._put(("publish", None, b""))
+
+    def discard(self) -> None:
+        self._put(("discard", None, b""))
+
+    def put(self, files: list[tuple[Path, bytes]]) -> None:
+        """Stage and publish ``files`` at once (files with no store to commit first)."""
+        if files:
+            for path, data in files:
+                self.stage(path, data)
+            self.publish()
 
     def close(self) -> None:
         if self._thread is not None:
@@ -547,7 +580,7 @@ def _issue_batch(
     # back. A row that does not build must not keep an index (the store refuses to commit one
     # without its record): then the whole transaction is rolled back, the batch is built once to
     # find the bad rows, and the good ones are issued as a batch of their own.
-    written: list[tuple[Path, bytes]] = []
+    written: list[Path] = []
     try:
         with store.transaction():
             row_jobs: list[_RowJob] = [
@@ -584,33 +617,52 @@ def _issue_batch(
                 )
                 if len(waiting) >= RECORD_FLUSH:
                     flush()
-                written.append((job.path, result))
+                writer.stage(job.path, result)  # its temp file, written while others sign
+                written.append(job.path)
             if failed:
                 raise _BatchHadFailures
             flush()
-    except _BatchHadFailures:
-        if known_good:  # cannot happen: building is deterministic; never loop
-            raise CredkitError("a diploma built once and then failed to build") from None
-        good: list[_Job] = []
-        built = pool.map(
-            _build_in_worker, [(j.graduate, j.credential_id) for j in chunk], chunksize=chunksize
-        )
-        for job, outcome in zip(chunk, built, strict=True):
-            if isinstance(outcome, str):
-                report.failed.append(outcome)
-            else:
-                good.append(job)
-        if good:
-            _issue_batch(good, store, purposes, pool, report, writer, chunksize, known_good=True)
+    except BaseException as exc:
+        writer.discard()  # rolled back: none of this batch's files may appear
+        if not isinstance(exc, _BatchHadFailures):
+            raise
+        _issue_good_rows(chunk, store, purposes, pool, report, writer, chunksize, known_good)
         return
     # after the commit: a crash from here on is repaired by the next run from the store
-    writer.put(written)
-    done = {path for path, _ in written}
+    writer.publish()
+    done = set(written)
     for job in chunk:
         if job.replaces and job.path in done:
             report.replaced.extend(old.id for old in job.replaces)
             for old in job.replaces:
                 _remove_replaced_file(old, job.path)
+
+
+def _issue_good_rows(
+    chunk: list[_Job],
+    store: IssuerStore,
+    purposes: Sequence[str | StatusSpec],
+    pool: Executor,
+    report: CohortReport,
+    writer: _FileWriter,
+    chunksize: int,
+    known_good: bool,
+) -> None:
+    """A batch with rows that do not build was rolled back: build it once to find them and
+    report them, then issue the good rows as a batch of their own."""
+    if known_good:  # cannot happen: building is deterministic; never loop
+        raise CredkitError("a diploma built once and then failed to build")
+    good: list[_Job] = []
+    built = pool.map(
+        _build_in_worker, [(j.graduate, j.credential_id) for j in chunk], chunksize=chunksize
+    )
+    for job, outcome in zip(chunk, built, strict=True):
+        if isinstance(outcome, str):
+            report.failed.append(outcome)
+        else:
+            good.append(job)
+    if good:
+        _issue_batch(good, store, purposes, pool, report, writer, chunksize, known_good=True)
 
 
 def _remove_replaced_file(old: IssuedCredential, new_path: Path) -> None:
