@@ -259,7 +259,11 @@ def issue_cohort(
     seen: set[str] = set()
     owned: set[str] = set()
     conflicts: list[str] = []
-    by_email = _live_by_email(store) if store is not None else {}
+    # one read of the store's records (without their bytes) for the whole roster: who holds a
+    # diploma already, by subject key and by email (a row each was a query each, before signing)
+    records = store.credentials(documents=False) if store is not None else []
+    by_key = {r.subject_key: r for r in records if r.subject_key}
+    by_email = _live_by_email(records)
     for graduate in graduates:
         gkey = graduate.key(achievement_id)
         path = out / graduate.file_name(achievement_id)
@@ -281,7 +285,7 @@ def issue_cohort(
             if c.subject_key != gkey
         ]
         if reissue and store is not None:
-            record = store.find_by_subject_key(gkey)
+            record = by_key.get(gkey)
             olds = tuple(([record] if record else []) + [c for c in others if _live(store, c)])
             if record is not None or olds:
                 job.replaces = olds
@@ -291,7 +295,7 @@ def issue_cohort(
         elif reissue:  # no store: nothing to revoke, the file is written again
             pending.append(job)
             continue
-        if _already_issued(job, store, report):
+        if _already_issued(job, store, report, by_key):
             tick(1)
             continue
         live = [c for c in others if store is not None and _live(store, c)]
@@ -377,10 +381,10 @@ def issue_cohort(
     return report
 
 
-def _live_by_email(store: IssuerStore) -> dict[str, list[IssuedCredential]]:
-    """The store's current (not replaced) diplomas by email hash, without their documents."""
+def _live_by_email(records: list[IssuedCredential]) -> dict[str, list[IssuedCredential]]:
+    """The store's current (not replaced) diplomas by email hash."""
     found: dict[str, list[IssuedCredential]] = {}
-    for record in store.credentials(documents=False):
+    for record in records:
         key = record.subject_key or ""
         if record.email_hash and REPLACED_MARK not in key:
             found.setdefault(record.email_hash, []).append(record)
@@ -413,13 +417,23 @@ def _remove_stale_temp_files(out: Path, names: set[str]) -> None:
                 os.unlink(entry.path)
 
 
-def _already_issued(job: _Job, store: IssuerStore | None, report: CohortReport) -> bool:
+def _already_issued(
+    job: _Job,
+    store: IssuerStore | None,
+    report: CohortReport,
+    known: dict[str, IssuedCredential] | None = None,
+) -> bool:
+    """Whether the store (or, without one, the folder) has this row's diploma; a file the store
+    has and the folder lost is written again. ``known``: the store's records by subject key,
+    read once for the roster (else the store is asked, as after a race)."""
     if store is not None:
-        record = store.find_by_subject_key(job.key)
+        record = known.get(job.key) if known is not None else store.find_by_subject_key(job.key)
         if record is None:
             return False
         if not job.path.exists() or _existing_id(job.path) != record.id:
             # committed but the file was not written (a crash) or was lost: restore it
+            if record.document is None:  # read without its bytes: fetch them now
+                record = store.credential(record.id) or record
             if record.document is None:  # typed now (IssuerStore): a record without its bytes
                 raise StoreError(f"credential {record.id} was recorded without its document")
             write_atomic(job.path, record.document, mode=DIPLOMA_MODE)
