@@ -2,17 +2,21 @@
 
 ``bind(0)`` hands out a port that is free now; the server binds it a moment later. Between the
 two, another worker's ``bind(0)`` could be handed the same port, and its server's health check
-could then be answered by ours. Each worker therefore takes only ports whose number modulo the
-worker count is its own index, so no two workers ever pick the same one (and a process never
-hands out one port twice). Without xdist every free port qualifies.
+could then be answered by ours. Under xdist each worker therefore draws its ports itself, at
+random, from just below the kernel's ephemeral range (where ``bind(0)`` and outgoing connections
+never land), taking only numbers whose remainder modulo the worker count is its own index: no two
+workers can pick the same port. (Filtering ``bind(0)`` answers by remainder would not do: Linux
+hands ``bind(0)`` ports of one parity.) Without xdist, ``bind(0)`` as before.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import socket
 
 _given: set[int] = set()
+_SPAN = 12000  # ports drawn from [ephemeral low - _SPAN, ephemeral low)
 
 
 def _slot() -> tuple[int, int]:
@@ -26,13 +30,35 @@ def _slot() -> tuple[int, int]:
     return (index % count, count) if count > 1 else (0, 1)
 
 
+def _ephemeral_low() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as fh:
+            return int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port() -> int:
     index, count = _slot()
-    for _ in range(1000):
+    if count == 1:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port % count == index and port not in _given:
+            return int(sock.getsockname()[1])
+    high = _ephemeral_low()
+    low = max(1024, high - _SPAN)
+    for _ in range(1000):
+        port = random.randrange(low, high)
+        port -= (port - index) % count  # port % count == index
+        if port >= low and port not in _given and _bindable(port):
             _given.add(port)
             return port
     raise RuntimeError(f"no free port for worker {index} of {count} after 1000 tries")
