@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
+import xdist_order
+from secret_scan import pytest_configure as _secret_scan_configure
+
 # issue 19: no private key made during the session may appear in any output it saw
 from secret_scan import (  # noqa: F401  (pytest finds hooks by name)
-    pytest_configure,
     pytest_runtest_logreport,
     pytest_runtest_logstart,
     pytest_sessionfinish,
@@ -27,6 +29,11 @@ os.environ.setdefault("CREDKIT_TRUST_DIR", tempfile.mkdtemp(prefix="credkit-trus
 # tests start find it here (tests of the passphrase sources set or remove it themselves)
 os.environ.setdefault("CREDKIT_KEY_PASSPHRASE", "test passphrase, not a secret")
 EDDSA = VECTORS / "vc-di-eddsa"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _secret_scan_configure(config)
+    xdist_order.register(config)  # -n N --dist loadfile: the longest files first
 
 
 def load(path: Path | str) -> Any:

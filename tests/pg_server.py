@@ -10,12 +10,13 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import ports
 
 RUN_AS = "nobody"
 
@@ -32,9 +33,7 @@ def binaries() -> Path | None:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return ports.free_port()
 
 
 @dataclass
@@ -98,7 +97,20 @@ class PgServer:
 
 
 def start(*, fsync: bool = False, max_connections: int = 100) -> PgServer:
-    """initdb + pg_ctl start on a free port; raises RuntimeError with the server's log if not."""
+    """initdb + pg_ctl start on a free port; raises RuntimeError with the server's log if not.
+
+    A port taken between choosing and binding it (by a process outside this run) is retried
+    on another port, twice."""
+    for attempt in range(3):
+        try:
+            return _start(fsync=fsync, max_connections=max_connections)
+        except RuntimeError as exc:
+            if attempt == 2 or "already in use" not in str(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start(*, fsync: bool, max_connections: int) -> PgServer:
     bindir = binaries()
     if bindir is None:
         raise RuntimeError("no PostgreSQL binaries (initdb, pg_ctl) on PATH or /usr/lib/postgresql")

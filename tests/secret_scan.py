@@ -59,6 +59,7 @@ class _State:
         self.dropped = 0
         self.test = "(session)"
         self.undo: list[tuple[Any, str, Any]] = []
+        self.controller = False  # pytest-xdist's controller process (runs no test)
 
 
 _STATE = _State()
@@ -238,6 +239,51 @@ def _install() -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if _ENABLED and not _STATE.undo:
         _install()
+    if _ENABLED and _xdist_controller(config):
+        config.pluginmanager.register(_Controller(), "credkit-secret-scan-controller")
+        _STATE.controller = True
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    """pytest-xdist's controller: it hands the tests to workers (xdist's own test, by option)."""
+    return (
+        config.pluginmanager.hasplugin("xdist")
+        and not hasattr(config, "workerinput")
+        and getattr(config.option, "dist", "no") != "no"
+        and bool(getattr(config.option, "tx", None))
+        and not config.getoption("collectonly")
+    )
+
+
+class _Controller:
+    """Under pytest-xdist each worker is a session of its own: it scans what it saw (its tests'
+    output, the key files and logs under its own temp folder) and hands its findings back in
+    ``workeroutput``; the controller reports them and fails the run on a hit. Its hook is
+    registered only when xdist is loaded (pytest refuses unknown hooks)."""
+
+    def __init__(self) -> None:
+        self.keys = 0
+        self.kept = 0
+        self.dropped = 0
+        self.hits: list[tuple[str, str, str]] = []
+        self.missing: list[str] = []
+        self.workers = 0
+
+    @pytest.hookimpl
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        found = getattr(node, "workeroutput", {}).get(_OUTPUT_KEY)
+        if found is None:
+            # a worker that crashed or never scanned: nothing says its output was clean
+            self.missing.append(str(getattr(getattr(node, "gateway", None), "id", node)))
+            return
+        self.workers += 1
+        self.keys += found["keys"]
+        self.kept += found["kept"]
+        self.dropped += found["dropped"]
+        self.hits.extend(tuple(hit) for hit in found["hits"])  # type: ignore[misc]
+
+
+_OUTPUT_KEY = "credkit_secret_scan"
 
 
 def pytest_runtest_logstart(nodeid: str, location: Any) -> None:
@@ -245,7 +291,7 @@ def pytest_runtest_logstart(nodeid: str, location: Any) -> None:
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if not _ENABLED:
+    if not _ENABLED or _STATE.controller:  # xdist's controller: the worker recorded it
         return
     for name, text in report.sections:
         record_output(f"{report.when}: {name}", text)
@@ -255,6 +301,21 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not _ENABLED:
+        return
+    controller = session.config.pluginmanager.get_plugin("credkit-secret-scan-controller")
+    if controller is not None:  # xdist's controller: the workers scanned, it reports
+        _report(
+            session,
+            controller.hits,
+            f"secret scan ({controller.workers} workers): {controller.keys} private keys, "
+            f"{controller.kept} bytes of output searched"
+            + (
+                f", {controller.dropped} bytes over the cap NOT searched"
+                if controller.dropped
+                else ""
+            ),
+            [f"  worker {name} ended without a secret-scan result" for name in controller.missing],
+        )
         return
     factory = getattr(session.config, "_tmp_path_factory", None)
     basetemp = getattr(factory, "_basetemp", None)
@@ -267,18 +328,39 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             except OSError:
                 continue
     hits = find_secrets(_STATE.outputs, _STATE.forms)
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    lines = [
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller reports (and fails)
+        workeroutput[_OUTPUT_KEY] = {
+            "keys": len(_STATE.seeds),
+            "kept": _STATE.kept,
+            "dropped": _STATE.dropped,
+            "hits": [list(hit) for hit in hits],
+        }
+    _report(
+        session,
+        hits,
         f"secret scan: {len(_STATE.seeds)} private keys, {_STATE.kept} bytes of output searched"
-        + (f", {_STATE.dropped} bytes over the cap NOT searched" if _STATE.dropped else "")
-    ]
-    for test, source, what in hits:
-        lines.append(f"  PRIVATE KEY IN OUTPUT: {test}: {source}: {what}")
-    if reporter is not None and (hits or session.config.getoption("verbose") > 0):
-        for line in lines:
-            reporter.write_line(line, red=bool(hits))
-    if hits:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        + (f", {_STATE.dropped} bytes over the cap NOT searched" if _STATE.dropped else ""),
+    )
     for owner, name, original in reversed(_STATE.undo):
         setattr(owner, name, original)
     _STATE.undo.clear()
+
+
+def _report(
+    session: pytest.Session,
+    hits: list[tuple[str, str, str]],
+    summary: str,
+    problems: list[str] | None = None,
+) -> None:
+    """Print the summary (and every hit or problem); either fails the session."""
+    lines = [summary, *(problems or [])]
+    for test, source, what in hits:
+        lines.append(f"  PRIVATE KEY IN OUTPUT: {test}: {source}: {what}")
+    failed = bool(hits or problems)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and (failed or session.config.getoption("verbose") > 0):
+        for line in lines:
+            reporter.write_line(line, red=failed)
+    if failed:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -57,8 +57,9 @@ def make_roster(path: Path, rows: int, bad: dict[int, tuple[str, str]] | None = 
 def workspace(tmp_path: Path) -> Path:
     ws = tmp_path / "ws"
     out = credkit(
-        "init", str(ws), "--name", "Reelbridge Post Lab", "--base-url", "https://reelbridge.example"
-    )
+        "init", str(ws), "--name", "Reelbridge Post Lab", "--base-url", "https://reelbridge.example",
+        "--unencrypted",  # not a test of key encryption: no scrypt per process
+    )  # fmt: skip
     assert out.returncode == 0, out.stderr
     (ws / "program.toml").write_text(
         (EXAMPLE / "program.toml").read_text(encoding="utf-8"), encoding="utf-8"
@@ -198,7 +199,7 @@ def test_killed_standalone_cohort_rerun(tmp_path: Path) -> None:
 
 def test_workspace_without_base_url_refuses_to_issue_revocable_diplomas(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
-    assert credkit("init", str(ws), "--name", "Lab").returncode == 0
+    assert credkit("init", str(ws), "--name", "Lab", "--unencrypted").returncode == 0
     (ws / "program.toml").write_text(
         (EXAMPLE / "program.toml").read_text(encoding="utf-8"), encoding="utf-8"
     )

@@ -127,11 +127,9 @@ def test_a_status_host_refused_by_the_fetch_policy_is_inconclusive_exit_3(
 
 
 def test_a_status_host_that_does_not_answer_is_inconclusive_exit_3(tmp_path: Path) -> None:
-    import socket
+    from ports import free_port
 
-    with socket.socket() as s:  # a port nobody listens on: connection refused
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # a port nobody listens on (no other xdist worker takes it): refused
     path = with_status(tmp_path, f"https://127.0.0.1:{port}/status/1")
     shown = cli("verify", path, "--allow-network", "--allow-private-network", *AT)
     assert shown.exit_code == 3, shown.output

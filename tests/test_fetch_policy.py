@@ -355,10 +355,9 @@ def test_a_redirect_loop_on_loopback_stops_after_three_hops(site: int) -> None:
 
 
 def test_errors_name_the_host_only_and_do_not_tell_closed_from_silent_ports(site: int) -> None:
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    closed_port = closed.getsockname()[1]
-    closed.close()
+    from ports import free_port
+
+    closed_port = free_port()  # nobody listens there (no other xdist worker takes it)
     silent = socket.socket()  # listens, never accepts: the handshake completes, nothing answers
     silent.bind(("127.0.0.1", 0))
     silent.listen(1)

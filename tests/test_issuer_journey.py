@@ -44,6 +44,7 @@ def lab(tmp_path: Path) -> Path:
     out = credkit(
         "init", str(ws), "--name", "Testlab", "--url", "https://testlab.org",
         "--base-url", "https://testlab.org/credentials",
+        "--unencrypted",  # not a test of key encryption: no scrypt per command
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     return ws
@@ -245,7 +246,14 @@ def test_revoke_and_suspend_take_a_roster_id(tmp_path: Path) -> None:
     ws = tmp_path / "lab"
     assert (
         credkit(
-            "init", str(ws), "--name", "Testlab", "--url", "https://testlab.org", "--suspension"
+            "init",
+            str(ws),
+            "--name",
+            "Testlab",
+            "--url",
+            "https://testlab.org",
+            "--suspension",
+            "--unencrypted",
         ).returncode
         == 0
     )

@@ -92,6 +92,68 @@ def test_a_session_that_prints_a_key_fails(pytester: pytest.Pytester) -> None:
     assert "test_quiet" not in run.stdout.split("PRIVATE KEY IN OUTPUT")[1]
 
 
+def test_a_leak_fails_the_run_under_xdist_too(pytester: pytest.Pytester) -> None:
+    """With pytest-xdist each worker is a session: a leak seen by any worker fails the whole run,
+    both a key made in the worker's process and one only a ``credkit`` subprocess made (found
+    in the worker's own temp folder)."""
+    pytest.importorskip("xdist", reason="pytest-xdist is in the dev extra")
+    shutil.copy(Path(__file__).with_name("secret_scan.py"), pytester.path / "secret_scan.py")
+    pytester.makeconftest(
+        "from secret_scan import (pytest_configure, pytest_runtest_logreport,\n"
+        "    pytest_runtest_logstart, pytest_sessionfinish)\n"
+    )
+    pytester.makepyfile(
+        test_leak="""
+        import subprocess, sys
+        from credkit.identity.keys import KeyPair
+
+        def test_prints_jwk():
+            print(KeyPair.generate().to_jwk(include_private=True))
+
+        def test_quiet():
+            KeyPair.generate()
+
+        def test_cli_key_file_printed(tmp_path):
+            key = tmp_path / "made-by-cli.key"
+            subprocess.run([sys.executable, "-m", "credkit", "keys", "generate", "--unencrypted",
+                            "--out", str(key)], check=True, capture_output=True)
+            print(key.read_text())
+
+        def test_quiet_too():
+            pass
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{pytester.path}"}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-n",
+            "2",
+            str(pytester.path),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=pytester.path,
+        timeout=180,
+    )
+    out = run.stdout
+    assert run.returncode == 1, out + run.stderr
+    assert "4 passed" in out
+    assert "secret scan (2 workers):" in out
+    assert "PRIVATE KEY IN OUTPUT: test_leak.py::test_prints_jwk" in out
+    assert "seed base64url (JWK d)" in out
+    assert "PRIVATE KEY IN OUTPUT: test_leak.py::test_cli_key_file_printed" in out
+    assert "key file written during the session (secretKeyMultibase)" in out
+    hits = out.split("PRIVATE KEY IN OUTPUT", 1)[1]
+    assert "test_quiet" not in hits
+
+
 # --- the dedicated sweep -------------------------------------------------------------------------
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import ssl
 import subprocess
 import sys
@@ -25,14 +24,9 @@ for _module in ("fastapi", "uvicorn", "multipart"):
 
 from credkit.issuer.workspace import Workspace  # noqa: E402
 from credkit.jsonld.contexts import OB_V3P0, VC_V1, VC_V2  # noqa: E402
+from ports import free_port  # noqa: E402  (the server tests import it from here)
 
 TOKEN = "test-token-" + "x" * 24
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def make_workspace(

@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 
 from credkit.server import slowpeers
+from ports import free_port as _free_port
 
 DEADLINE = 0.6
 
@@ -24,7 +25,9 @@ DEADLINE = 0.6
 async def _app(scope: Any, receive: Any, send: Any) -> None:
     if scope["type"] != "http":
         return
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
+    )
     await send({"type": "http.response.body", "body": b"ok"})
 
 
@@ -34,12 +37,6 @@ class _FastH11(slowpeers.H11HeaderDeadline):
 
 class _FastHttpTools(slowpeers.HttpToolsHeaderDeadline):
     header_deadline = DEADLINE
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(params=[_FastH11, _FastHttpTools], ids=["h11", "httptools"])

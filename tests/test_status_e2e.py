@@ -41,6 +41,7 @@ def test_revoke_suspend_publish_reinstate(tmp_path: Path) -> None:
         "--base-url",
         "https://reelbridge.example/credentials",
         "--suspension",
+        "--unencrypted",  # not a test of key encryption: no scrypt per command
         cwd=tmp_path,
     )
     assert init.returncode == 0, init.stderr
@@ -108,7 +109,14 @@ def test_altered_status_list_fails_the_check(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     assert (
         credkit(
-            "init", str(ws), "--name", "Lab", "--base-url", "https://lab.example", cwd=tmp_path
+            "init",
+            str(ws),
+            "--name",
+            "Lab",
+            "--base-url",
+            "https://lab.example",
+            "--unencrypted",
+            cwd=tmp_path,
         ).returncode
         == 0
     )

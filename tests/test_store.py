@@ -294,10 +294,10 @@ def test_sigkill_mid_issuance_loses_nothing_and_leaves_no_half_state(tmp_path: P
         assert first, proc.stderr.read() if proc.stderr else ""
         time.sleep(rng.uniform(0.05, 0.6))
         os.kill(proc.pid, signal.SIGKILL)
-        # read the rest through the same buffered reader: communicate() reads the pipe itself
-        # and would miss lines readline() had already buffered (reported issues then seemed lost)
+        # read through the buffer readline() filled: communicate() reads the pipe itself and
+        # drops the lines buffered there (on a loaded machine several, and the test failed)
         rest = proc.stdout.read()
-        proc.wait(timeout=30)
+        proc.communicate(timeout=30)
         assert proc.returncode == -signal.SIGKILL
         lines = [first, *rest.splitlines()]
         if lines[-1] and not rest.endswith("\n"):
