@@ -163,14 +163,7 @@ def test_a_batch_gets_distinct_uniform_indexes_in_no_issue_order(store: SqlIssue
     """allocate_many (a cohort batch): every id its own index, spread over the whole list (a
     lopsided draw would show in the halves and in the correlation with issue order)."""
     ids = [f"urn:batch:{i}" for i in range(600)]
-    with store.transaction():
-        slots = store.allocate_many("revocation", ids)
-        store.record_issued_many(
-            [
-                IssueRow(cid, build_for(cid)([_slot_entry(s)]))
-                for cid, s in zip(ids, slots, strict=True)
-            ]
-        )
+    slots = _issue_batch(store, ids)
     idx = [s.list_index for s in slots]
     assert len(set(idx)) == 600 and all(0 <= i < 131_072 for i in idx)
     low = sum(i < 65_536 for i in idx)
@@ -187,6 +180,15 @@ def test_a_batch_gets_distinct_uniform_indexes_in_no_issue_order(store: SqlIssue
     assert store.verify_audit() == []
 
 
+def _issue_batch(store: SqlIssuerStore, ids: list[str]) -> list[Any]:
+    """A cohort batch through the batch calls: allocate every id, record every credential."""
+    with store.transaction():
+        slots = store.allocate_many("revocation", ids)
+        rows = [IssueRow(c, build_for(c)([_slot_entry(s)])) for c, s in zip(ids, slots, strict=True)]
+        store.record_issued_many(rows)
+    return slots
+
+
 def _slot_entry(slot: Any) -> dict[str, Any]:
     from credkit.status import status_entry
 
@@ -197,14 +199,7 @@ def test_a_batch_fills_a_list_and_continues_in_the_next(backend: Backend) -> Non
     store = backend.open(base_url=BASE, list_length=16)
     issue(store, "urn:before")
     ids = [f"urn:b:{i}" for i in range(37)]
-    with store.transaction():
-        slots = store.allocate_many("revocation", ids)
-        store.record_issued_many(
-            [
-                IssueRow(cid, build_for(cid)([_slot_entry(s)]))
-                for cid, s in zip(ids, slots, strict=True)
-            ]
-        )
+    slots = _issue_batch(store, ids)
     assert len({(s.list_url, s.list_index) for s in slots}) == 37
     assert [i.allocated for i in store.lists()] == [16, 16, 6]
 
