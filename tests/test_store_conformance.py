@@ -184,7 +184,9 @@ def _issue_batch(store: SqlIssuerStore, ids: list[str]) -> list[Any]:
     """A cohort batch through the batch calls: allocate every id, record every credential."""
     with store.transaction():
         slots = store.allocate_many("revocation", ids)
-        rows = [IssueRow(c, build_for(c)([_slot_entry(s)])) for c, s in zip(ids, slots, strict=True)]
+        rows = [
+            IssueRow(c, build_for(c)([_slot_entry(s)])) for c, s in zip(ids, slots, strict=True)
+        ]
         store.record_issued_many(rows)
     return slots
 
@@ -220,6 +222,60 @@ def test_a_batch_with_one_bad_row_records_nothing(store: SqlIssuerStore) -> None
     assert store.audit_entries() == []
     with pytest.raises(StoreError, match="twice"), store.transaction():
         store.allocate_many("revocation", ["urn:x", "urn:x"])
+
+
+def test_audit_entries_held_to_the_end_of_a_block_chain_as_if_written_at_once(
+    backend: Backend,
+) -> None:
+    """audit_at_commit (a cohort batch): the block's entries are appended when it ends, in
+    order, in its transaction; a block that fails appends none, its changes rolled back too."""
+    store = backend.open(base_url=BASE)
+    issue(store, "urn:first")
+    with store.transaction(), store.audit_at_commit():
+        slots = store.allocate_many("revocation", ["urn:a", "urn:b"])
+        rows = [
+            IssueRow(c, build_for(c)([_slot_entry(s)]))
+            for c, s in zip(["urn:a", "urn:b"], slots, strict=True)
+        ]
+        assert store.record_issued_many(rows[:1]) and store.audit("note", detail={"n": 1}) is None
+        store.record_issued_many(rows[1:])
+        assert [e.action for e in store.audit_entries()] == ["issue"]  # nothing yet
+    entries = store.audit_entries()
+    assert [(e.action, e.credential_id) for e in entries] == [
+        ("issue", "urn:first"),
+        ("issue", "urn:a"),
+        ("note", None),
+        ("issue", "urn:b"),
+    ]
+    assert store.verify_audit() == []
+    with pytest.raises(StoreError, match="refused"), store.transaction(), store.audit_at_commit():
+        store.allocate_many("revocation", ["urn:orphan"])  # no record: the commit is refused
+    with pytest.raises(RuntimeError), store.transaction(), store.audit_at_commit():
+        issue(store, "urn:gone")
+        raise RuntimeError("the batch failed")
+    assert len(store.audit_entries()) == 4 and store.credential("urn:gone") is None
+    assert store.verify_audit() == [] and store.check_consistency() == []
+    with pytest.raises(StoreError, match="transaction"), store.audit_at_commit():
+        pass
+
+
+def test_a_block_holding_its_audit_entries_does_not_hold_the_chain_head(backend: Backend) -> None:
+    """While a cohort batch is open, another writer of the store can audit (PostgreSQL: another
+    replica's issue or revocation does not wait for the batch); SQLite has one writer at a time
+    anyway, so this is PostgreSQL's."""
+    if backend.kind == "sqlite":
+        pytest.skip("SQLite serializes every writer on its file lock")
+    store, other = backend.open(base_url=BASE), backend.open(base_url=BASE)
+    issue(store, "urn:before")
+    done = threading.Event()
+    with store.transaction(), store.audit_at_commit():
+        issue(store, "urn:in-batch")
+        writer = threading.Thread(target=lambda: (other.audit("key.rotate"), done.set()))
+        writer.start()
+        assert done.wait(10), "the other writer waited for the batch's chain head"
+        writer.join()
+    assert [e.action for e in store.audit_entries()] == ["issue", "key.rotate", "issue"]
+    assert store.verify_audit() == []
 
 
 def test_rerun_with_the_same_subject_key_returns_the_first(store: SqlIssuerStore) -> None:

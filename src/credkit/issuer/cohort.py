@@ -596,7 +596,9 @@ def _issue_batch(
     # find the bad rows, and the good ones are issued as a batch of their own.
     written: list[Path] = []
     try:
-        with store.transaction():
+        # the batch's audit entries are appended at its end: the chain head (which every other
+        # writer of the store needs, on PostgreSQL every replica) is held only for the commit
+        with store.transaction(), store.audit_at_commit():
             row_jobs: list[_RowJob] = [
                 (j.graduate, j.credential_id, entries)
                 for j, entries in zip(chunk, _allocate(store, purposes, chunk), strict=True)

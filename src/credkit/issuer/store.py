@@ -267,7 +267,8 @@ class IssuerStore(Protocol):
         credential_id: str | None = None,
         digest: str | None = None,
         detail: Mapping[str, Any] | None = None,
-    ) -> AuditEntry: ...
+    ) -> AuditEntry | None: ...
+    def audit_at_commit(self) -> AbstractContextManager[None]: ...
     def audit_entries(
         self, *, credential_id: str | None = None, since: int = 0
     ) -> list[AuditEntry]: ...
@@ -319,6 +320,8 @@ class SqlIssuerStore:
     _depth: int
     # the list being filled, per purpose, with its allocation count (a hint: rechecked when full)
     _open: dict[str, list[Any]]
+    # audit entries held to the end of an audit_at_commit block (None: appended at once)
+    _deferred: list[audit_log.Pending] | None = None
     # what a violated PRIMARY KEY / UNIQUE / FOREIGN KEY raises
     _integrity_errors: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
     # appended to the SELECT that reads a list's bits before changing them: a row lock where
@@ -1035,15 +1038,43 @@ class SqlIssuerStore:
         credential_id: str | None = None,
         digest: str | None = None,
         detail: Mapping[str, Any] | None = None,
-    ) -> AuditEntry:
+    ) -> AuditEntry | None:
         """Append to the hash-chained audit log, in the caller's transaction when there is one
-        (so the entry commits with the change it records, or not at all)."""
-        return self.audit_many([(action, credential_id, digest, detail)])[0]
+        (so the entry commits with the change it records, or not at all). None when the entry
+        waits for the end of an :meth:`audit_at_commit` block."""
+        made = self.audit_many([(action, credential_id, digest, detail)])
+        return made[0] if made else None
 
     def audit_many(self, pending: Sequence[audit_log.Pending]) -> list[AuditEntry]:
-        """Append several entries in order (one head read, one insert), in one transaction."""
+        """Append several entries in order (one head read, one insert), in one transaction;
+        inside :meth:`audit_at_commit`, they wait for the end of the block (and [] is returned)."""
+        if self._deferred is not None and self._depth:
+            self._deferred.extend(pending)
+            return []
+        return self._append_audit(pending)
+
+    def _append_audit(self, pending: Sequence[audit_log.Pending]) -> list[AuditEntry]:
         with self.transaction():
             return audit_log.append_many(self._db, _now(), self.actor, pending)
+
+    @contextmanager
+    def audit_at_commit(self) -> Iterator[None]:
+        """Inside a transaction: keep the block's audit entries and append them, in order, when
+        the block ends without an error (still inside the transaction, so they commit with the
+        changes they record, or not at all). Why: appending takes the chain head, which every
+        other writer needs too (on PostgreSQL a row lock held to the commit); a cohort batch
+        would hold it from its first record to its commit, now only for its last statements."""
+        self._require_tx("audit_at_commit()")
+        if self._deferred is not None:  # nested: the outer block appends
+            yield
+            return
+        self._deferred = []
+        try:
+            yield
+            pending, self._deferred = self._deferred, None
+            self._append_audit(pending)
+        finally:
+            self._deferred = None
 
     def audit_entries(
         self, *, credential_id: str | None = None, since: int = 0

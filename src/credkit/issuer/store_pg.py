@@ -801,7 +801,7 @@ class PostgresStore(SqlIssuerStore):
     def replace(self, old_id: str, new_id: str) -> bool:
         return self._retry(lambda: super(PostgresStore, self).replace(old_id, new_id))
 
-    def audit_many(self, pending: Sequence[audit_log.Pending]) -> list[AuditEntry]:
+    def _append_audit(self, pending: Sequence[audit_log.Pending]) -> list[AuditEntry]:
         """Append under the chain head's row lock (held to commit), so appends never fork it;
         the same entries and hashes as :func:`credkit.issuer.audit.append_many` writes: after
         the lock-and-read, one statement for one entry and its new head, two for a batch."""
