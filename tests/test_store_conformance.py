@@ -278,6 +278,20 @@ def test_a_block_holding_its_audit_entries_does_not_hold_the_chain_head(backend:
     assert store.verify_audit() == []
 
 
+def test_a_batch_record_that_fails_on_a_row_keeps_none_of_its_rows(store: SqlIssuerStore) -> None:
+    """record_issued_many is all or none even when its caller handles the error and commits:
+    SQLite's executemany inserts row by row, so the rows before a duplicate stayed, with no
+    audit entry (found in review; PostgreSQL's savepoint already undid the whole insert)."""
+    store.record_issued("urn:old", {"id": "urn:old"})
+    with store.transaction(), pytest.raises(StoreError, match="not recorded"):
+        store.record_issued_many(
+            [IssueRow("urn:new", {"id": "urn:new"}), IssueRow("urn:old", {"id": "urn:old"})]
+        )
+    assert store.credential("urn:new") is None
+    assert [e.credential_id for e in store.audit_entries()] == ["urn:old"]
+    assert store.verify_audit() == [] and store.check_consistency() == []
+
+
 def test_rerun_with_the_same_subject_key_returns_the_first(store: SqlIssuerStore) -> None:
     first = store.issue("urn:a", ["revocation"], build_for("urn:a"), subject_key="row-7")
     again = store.issue("urn:b", ["revocation"], build_for("urn:b"), subject_key="row-7")

@@ -1393,6 +1393,23 @@ class SqliteStore(SqlIssuerStore):
         if self._db.in_transaction:
             self._db.execute("ROLLBACK")
 
+    @contextmanager
+    def _guard(self) -> Iterator[object]:
+        """A savepoint: a violated constraint undoes the whole statement (an ``executemany``
+        inserts row by row, and the rows before the failing one would stay), not the
+        transaction, as on PostgreSQL."""
+        if not self._db.in_transaction:
+            yield None
+            return
+        self._db.execute("SAVEPOINT credkit_guard")
+        try:
+            yield None
+        except sqlite3.Error:
+            self._db.execute("ROLLBACK TO SAVEPOINT credkit_guard")
+            self._db.execute("RELEASE SAVEPOINT credkit_guard")
+            raise
+        self._db.execute("RELEASE SAVEPOINT credkit_guard")
+
     def _migrate_1_to_2(self) -> None:
         """Schema 1 -> 2: status_lists gains ``size`` and ``messages`` and the ``message`` purpose.
 
