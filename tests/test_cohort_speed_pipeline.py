@@ -147,3 +147,24 @@ def test_a_batch_the_store_refuses_leaves_no_file_and_no_temp_file(
     assert len(report.issued) == len(graduates) - 32 and len(report.skipped) == 32
     assert len(list(out.glob("*.json"))) == len(graduates)
     assert not list(out.glob(".*.tmp"))
+
+
+def test_two_rows_that_would_share_a_file_issue_the_first_and_refuse_the_second(
+    tmp_path: Path,
+) -> None:
+    """Ids that differ only in case name one file on a case-insensitive disk (and a copy of the
+    folder made there): the second row is refused with its line instead of overwriting the first
+    row's diploma."""
+    template = load_template(EXAMPLE / "program.toml")
+    key = KeyPair.from_seed(bytes(range(32)))
+    rows = [
+        Graduate(name="Asha Rao", email="asha@example.com", id="RPL-7", line=2),
+        Graduate(name="Arjun Rao", email="arjun@example.com", id="rpl-7", line=3),
+    ]
+    with SqliteStore(tmp_path / "issuer.db", base_url="https://issuer.example") as store:
+        report = issue_cohort(template, rows, key, tmp_path / "out", store=store, now=NOW)
+        assert [p.name for p in report.issued] == ["RPL-7.json"]
+        assert len(report.failed) == 1 and "roster line 3" in report.failed[0]
+        assert "rpl-7.json" in report.failed[0] and len(store.credentials()) == 1
+    issued = json.loads((tmp_path / "out" / "RPL-7.json").read_text())
+    assert issued["credentialSubject"]["name"] == "Asha Rao"

@@ -65,3 +65,52 @@ def test_the_batch_is_made_durable_before_any_file_is_renamed(tmp_path: Path) ->
     assert sorted(p.name for p in tmp_path.glob("d*.json")) == sorted(
         f"d{i}.json" for i in range(20)
     )
+
+
+def test_one_path_staged_twice_ends_with_the_last_bytes(tmp_path: Path) -> None:
+    """As write_atomic twice: the last bytes win, no temp file is left (each staging has its own
+    temp name; with one name per process the second took the first's, and publish failed)."""
+    target = tmp_path / "a.json"
+    write_atomic_many([(target, b"first"), (target, b"second")])
+    assert target.read_bytes() == b"second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
+
+
+def test_a_second_run_sweeps_a_dead_runs_temp_files_and_spares_a_live_ones(tmp_path: Path) -> None:
+    """Two runs of one roster into one folder: a run's sweep of leftovers at its start must not
+    take the files another live run has staged for a batch it is still signing (found in
+    review: that run then failed after its commit); a killed run's leftovers do go."""
+    import subprocess
+    import sys
+
+    from credkit.issuer.cohort import _remove_stale_temp_files
+
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    live = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from credkit.atomic import StagedFiles\n"
+            "s = StagedFiles(mode=0o600)\n"
+            f"s.add(Path({str(tmp_path)!r}) / 'alice.json', b'{{}}')\n"
+            "print('staged', flush=True); sys.stdin.readline()\n"
+            "print(len(s.publish()), flush=True)\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={"PYTHONPATH": src, "PATH": "/usr/bin:/bin"},
+    )
+    assert live.stdout is not None and live.stdin is not None
+    assert live.stdout.readline().strip() == "staged"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], text=True,
+                          capture_output=True, check=True)  # fmt: skip
+    leftover = tmp_path / f".bob.json.{int(dead.stdout)}-0.tmp"
+    leftover.write_bytes(b"{")
+    _remove_stale_temp_files(tmp_path, {"alice.json", "bob.json"})
+    assert not leftover.exists()
+    live.stdin.write("\n")
+    live.stdin.flush()
+    assert live.stdout.readline().strip() == "1" and live.wait(timeout=30) == 0
+    assert (tmp_path / "alice.json").read_bytes() == b"{}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alice.json"]

@@ -8,6 +8,7 @@ and the folder synced so the rename itself survives a power loss.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import sys
 import tempfile
@@ -50,6 +51,21 @@ def _create_exclusive(tmp: str) -> int:
         return os.open(tmp, _EXCLUSIVE, 0o600)
 
 
+_STAGED = itertools.count()
+
+
+def temp_owner(name: str) -> tuple[str, int | None] | None:
+    """For a temp file's name, ``(the file it stands for, the pid that staged it)``; the pid is
+    None for :func:`write_atomic`'s random names; None when ``name`` is no temp file of ours."""
+    if not (name.startswith(".") and name.endswith(".tmp")):
+        return None
+    parts = name[1:].rsplit(".", 2)
+    if len(parts) != 3:
+        return None
+    pid = parts[1].split("-", 1)[0]
+    return parts[0], int(pid) if pid.isdigit() else None
+
+
 class StagedFiles:
     """Files written now as temp files and put in place later, all at once, or thrown away.
 
@@ -69,9 +85,10 @@ class StagedFiles:
 
     def add(self, path: Path, data: bytes) -> None:
         """Write ``data`` to a temp file beside ``path`` (``path`` itself is untouched)."""
-        # one writer per process (the name holds the pid): an exclusive create without mkstemp's
-        # random names (cheaper on a busy folder); a leftover of a killed run is removed first
-        tmp = f"{path.parent}/.{path.name}.{os.getpid()}.tmp"
+        # ``.<file>.<pid>-<n>.tmp``: the pid says whose it is (a cohort's sweep of a killed run's
+        # leftovers spares a live process's), n keeps two stagings of one path apart; an
+        # exclusive create without mkstemp's random names (cheaper on a busy folder)
+        tmp = f"{path.parent}/.{path.name}.{os.getpid()}-{next(_STAGED)}.tmp"
         fd = _create_exclusive(tmp)
         try:
             view = memoryview(data)

@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from credkit.atomic import StagedFiles, write_atomic
+from credkit.atomic import StagedFiles, temp_owner, write_atomic
 from credkit.errors import CredkitError, StoreError, TemplateError
 from credkit.identity.signer import Signer, WorkerFactory, rebuild, worker_factory
 from credkit.issuer.store import (
@@ -258,6 +258,7 @@ def issue_cohort(
     pending: list[_Job] = []
     seen: set[str] = set()
     owned: set[str] = set()
+    files: set[str] = set()  # the file names taken, case folded
     conflicts: list[str] = []
     # one read of the store's records (without their bytes) for the whole roster: who holds a
     # diploma already, by subject key and by email (a row each was a query each, before signing)
@@ -274,7 +275,17 @@ def issue_cohort(
             )
             tick(1)
             continue
+        if path.name.casefold() in files:
+            # two graduates, one file (an id spelled like another row's file name, or ids that
+            # differ only in case on a case-insensitive disk): the second would overwrite the first
+            report.failed.append(
+                f"roster line {graduate.line}: {graduate.name}: file {path.name} is an earlier "
+                "row's file too; give this row another id; skipped"
+            )
+            tick(1)
+            continue
         seen.add(gkey)
+        files.add(path.name.casefold())
         owned.add(path.name)
         job = _Job(graduate, gkey, credential_id_for(gkey, achievement_id), path)
         # a row without an id is the graduate's email: a diploma under another key for the same
@@ -399,22 +410,35 @@ def _live(store: IssuerStore, record: IssuedCredential) -> bool:
 def _remove_stale_temp_files(out: Path, names: set[str]) -> None:
     """Remove temp files a killed run left for diplomas this run is about to write.
 
-    ``credkit.atomic`` names them ``.<file>.<random>.tmp``; a SIGKILL between creating one and
-    renaming it leaves it behind (files are written while the next batch is signed, so a kill can
-    land there). Only temp files of this roster's diplomas are touched, one folder scan.
+    ``credkit.atomic`` names them ``.<file>.<pid>-<n>.tmp`` (``write_atomic``: a random part); a
+    SIGKILL between staging one and renaming it leaves it behind (a batch's files are staged while
+    it is signed). Only temp files of this roster's diplomas are touched, one folder scan, and
+    never those of a live process: another run of the same roster into this folder stages its
+    batch's files for as long as the batch is signed, and renames them after its commit.
     """
     try:
         entries = list(os.scandir(out))
     except OSError:
         return
     for entry in entries:
-        name = entry.name
-        if not (name.startswith(".") and name.endswith(".tmp")):
+        owner = temp_owner(entry.name)
+        if owner is None or owner[0] not in names:
             continue
-        target = name[1:].rsplit(".", 2)[0]
-        if target in names:
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
+        pid = owner[1]
+        if pid is not None and pid != os.getpid() and _alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive, not ours to judge
+        return True
+    return True
 
 
 def _already_issued(
@@ -487,13 +511,14 @@ class _FileWriter:
             maxsize=self._QUEUE_MAX
         )
         self._staged = StagedFiles(mode=DIPLOMA_MODE)
-        self._error: BaseException | None = None
+        self._error: BaseException | None = None  # raised once, in the main thread
+        self._failed = False  # and from then on nothing more is staged or published
         self._thread: threading.Thread | None = None
 
     def _run(self) -> None:
         while (request := self._queue.get()) is not None:
             action, path, data = request
-            if self._error is not None:
+            if self._failed:
                 if action != "stage":
                     self._staged.discard()
                 continue  # drain: the main thread raises the first error
@@ -506,7 +531,7 @@ class _FileWriter:
                 else:
                     self._staged.discard()
             except BaseException as exc:  # handed to the main thread
-                self._error = exc
+                self._error, self._failed = exc, True
                 self._staged.discard()
 
     def _raise(self) -> None:
@@ -514,8 +539,9 @@ class _FileWriter:
             error, self._error = self._error, None
             raise error
 
-    def _put(self, request: tuple[str, Path | None, bytes]) -> None:
-        self._raise()
+    def _put(self, request: tuple[str, Path | None, bytes], *, raise_pending: bool = True) -> None:
+        if raise_pending:
+            self._raise()
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="cohort-files", daemon=True)
             self._thread.start()
@@ -528,7 +554,9 @@ class _FileWriter:
         self._put(("publish", None, b""))
 
     def discard(self) -> None:
-        self._put(("discard", None, b""))
+        """Throw the staged files away; a pending write error waits for the next call, so it
+        never hides the error that made the batch roll back."""
+        self._put(("discard", None, b""), raise_pending=False)
 
     def put(self, files: list[tuple[Path, bytes]]) -> None:
         """Stage and publish ``files`` at once (files with no store to commit first)."""
@@ -542,6 +570,7 @@ class _FileWriter:
             self._queue.put(None)
             self._thread.join()
             self._thread = None
+        self._staged.discard()  # staged but never published (an error cut the run short)
         self._raise()
 
 
@@ -674,7 +703,8 @@ def _issue_good_rows(
     )
     for job, outcome in zip(chunk, built, strict=True):
         if isinstance(outcome, str):
-            report.failed.append(outcome)
+            if outcome not in report.failed:  # a batch redone after a race meets it again
+                report.failed.append(outcome)
         else:
             good.append(job)
     if good:
