@@ -23,7 +23,7 @@ from credkit import KeyPair, sign
 from credkit.errors import ProofGenerationError
 from credkit.jsonld.contexts import VC_V2
 from credkit.proofs import verify
-from test_server_helpers import TOKEN, Server, diploma, free_port, make_workspace
+from test_server_helpers import TOKEN, Server, diploma, serve_workspace
 
 CRED = "https://www.w3.org/2018/credentials#"
 STATUS_ENTRY = {
@@ -86,10 +86,7 @@ def hostile(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("refusals")
-    port = free_port()
-    ws = make_workspace(tmp / "ws", f"http://127.0.0.1:{port}")
-    srv = Server(tmp, workspace=ws, port=port)
+    srv = serve_workspace(tmp_path_factory.mktemp("refusals"))
     yield srv
     srv.stop()
 
@@ -220,7 +217,11 @@ def _plain(key: KeyPair) -> dict[str, Any]:
 
 LIBRARY_CASES = [
     *HIDDEN,
-    ("@graph at the top", {"@graph": [{"id": "urn:x:4", CRED + "issuer": SECOND_ISSUER}]}, "@graph"),
+    (
+        "@graph at the top",
+        {"@graph": [{"id": "urn:x:4", CRED + "issuer": SECOND_ISSUER}]},
+        "@graph",
+    ),
     ("@nest", {"@nest": {"validUntil": "2020-01-01T00:00:00Z"}}, "@nest"),
 ]
 

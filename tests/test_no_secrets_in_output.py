@@ -59,14 +59,41 @@ def test_the_scanner_finds_every_form_embedded_in_json_and_longer_tokens() -> No
     assert find_secrets([("t", "s", " ".join(other))], forms) == []
 
 
-def test_a_session_that_prints_a_key_fails(pytester: pytest.Pytester) -> None:
+def _scanned_session(
+    pytester: pytest.Pytester, tests: str, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """A pytest session of ``tests`` (test_leak.py) with the secret scan as its plugin, run in a
+    fresh process as the project's own sessions are."""
     shutil.copy(Path(__file__).with_name("secret_scan.py"), pytester.path / "secret_scan.py")
     pytester.makeconftest(
         "from secret_scan import (pytest_configure, pytest_runtest_logreport,\n"
         "    pytest_runtest_logstart, pytest_sessionfinish)\n"
     )
-    pytester.makepyfile(
-        test_leak="""
+    pytester.makepyfile(test_leak=tests)
+    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{pytester.path}"}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            *options,
+            str(pytester.path),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=pytester.path,
+        timeout=180,
+    )
+
+
+def test_a_session_that_prints_a_key_fails(pytester: pytest.Pytester) -> None:
+    run = _scanned_session(
+        pytester,
+        """
         from credkit.identity.keys import KeyPair
 
         def test_prints_jwk():
@@ -74,16 +101,7 @@ def test_a_session_that_prints_a_key_fails(pytester: pytest.Pytester) -> None:
 
         def test_quiet():
             KeyPair.generate()
-        """
-    )
-    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{pytester.path}"}
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", str(pytester.path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=pytester.path,
-        timeout=120,
+        """,
     )
     assert run.returncode == 1, run.stdout + run.stderr
     assert "2 passed" in run.stdout
@@ -97,13 +115,9 @@ def test_a_leak_fails_the_run_under_xdist_too(pytester: pytest.Pytester) -> None
     both a key made in the worker's process and one only a ``credkit`` subprocess made (found
     in the worker's own temp folder)."""
     pytest.importorskip("xdist", reason="pytest-xdist is in the dev extra")
-    shutil.copy(Path(__file__).with_name("secret_scan.py"), pytester.path / "secret_scan.py")
-    pytester.makeconftest(
-        "from secret_scan import (pytest_configure, pytest_runtest_logreport,\n"
-        "    pytest_runtest_logstart, pytest_sessionfinish)\n"
-    )
-    pytester.makepyfile(
-        test_leak="""
+    run = _scanned_session(
+        pytester,
+        """
         import subprocess, sys
         from credkit.identity.keys import KeyPair
 
@@ -121,26 +135,9 @@ def test_a_leak_fails_the_run_under_xdist_too(pytester: pytest.Pytester) -> None
 
         def test_quiet_too():
             pass
-        """
-    )
-    env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{pytester.path}"}
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "-n",
-            "2",
-            str(pytester.path),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=pytester.path,
-        timeout=180,
+        """,
+        "-n",
+        "2",
     )
     out = run.stdout
     assert run.returncode == 1, out + run.stderr

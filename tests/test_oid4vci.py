@@ -23,7 +23,7 @@ from credkit.issuer.oid4vci import CONFIGURATION_ID, PRE_AUTHORIZED_GRANT
 from credkit.issuer.store import SqliteStore, serialize_credential
 from credkit.proofs import verify as verify_proof
 from oid4vci_client import Wallet, p256_did, proof, proof_es256
-from test_server_helpers import Server, diploma, free_port, make_workspace
+from test_server_helpers import Server, diploma, make_workspace, serve_workspace
 
 pytest.importorskip("joserfc")
 # the wallet signs with "EdDSA" as wallets do; joserfc flags the name (RFC 9864), not the key
@@ -32,18 +32,14 @@ pytestmark = pytest.mark.filterwarnings("ignore:EdDSA is deprecated")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("oid4vci")
-    port = free_port()
-    ws = make_workspace(tmp / "ws", f"http://127.0.0.1:{port}")
-    srv = Server(tmp, workspace=ws, port=port)
-    srv.workspace = ws  # type: ignore[attr-defined]
+    srv = serve_workspace(tmp_path_factory.mktemp("oid4vci"))
     yield srv
     srv.stop()
 
 
 @pytest.fixture
 def store(server: Server) -> Iterator[SqliteStore]:
-    ws = server.workspace  # type: ignore[attr-defined]
+    ws = server.workspace
     with SqliteStore(ws.store_path, base_url=ws.base_url) as opened:
         yield opened
 

@@ -34,7 +34,7 @@ from interop.jsref import (
     interop_must_run,
     skip_requested,
 )
-from test_server_helpers import Server, diploma, free_port, make_workspace
+from test_server_helpers import Server, diploma, serve_workspace
 
 pytestmark = pytest.mark.interop
 
@@ -75,17 +75,13 @@ def js() -> JsReference:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("oid4vci-js")
-    port = free_port()
-    ws = make_workspace(tmp / "ws", f"http://127.0.0.1:{port}")
-    srv = Server(tmp, workspace=ws, port=port)
-    srv.workspace = ws  # type: ignore[attr-defined]
+    srv = serve_workspace(tmp_path_factory.mktemp("oid4vci-js"))
     yield srv
     srv.stop()
 
 
 def offer(server: Server, **kw: Any) -> tuple[str, str, str]:
-    ws = server.workspace  # type: ignore[attr-defined]
+    ws = server.workspace
     vc = server.issue(diploma())
     with SqliteStore(ws.store_path, base_url=ws.base_url) as store:
         made, secret = store.create_offer(vc["id"], lifetime=timedelta(days=30), **kw)
@@ -93,7 +89,7 @@ def offer(server: Server, **kw: Any) -> tuple[str, str, str]:
 
 
 def stored_offer(server: Server, offer_id: str) -> Any:
-    ws = server.workspace  # type: ignore[attr-defined]
+    ws = server.workspace
     with SqliteStore(ws.store_path, base_url=ws.base_url) as store:
         return store.offer(offer_id)
 

@@ -217,11 +217,7 @@ server_helpers = pytest.importorskip("test_server_helpers")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    tmp = tmp_path_factory.mktemp("hostile")
-    port = server_helpers.free_port()
-    ws = server_helpers.make_workspace(tmp / "ws", f"http://127.0.0.1:{port}", name=SCRIPT)
-    srv = server_helpers.Server(tmp, workspace=ws, port=port)
-    srv.workspace = ws
+    srv = server_helpers.serve_workspace(tmp_path_factory.mktemp("hostile"), name=SCRIPT)
     yield srv
     srv.stop()
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from test_server_helpers import TOKEN, Server, diploma, free_port, make_workspace
+from test_server_helpers import TOKEN, Server, diploma, serve_workspace
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -41,10 +41,7 @@ if not Path(CHROMIUM).exists():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("browser")
-    port = free_port()
-    ws = make_workspace(tmp / "ws", f"http://127.0.0.1:{port}")
-    srv = Server(tmp, workspace=ws, port=port)
+    srv = serve_workspace(tmp_path_factory.mktemp("browser"))
     yield srv
     srv.stop()
 

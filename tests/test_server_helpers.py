@@ -117,6 +117,14 @@ def call(
         return Answer(exc.code, exc.headers, exc.read())
 
 
+def serve_workspace(tmp: Path, **workspace_options: Any) -> Server:
+    """``credkit serve`` for a fresh workspace (``make_workspace``) whose base URL is the
+    server's own address on 127.0.0.1; the workspace is ``server.workspace``."""
+    port = free_port()
+    ws = make_workspace(tmp / "ws", f"http://127.0.0.1:{port}", **workspace_options)
+    return Server(tmp, workspace=ws, port=port)
+
+
 class Server:
     """``python -m credkit.cli.serve serve`` in a subprocess, on a free port of 127.0.0.1."""
 
@@ -132,6 +140,7 @@ class Server:
         host: str = "127.0.0.1",
     ) -> None:
         self.port = port or free_port()
+        self.workspace = workspace
         self.tls = tls
         self.context = ssl.create_default_context(cafile=str(tls[0])) if tls else None
         scheme = "https" if tls else "http"

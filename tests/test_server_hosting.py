@@ -18,16 +18,12 @@ from credkit.issuer.hosting import HostedTable, host
 from credkit.issuer.workspace import Workspace
 from credkit.share.linkedin import parse_linkedin_url
 from credkit.share.qr import link_id
-from test_server_helpers import TOKEN, Server, diploma, free_port, make_workspace
+from test_server_helpers import TOKEN, Server, diploma, make_workspace, serve_workspace
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("hosting")
-    port = free_port()
-    ws = make_workspace(tmp / "ws", f"http://127.0.0.1:{port}", did_web="school.example")
-    srv = Server(tmp, workspace=ws, port=port)
-    srv.workspace = ws  # type: ignore[attr-defined]
+    srv = serve_workspace(tmp_path_factory.mktemp("hosting"), did_web="school.example")
     yield srv
     srv.stop()
 
@@ -66,7 +62,7 @@ def _post_form(server: Server, fields: dict[str, tuple[str | None, bytes]]) -> A
 
 
 def test_did_web_document_and_issuer_profile(server: Server) -> None:
-    ws = server.workspace  # type: ignore[attr-defined]
+    ws = server.workspace
     did = server("GET", "/.well-known/did.json")
     assert did.status == 200
     assert did.headers["Access-Control-Allow-Origin"] == "*"
@@ -90,7 +86,7 @@ def test_unknown_status_list_is_404(server: Server) -> None:
 
 
 def test_a_diploma_is_hosted_only_when_the_issuer_chooses(server: Server) -> None:
-    ws = server.workspace  # type: ignore[attr-defined]
+    ws = server.workspace
     vc = server.issue(diploma("สมชาย ใจดี"))
     ident = link_id(vc)
     assert server("GET", f"/c/{ident}").status == 404  # issued, not hosted

@@ -12,16 +12,12 @@ import pytest
 
 from credkit import KeyPair, sign
 from credkit.jsonld.contexts import DATA_INTEGRITY_V2, VC_V2
-from test_server_helpers import TOKEN, Server, diploma, free_port, make_workspace, vc11
+from test_server_helpers import TOKEN, Server, diploma, make_workspace, serve_workspace, vc11
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("vcapi")
-    port = free_port()
-    ws = make_workspace(tmp / "ws", f"http://127.0.0.1:{port}")
-    srv = Server(tmp, workspace=ws, port=port)
-    srv.workspace = ws  # type: ignore[attr-defined]
+    srv = serve_workspace(tmp_path_factory.mktemp("vcapi"))
     yield srv
     srv.stop()
 
@@ -72,7 +68,7 @@ def test_a_server_without_workspace_only_verifies(tmp_path: Path) -> None:
 
 def test_issue_signs_with_a_status_entry_under_the_base_url(server: Server) -> None:
     vc = server.issue(diploma())
-    ws = server.workspace  # type: ignore[attr-defined]
+    ws = server.workspace
     assert vc["issuer"]["id"] == ws.issuer_did
     assert vc["id"].startswith("urn:uuid:")
     assert vc["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"

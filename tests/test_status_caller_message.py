@@ -17,7 +17,7 @@ import pytest
 
 from credkit.issuer.store import SqliteStore, StoreError
 from credkit.status import StatusSpec, status_entry
-from test_server_helpers import TOKEN, Server, free_port, make_workspace
+from test_server_helpers import TOKEN, Server, serve_workspace
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 MESSAGES = [
@@ -45,10 +45,7 @@ def _plain(**extra: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("caller-message")
-    port = free_port()
-    ws = make_workspace(tmp / "ws", f"http://127.0.0.1:{port}")
-    srv = Server(tmp, workspace=ws, port=port)
+    srv = serve_workspace(tmp_path_factory.mktemp("caller-message"))
     yield srv
     srv.stop()
 

@@ -490,12 +490,9 @@ SERVER_MESSAGES = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from test_server_helpers import Server, free_port, make_workspace
+    from test_server_helpers import serve_workspace
 
-    tmp = tmp_path_factory.mktemp("message")
-    port = free_port()
-    ws = make_workspace(tmp / "ws", f"http://127.0.0.1:{port}")
-    srv = Server(tmp, workspace=ws, port=port)
+    srv = serve_workspace(tmp_path_factory.mktemp("message"))
     yield srv
     srv.stop()
 

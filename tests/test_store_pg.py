@@ -337,7 +337,6 @@ def test_an_unprobed_draw_that_meets_a_taken_index_draws_again(
     The random source is steered to the taken index once, to make the collision certain."""
     import secrets
 
-    from credkit.issuer import store_pg
     from credkit.issuer.store_pg import PostgresStore
 
     store = PostgresStore(db + "?schema=blind", base_url=BASE, list_length=1024)
@@ -349,7 +348,7 @@ def test_an_unprobed_draw_that_meets_a_taken_index_draws_again(
         forced = next(steered, None)
         return real(n) if forced is None else forced
 
-    monkeypatch.setattr(store_pg.secrets, "randbelow", randbelow)
+    monkeypatch.setattr(secrets, "randbelow", randbelow)  # the module the store draws from
     second = issue(store, "urn:uuid:second")
     index = int(second.status_entries[0]["statusListIndex"])
     assert index != taken and 0 <= index < 1024

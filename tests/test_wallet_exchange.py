@@ -28,18 +28,14 @@ from credkit.issuer.workspace import Workspace
 from credkit.share.holder import ExchangeError, claim_via_exchange, didauth_presentation
 from credkit.status import HttpFetcher
 from credkit.verify import Verifier
-from test_server_helpers import TOKEN, Server, diploma, free_port, make_workspace
+from test_server_helpers import TOKEN, Server, diploma, make_workspace, serve_workspace
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("wallet")
-    port = free_port()
-    ws = make_workspace(tmp / "ws", f"http://127.0.0.1:{port}")
-    srv = Server(tmp, workspace=ws, port=port)
-    srv.workspace = ws  # type: ignore[attr-defined]
+    srv = serve_workspace(tmp_path_factory.mktemp("wallet"))
     yield srv
     srv.stop()
 
@@ -51,7 +47,7 @@ def client() -> Iterator[httpx.Client]:
 
 
 def _ws(server: Server) -> Workspace:
-    ws: Workspace = server.workspace  # type: ignore[attr-defined]
+    ws: Workspace = server.workspace
     return ws
 
 

@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from credkit.server import ServerConfig, create_app
-from test_server_helpers import TOKEN, Server, diploma, free_port, make_workspace
+from test_server_helpers import TOKEN, Server, diploma, make_workspace, serve_workspace
 
 WALLET = "https://wallet.example"
 PREFLIGHT = {
@@ -142,10 +142,7 @@ WALLET_PAGE = b"<!doctype html><title>a web wallet</title><p>wallet</p>"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("cors-browser")
-    port = free_port()
-    ws = make_workspace(tmp / "ws", f"http://127.0.0.1:{port}")
-    srv = Server(tmp, workspace=ws, port=port)
+    srv = serve_workspace(tmp_path_factory.mktemp("cors-browser"))
     yield srv
     srv.stop()
 

@@ -29,7 +29,7 @@ from interop.jsref import (
     interop_must_run,
     skip_requested,
 )
-from test_server_helpers import TOKEN, Server, diploma, free_port, make_workspace
+from test_server_helpers import TOKEN, Server, diploma, serve_workspace
 
 pytestmark = pytest.mark.interop
 
@@ -52,10 +52,7 @@ def wallet() -> NodeDriver:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("wallet-js")
-    port = free_port()
-    ws = make_workspace(tmp / "ws", f"http://127.0.0.1:{port}")
-    srv = Server(tmp, workspace=ws, port=port)
+    srv = serve_workspace(tmp_path_factory.mktemp("wallet-js"))
     yield srv
     srv.stop()
 

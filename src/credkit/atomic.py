@@ -11,7 +11,6 @@ import ctypes
 import itertools
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,18 +23,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    sync_dir(target.parent)
+    write_atomic_many([(target, data)], mode=mode)
     return target
 
 
@@ -56,7 +44,7 @@ _STAGED = itertools.count()
 
 def temp_owner(name: str) -> tuple[str, int | None] | None:
     """For a temp file's name, ``(the file it stands for, the pid that staged it)``; the pid is
-    None for :func:`write_atomic`'s random names; None when ``name`` is no temp file of ours."""
+    None for an older credkit's random names; None when ``name`` is no temp file of ours."""
     if not (name.startswith(".") and name.endswith(".tmp")):
         return None
     parts = name[1:].rsplit(".", 2)

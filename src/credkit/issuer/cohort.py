@@ -410,7 +410,7 @@ def _live(store: IssuerStore, record: IssuedCredential) -> bool:
 def _remove_stale_temp_files(out: Path, names: set[str]) -> None:
     """Remove temp files a killed run left for diplomas this run is about to write.
 
-    ``credkit.atomic`` names them ``.<file>.<pid>-<n>.tmp`` (``write_atomic``: a random part); a
+    ``credkit.atomic`` names them ``.<file>.<pid>-<n>.tmp`` (older versions: a random part); a
     SIGKILL between staging one and renaming it leaves it behind (a batch's files are staged while
     it is signed). Only temp files of this roster's diplomas are touched, one folder scan, and
     never those of a live process: another run of the same roster into this folder stages its

@@ -156,6 +156,19 @@ def _subject_detail(record: IssuedCredential) -> dict[str, Any] | None:
     return {"subject_key": record.subject_key} if record.subject_key else None
 
 
+def random_indexes(length: int, count: int, seen: set[int] | None = None) -> list[int]:
+    """``count`` distinct random indexes below ``length`` not in ``seen`` (which gains them), in
+    the order drawn: taking the first free ones in that order keeps each uniform (§5.1)."""
+    seen = set() if seen is None else seen
+    draws: list[int] = []
+    while len(draws) < count:
+        idx = secrets.randbelow(length)
+        if idx not in seen:
+            seen.add(idx)
+            draws.append(idx)
+    return draws
+
+
 class Allocation(NamedTuple):
     list_url: str
     list_index: int  # the statusListIndex (not "index": tuple.index exists)
@@ -440,12 +453,7 @@ class SqlIssuerStore:
         if free >= 4 * wanted:
             seen: set[int] = set()
             for _ in range(8):
-                draws: list[int] = []
-                while len(draws) < 2 * (wanted - len(picked)):
-                    idx = secrets.randbelow(length)
-                    if idx not in seen:
-                        seen.add(idx)
-                        draws.append(idx)
+                draws = random_indexes(length, 2 * (wanted - len(picked)), seen)
                 taken = self._taken(list_id, draws)
                 picked += [idx for idx in draws if idx not in taken][: wanted - len(picked)]
                 if len(picked) == wanted:

@@ -37,7 +37,6 @@ from __future__ import annotations
 import atexit
 import os
 import re
-import secrets
 import select
 import threading
 import time
@@ -65,6 +64,7 @@ from credkit.issuer.store import (
     SqlIssuerStore,
     StoreBusyError,
     _now,
+    random_indexes,
 )
 from credkit.status import MIN_LENGTH, StatusSpec
 
@@ -688,14 +688,7 @@ class PostgresStore(SqlIssuerStore):
             self._blind = None
             return super()._free_indexes(list_id, length, free, wanted)
         self._blind = list_id
-        draws: list[int] = []
-        seen: set[int] = set()
-        while len(draws) < wanted:
-            idx = secrets.randbelow(length)
-            if idx not in seen:
-                seen.add(idx)
-                draws.append(idx)
-        return draws
+        return random_indexes(length, wanted)
 
     def _insert_allocations(
         self, list_id: int, rows: Sequence[tuple[int, str]], purpose: str
