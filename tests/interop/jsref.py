@@ -188,15 +188,27 @@ def ensure_installed(project: Path = NODE_DIR) -> Path:
 
 
 def _install_script(folder: Path, source_path: Path = NODE_DIR / "ref.mjs") -> Path:
-    """Copy a driver (ref.mjs) beside node_modules (content-addressed, atomic); return its path."""
+    """Copy a driver (ref.mjs) beside node_modules (content-addressed, atomic); return its path.
+
+    The module the drivers share (``offline.mjs``: the pinned contexts, did:key documents) goes
+    beside it under its own name, rewritten only when its bytes changed."""
+    shared = NODE_DIR / "offline.mjs"
+    if not (folder / shared.name).is_file() or (
+        (folder / shared.name).read_bytes() != shared.read_bytes()
+    ):
+        _write_atomic(folder / shared.name, shared.read_bytes())
     source = source_path.read_bytes()
     script = folder / f"{source_path.stem}-{hashlib.sha256(source).hexdigest()[:12]}.mjs"
     if not script.is_file():
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".mjs.tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(source)
-        os.replace(tmp, script)
+        _write_atomic(script, source)
     return script
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".mjs.tmp")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, target)
 
 
 @dataclass(frozen=True)

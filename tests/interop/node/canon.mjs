@@ -13,24 +13,14 @@
 //
 // The document loader serves only credkit's shipped contexts (sha256-checked, as ref.mjs does).
 
-import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
-import {join} from 'node:path';
 
 import jsonld from 'jsonld';
 import * as rdfCanonize from 'rdf-canonize';
+import {loadContexts} from './offline.mjs';
 
 function makeLoader(dir) {
-  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
-  const contexts = new Map();
-  for(const [url, entry] of Object.entries(index.contexts)) {
-    const bytes = readFileSync(join(dir, 'files', entry.file));
-    const digest = createHash('sha256').update(bytes).digest('hex');
-    if(digest !== entry.sha256) {
-      throw new Error(`context ${url} (${entry.file}) fails its sha256 pin: ${digest}`);
-    }
-    contexts.set(url, JSON.parse(bytes.toString('utf8')));
-  }
+  const contexts = loadContexts(dir);
   return async url => {
     if(contexts.has(url)) {
       return {contextUrl: null, documentUrl: url, document: structuredClone(contexts.get(url))};

@@ -20,7 +20,6 @@
 // Errors are reported as {"error": "...", "stack": "..."} with exit status 2 (bad input / library exception);
 // a verification that merely fails is a normal result {"verified": false, ...} with status 0.
 
-import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {performance} from 'node:perf_hooks';
@@ -33,53 +32,12 @@ import * as rdfc from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as jcs from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
 import jsigs from 'jsonld-signatures';
+import {MULTIKEY_V1, didKeyDocument, loadContexts} from './offline.mjs';
 
-const DID_V1 = 'https://www.w3.org/ns/did/v1';
-const MULTIKEY_V1 = 'https://w3id.org/security/multikey/v1';
 const SUITES = ['eddsa-rdfc-2022', 'eddsa-jcs-2022', 'Ed25519Signature2020'];
 
 // ---------------------------------------------------------------------------------------------
 // offline document loader
-
-function loadContexts(dir) {
-  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
-  const contexts = new Map();
-  for(const [url, entry] of Object.entries(index.contexts)) {
-    const bytes = readFileSync(join(dir, 'files', entry.file));
-    // same pin credkit checks: never let the two sides sign over different context bytes
-    const digest = createHash('sha256').update(bytes).digest('hex');
-    if(digest !== entry.sha256) {
-      throw new Error(`context ${url} (${entry.file}) fails its sha256 pin: ${digest}`);
-    }
-    contexts.set(url, JSON.parse(bytes.toString('utf8')));
-  }
-  return contexts;
-}
-
-// did:key (Ed25519 only): the DID document is a pure function of the DID, per the did:key method
-// spec; we build it with the Multikey shape (verification method type "Multikey").
-async function didKeyDocument(did) {
-  const fingerprint = did.slice('did:key:'.length);
-  if(!fingerprint.startsWith('z6Mk')) {
-    throw new Error(`only Ed25519 did:key is supported: ${did}`);
-  }
-  const vmId = `${did}#${fingerprint}`;
-  // `from` validates the multibase header and length, so a malformed did:key fails here
-  const key = await Ed25519Multikey.from({
-    '@context': MULTIKEY_V1, type: 'Multikey', id: vmId, controller: did,
-    publicKeyMultibase: fingerprint
-  });
-  const vm = await key.export({publicKey: true, includeContext: false});
-  return {
-    '@context': [DID_V1, MULTIKEY_V1],
-    id: did,
-    verificationMethod: [vm],
-    authentication: [vmId],
-    assertionMethod: [vmId],
-    capabilityDelegation: [vmId],
-    capabilityInvocation: [vmId]
-  };
-}
 
 function makeLoader(contexts) {
   return async function documentLoader(url) {

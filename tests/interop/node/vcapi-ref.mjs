@@ -28,7 +28,6 @@
 // @digitalbazaar/vc-bitstring-status-list): VC Bitstring Status List 1.0 §3.2 "Validate
 // Algorithm" — fetch the list, verify it with vc-js, same issuer, same purpose, read the bit.
 
-import {createHash} from 'node:crypto';
 import {readFileSync, writeFileSync} from 'node:fs';
 import {createServer} from 'node:https';
 import {get as httpsGet} from 'node:https';
@@ -41,9 +40,8 @@ import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import * as rdfc from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as jcs from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
+import {MULTIKEY_V1, didKeyDocument, loadContexts} from './offline.mjs';
 
-const DID_V1 = 'https://www.w3.org/ns/did/v1';
-const MULTIKEY_V1 = 'https://w3id.org/security/multikey/v1';
 const VC_V2 = 'https://www.w3.org/ns/credentials/v2';
 const LIST_BITS = 131072; // §2.1: at least 16 KB
 const MAX_BODY = 4 * 1024 * 1024;
@@ -74,42 +72,6 @@ function parseArgs(argv) {
 
 // ---------------------------------------------------------------------------------------------
 // document loader: bundled contexts, did:key, and https GET to the loopback interface only
-
-function loadContexts(dir) {
-  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
-  const contexts = new Map();
-  for(const [url, entry] of Object.entries(index.contexts)) {
-    const bytes = readFileSync(join(dir, 'files', entry.file));
-    const digest = createHash('sha256').update(bytes).digest('hex');
-    if(digest !== entry.sha256) {
-      throw new Error(`context ${url} (${entry.file}) fails its sha256 pin: ${digest}`);
-    }
-    contexts.set(url, JSON.parse(bytes.toString('utf8')));
-  }
-  return contexts;
-}
-
-async function didKeyDocument(did) {
-  const fingerprint = did.slice('did:key:'.length);
-  if(!fingerprint.startsWith('z6Mk')) {
-    throw new Error(`only Ed25519 did:key is supported: ${did}`);
-  }
-  const vmId = `${did}#${fingerprint}`;
-  const key = await Ed25519Multikey.from({
-    '@context': MULTIKEY_V1, type: 'Multikey', id: vmId, controller: did,
-    publicKeyMultibase: fingerprint
-  });
-  const vm = await key.export({publicKey: true, includeContext: false});
-  return {
-    '@context': [DID_V1, MULTIKEY_V1],
-    id: did,
-    verificationMethod: [vm],
-    authentication: [vmId],
-    assertionMethod: [vmId],
-    capabilityDelegation: [vmId],
-    capabilityInvocation: [vmId]
-  };
-}
 
 function fetchLoopback(url) {
   return new Promise((resolve, reject) => {

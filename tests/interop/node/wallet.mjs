@@ -16,52 +16,18 @@
 // Bitstring Status List entry fetched from the 127.0.0.1 service). Prints one JSON object:
 // {holder, credential, verified, error, proofs}. Network: http(s)://127.0.0.1 only.
 
-import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {gunzipSync} from 'node:zlib';
 
 import * as vc from '@digitalbazaar/vc';
 import {DataIntegrityProof} from '@digitalbazaar/data-integrity';
-import * as Ed25519Multikey from '@digitalbazaar/ed25519-multikey';
 import * as rdfc from '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
 import {Ed25519VerificationKey2020} from
   '@digitalbazaar/ed25519-verification-key-2020';
+import {MULTIKEY_V1, didKeyDocument, loadContexts} from './offline.mjs';
 
-const DID_V1 = 'https://www.w3.org/ns/did/v1';
-const MULTIKEY_V1 = 'https://w3id.org/security/multikey/v1';
-
-function loadContexts(dir) {
-  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
-  const contexts = new Map();
-  for(const [url, entry] of Object.entries(index.contexts)) {
-    const bytes = readFileSync(join(dir, 'files', entry.file));
-    const digest = createHash('sha256').update(bytes).digest('hex');
-    if(digest !== entry.sha256) {
-      throw new Error(`context ${url} (${entry.file}) fails its sha256 pin: ${digest}`);
-    }
-    contexts.set(url, JSON.parse(bytes.toString('utf8')));
-  }
-  return contexts;
-}
-
-async function didKeyDocument(did) {
-  const fingerprint = did.slice('did:key:'.length);
-  if(!fingerprint.startsWith('z6Mk')) {
-    throw new Error(`only Ed25519 did:key is supported: ${did}`);
-  }
-  const vmId = `${did}#${fingerprint}`;
-  const key = await Ed25519Multikey.from({
-    '@context': MULTIKEY_V1, type: 'Multikey', id: vmId, controller: did,
-    publicKeyMultibase: fingerprint
-  });
-  const vm = await key.export({publicKey: true, includeContext: false});
-  return {
-    '@context': [DID_V1, MULTIKEY_V1], id: did, verificationMethod: [vm],
-    authentication: [vmId], assertionMethod: [vmId]
-  };
-}
 
 function loopback(url) {
   let parsed;
